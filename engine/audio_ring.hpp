@@ -1,0 +1,45 @@
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "engine/realtime.hpp"
+
+namespace continuo {
+
+// Interleaved stereo audio handed from the generator thread (the one producer) to the
+// JACK process callback (the one consumer). Wait-free on both sides; storage is
+// allocated once at construction. Counts are in frames (one sample per channel).
+class AudioRing {
+ public:
+  static constexpr std::size_t kChannels = 2;
+
+  explicit AudioRing(std::size_t capacity_frames) : queue_(capacity_frames * kChannels + 1) {}
+
+  std::size_t capacity_frames() const { return capacity_frames_; }
+
+  // Producer side. Pushes whole frames only; returns how many were pushed.
+  std::size_t push(std::span<const float> interleaved) {
+    const std::size_t frames = std::min(interleaved.size() / kChannels, writable_frames());
+    queue_.push(interleaved.data(), frames * kChannels);
+    return frames;
+  }
+  std::size_t writable_frames() const { return queue_.write_available() / kChannels; }
+
+  // Consumer side. Pops whole frames only; returns how many were popped.
+  std::size_t pop(std::span<float> interleaved) CONTINUO_REALTIME {
+    const std::size_t frames = std::min(interleaved.size() / kChannels, readable_frames());
+    queue_.pop(interleaved.data(), frames * kChannels);
+    return frames;
+  }
+  std::size_t readable_frames() const CONTINUO_REALTIME { return queue_.read_available() / kChannels; }
+
+ private:
+  boost::lockfree::spsc_queue<float> queue_;
+  std::size_t capacity_frames_ = queue_.write_available() / kChannels;
+};
+
+}  // namespace continuo

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+namespace continuo {
+
+inline constexpr int kStyleTokens = 12;
+inline constexpr int kPitches = 128;
+
+// Per-pitch note state as the Magenta RealTime 2 family reads it.
+enum class NoteState : std::int8_t { masked = -1, off = 0, sustain = 1, onset = 2, model_decides = 3 };
+
+// Everything a model reads for one frame. Taken whole at a frame boundary, so a frame
+// never sees half of a change made by a performer.
+struct ControlSnapshot {
+  std::uint64_t version = 0;  // bumped by every change, so the generator can tell what it saw
+  std::array<int, kStyleTokens> style_tokens{};
+  std::array<NoteState, kPitches> notes{};
+  int drums = -1;  // -1 model decides, 0 off, 1 on
+  float cfg_style = 5.0f;
+  float cfg_notes = 5.0f;
+  float cfg_drums = 5.0f;
+  float temperature = 1.1f;
+  int top_k = 40;
+  std::uint64_t seed = 0;
+};
+
+// The control state that MIDI and OSC write and the generator reads. Neither side is the
+// audio thread, so a mutex is the simplest correct guard; the copy it protects is small.
+class ControlState {
+ public:
+  explicit ControlState(const ControlSnapshot& initial);
+
+  ControlSnapshot snapshot() const;
+  void update(const std::function<void(ControlSnapshot&)>& edit);
+
+ private:
+  mutable std::mutex mutex_;
+  ControlSnapshot current_;
+};
+
+}  // namespace continuo

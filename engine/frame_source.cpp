@@ -1,0 +1,36 @@
+#include "engine/frame_source.hpp"
+
+#include <chrono>
+
+namespace continuo {
+
+FrameSource::FrameSource(Model& model, const ControlState& control, int output_rate, ResamplerQuality quality)
+    : model_(model),
+      control_(control),
+      quality_(quality),
+      output_rate_(0),
+      model_out_(static_cast<std::size_t>(model.info().frame_samples * model.info().channels)) {
+  set_output_rate(output_rate);
+}
+
+void FrameSource::set_output_rate(int rate) {
+  if (rate == output_rate_) return;
+  output_rate_ = rate;
+  const ModelInfo& info = model_.info();
+  resampler_ = rate == info.sample_rate ? nullptr
+                                        : std::make_unique<Resampler>(info.sample_rate, rate, quality_, info.channels);
+}
+
+std::span<const float> FrameSource::next_frame() {
+  const ControlSnapshot control = control_.snapshot();
+  const auto started = std::chrono::steady_clock::now();
+  model_.step(control, model_out_);
+  step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  frames_.fetch_add(1, std::memory_order_relaxed);
+  if (!resampler_) return model_out_;
+  resampled_.clear();
+  resampler_->process(model_out_, resampled_);
+  return resampled_;
+}
+
+}  // namespace continuo

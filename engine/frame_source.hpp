@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/control_state.hpp"
+#include "engine/model.hpp"
+#include "engine/resampler.hpp"
+#include "engine/stats.hpp"
+
+namespace continuo {
+
+// One step of the continuation loop, shared by live playback and offline render: take
+// the control snapshot in force at this frame boundary, step the model once, and convert
+// the frame to the output rate.
+class FrameSource {
+ public:
+  FrameSource(Model& model, const ControlState& control, int output_rate, ResamplerQuality quality);
+
+  // Interleaved stereo at the output rate. Valid until the next call.
+  std::span<const float> next_frame();
+
+  // Takes effect at the next frame boundary; called from the generator thread.
+  void set_output_rate(int rate);
+  int output_rate() const { return output_rate_; }
+
+  std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+  const DurationWindow& step_ms() const { return step_ms_; }
+
+ private:
+  Model& model_;
+  const ControlState& control_;
+  ResamplerQuality quality_;
+  int output_rate_;
+  std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact
+  std::vector<float> model_out_;
+  std::vector<float> resampled_;
+  std::atomic<std::uint64_t> frames_{0};
+  DurationWindow step_ms_;
+};
+
+}  // namespace continuo

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "engine/control_state.hpp"
+
+namespace continuo {
+
+struct ModelInfo {
+  std::string name;
+  int sample_rate = 48000;
+  int channels = 2;           // the engine plays stereo; models emit interleaved stereo
+  int frame_samples = 1920;   // samples per channel per step (40 ms at 48 kHz for MRT2)
+  int latency_samples = 0;    // the model's own delay from control to sound
+};
+
+// A streaming music model, stepped one frame at a time by the generator thread.
+// Loading happens in the model registry (construction); a Model is ready to step.
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  virtual const ModelInfo& info() const = 0;
+
+  // Clears all streaming state; the next step starts a fresh continuation.
+  virtual void reset(std::uint64_t seed) = 0;
+
+  // Writes info().frame_samples interleaved stereo frames to out, steered by control.
+  virtual void step(const ControlSnapshot& control, std::span<float> out) = 0;
+};
+
+}  // namespace continuo

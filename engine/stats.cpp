@@ -1,0 +1,61 @@
+#include "engine/stats.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace continuo {
+
+DurationWindow::DurationWindow(std::size_t capacity) : ring_(capacity) {}
+
+void DurationWindow::add(double ms) {
+  std::lock_guard lock(mutex_);
+  ring_[next_] = ms;
+  next_ = (next_ + 1) % ring_.size();
+  ++count_;
+}
+
+double DurationWindow::percentile(double p) const {
+  std::vector<double> values;
+  {
+    std::lock_guard lock(mutex_);
+    const std::size_t n = std::min<std::uint64_t>(count_, ring_.size());
+    values.assign(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  if (values.empty()) return 0.0;
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+  const auto index = std::clamp<std::size_t>(rank, 1, values.size()) - 1;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  return values[index];
+}
+
+std::uint64_t DurationWindow::count() const {
+  std::lock_guard lock(mutex_);
+  return count_;
+}
+
+std::string StatusSnapshot::to_json() const {
+  std::ostringstream out;
+  out.precision(4);
+  out << std::fixed << "{\"frames_generated\":" << frames_generated << ",\"frames_played\":" << frames_played
+      << ",\"ring_fill_ms\":" << ring_fill_ms << ",\"underruns\":" << underruns << ",\"xruns\":" << xruns
+      << ",\"reconnects\":" << reconnects << ",\"gen_ms_p50\":" << gen_ms_p50 << ",\"gen_ms_p99\":" << gen_ms_p99
+      << ",\"dsp_load_percent\":" << dsp_load_percent << ",\"cpu_percent\":" << cpu_percent
+      << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << "}";
+  return out.str();
+}
+
+double process_cpu_percent() {
+  static const auto started = std::chrono::steady_clock::now();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return wall_s > 0.0 ? 100.0 * cpu_s / wall_s : 0.0;
+}
+
+}  // namespace continuo

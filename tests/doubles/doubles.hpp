@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+
+#include "engine/model_registry.hpp"
+
+namespace continuo::doubles {
+
+// Registers the test-double models under the kind "double":
+//   double:counter   L and R encode the running sample index exactly (see counter_sample)
+//   double:chords    a soft sine-chord progression, or the held notes of the control state
+// Options follow the name, comma-separated: rate=HZ, frame=SAMPLES, delay_ms=MS (a slow
+// model: each step sleeps that long).
+void register_test_doubles(ModelRegistry& registry);
+
+// The counter double's sample n, exactly representable in float: the left channel holds
+// the low 16 bits of n, the right channel the next 16 bits, each mapped to [-1, 1).
+inline float counter_sample(std::uint64_t n, int channel) {
+  const auto bits = static_cast<int>((n >> (16 * channel)) & 0xFFFFu);
+  return static_cast<float>(bits - 32768) / 32768.0f;
+}
+
+}  // namespace continuo::doubles
