@@ -20,6 +20,9 @@ struct ConfigError : std::runtime_error {
 struct JackConfig {
   std::string client_name = "continuo";
   std::string server_name;  // empty: $JACK_DEFAULT_SERVER, else JACK's default
+  std::vector<std::string> output_ports{"out_l", "out_r"};  // exactly two
+  std::vector<std::string> input_ports{"in_l", "in_r"};     // exactly two
+  std::string midi_port = "midi_in";
   bool auto_connect = false;
   std::vector<std::string> connect_outputs{"system:playback_1", "system:playback_2"};
   int reconnect_interval_ms = 250;
