@@ -1,0 +1,373 @@
+#include "engine/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace continuo {
+namespace {
+
+// Says where a value came from: "file:line" for the file, "--set flag" for an override.
+struct Checker {
+  std::string file;
+  std::map<std::string, std::string> flags;  // "section.key" (or "section") -> the --set text
+
+  std::string where(const std::string& name, const toml::node& node) const {
+    const auto flag = flags.find(name.substr(0, name.find('[')));
+    if (flag != flags.end()) return "--set " + flag->second;
+    const auto line = node.source().begin.line;
+    return line == 0 ? file : file + ":" + std::to_string(line);
+  }
+
+  [[noreturn]] void fail(const std::string& name, const toml::node& node, std::string_view problem) const {
+    throw ConfigError(where(name, node) + ": " + name + ": " + std::string(problem));
+  }
+};
+
+// ---- Formatting values as TOML -------------------------------------------------------
+
+template <typename T>
+std::string shortest(T value) {
+  char text[64];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
+
+std::string show(const std::string& text) {
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      quoted += escape;
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
+}
+
+std::string show(bool value) { return value ? "true" : "false"; }
+
+template <typename T>
+  requires std::is_arithmetic_v<T>
+std::string show(T value) {
+  std::string text = shortest(value);
+  // TOML reads "5" as an integer; a float key must print as a float.
+  if (std::is_floating_point_v<T> && text.find_first_of(".en") == std::string::npos) text += ".0";
+  return text;
+}
+
+template <typename Items>
+  requires requires(const Items& items) { items.begin()->size(); } || std::is_arithmetic_v<typename Items::value_type>
+std::string show(const Items& items) {
+  std::string text = "[";
+  for (const auto& item : items) text += (text.size() > 1 ? ", " : "") + show(item);
+  return text + "]";
+}
+
+// ---- Rules: what a key accepts, each with one reader --------------------------------
+
+struct Range {
+  double lo;
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false;
+  std::optional<double> also{};  // one more accepted value outside [lo, hi]
+
+  bool contains(double value) const {
+    if (also && value == *also) return true;
+    return (lo_open ? value > lo : value >= lo) && value <= hi;  // false for NaN
+  }
+
+  std::string text() const {
+    std::string text = "must be ";
+    if (also) text += shortest(*also) + " or ";
+    if (hi == std::numeric_limits<double>::infinity()) {
+      return text + (lo_open ? "greater than " : "at least ") + shortest(lo);
+    }
+    if (lo_open) return text + "greater than " + shortest(lo) + " and at most " + shortest(hi);
+    return text + "between " + shortest(lo) + " and " + shortest(hi);
+  }
+};
+
+struct Text {
+  bool non_empty = false;
+  std::size_t max_length = std::string::npos;
+};
+
+struct Flag {};
+
+template <typename E>
+using Choices = std::vector<std::pair<std::string_view, E>>;
+
+template <typename Item>
+struct List {
+  std::size_t min;
+  std::size_t max;
+  Item item;
+
+  std::string text() const {
+    if (min == max) return "must have exactly " + std::to_string(min) + " items";
+    if (min == 0) return "must have at most " + std::to_string(max) + " items";
+    return "must have between " + std::to_string(min) + " and " + std::to_string(max) + " items";
+  }
+};
+
+template <typename T>
+  requires std::is_arithmetic_v<T>
+T read(const Checker& checker, const std::string& name, const toml::node& node, const Range& range) {
+  T value{};
+  if constexpr (std::is_integral_v<T>) {
+    const auto* integer = node.as_integer();
+    if (integer == nullptr) checker.fail(name, node, "must be an integer");
+    value = static_cast<T>(integer->get());
+    if (!range.contains(static_cast<double>(integer->get()))) checker.fail(name, node, range.text());
+  } else {
+    if (!node.is_number()) checker.fail(name, node, "must be a number");
+    const double number = *node.value<double>();
+    if (!range.contains(number)) checker.fail(name, node, range.text());
+    value = static_cast<T>(number);
+  }
+  return value;
+}
+
+template <typename T>
+  requires std::is_same_v<T, std::string>
+T read(const Checker& checker, const std::string& name, const toml::node& node, const Text& rule) {
+  const auto* text = node.as_string();
+  if (text == nullptr) checker.fail(name, node, "must be a string");
+  if (rule.non_empty && text->get().empty()) checker.fail(name, node, "must not be empty");
+  if (text->get().size() > rule.max_length) {
+    checker.fail(name, node, "must be at most " + std::to_string(rule.max_length) + " characters");
+  }
+  return text->get();
+}
+
+template <typename T>
+  requires std::is_same_v<T, bool>
+T read(const Checker& checker, const std::string& name, const toml::node& node, Flag) {
+  const auto* flag = node.as_boolean();
+  if (flag == nullptr) checker.fail(name, node, "must be true or false");
+  return flag->get();
+}
+
+template <typename T>
+T read(const Checker& checker, const std::string& name, const toml::node& node, const Choices<T>& choices) {
+  const auto* text = node.as_string();
+  if (text != nullptr) {
+    for (const auto& [choice, value] : choices) {
+      if (text->get() == choice) return value;
+    }
+  }
+  std::string problem = "must be one of";
+  for (const auto& choice : choices) problem += (&choice == &choices.front() ? " " : ", ") + show(std::string(choice.first));
+  checker.fail(name, node, problem);
+}
+
+// T is a std::vector (any length the rule allows) or a std::array (the rule's exact length).
+template <typename T, typename Item>
+T read(const Checker& checker, const std::string& name, const toml::node& node, const List<Item>& list) {
+  const auto* items = node.as_array();
+  if (items == nullptr) checker.fail(name, node, "must be an array");
+  if (items->size() < list.min || items->size() > list.max) checker.fail(name, node, list.text());
+  T out{};
+  if constexpr (requires { out.resize(std::size_t{}); }) out.resize(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const std::string item_name = name + "[" + std::to_string(i) + "]";
+    out[i] = read<typename T::value_type>(checker, item_name, *items->get(i), list.item);
+  }
+  return out;
+}
+
+// ---- The keys -------------------------------------------------------------------------
+
+const Choices<ResamplerQuality> kResamplers{
+    {"best", ResamplerQuality::best}, {"medium", ResamplerQuality::medium}, {"fastest", ResamplerQuality::fastest}};
+const Choices<LogLevel> kLogLevels{
+    {"debug", LogLevel::debug}, {"info", LogLevel::info}, {"warn", LogLevel::warn}, {"error", LogLevel::error}};
+
+template <typename E>
+std::string show_choice(const Choices<E>& choices, E value) {
+  const auto found = std::find_if(choices.begin(), choices.end(), [&](const auto& c) { return c.second == value; });
+  return show(std::string(found == choices.end() ? "?" : found->first));
+}
+
+std::string show(ResamplerQuality quality) { return show_choice(kResamplers, quality); }
+std::string show(LogLevel level) { return show_choice(kLogLevels, level); }
+
+struct Field {
+  std::string_view section;
+  std::string_view key;
+  std::function<void(const Checker&, const std::string&, const toml::node&, Config&)> read;
+  std::function<std::string(const Config&)> show;
+};
+
+// get is a generic lambda returning a reference to the key's member in a Config.
+template <typename Get, typename Rule>
+Field field(std::string_view section, std::string_view key, Get get, Rule rule) {
+  return {section, key,
+          [get, rule](const Checker& checker, const std::string& name, const toml::node& node, Config& config) {
+            using T = std::remove_cvref_t<decltype(get(config))>;
+            get(config) = read<T>(checker, name, node, rule);
+          },
+          [get](const Config& config) { return show(get(config)); }};
+}
+
+// JACK counts the terminating NUL in jack_client_name_size() (64), so 63 characters fit.
+constexpr std::size_t kMaxClientName = 63;
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> all{
+      field("jack", "client_name", [](auto& c) -> auto& { return c.jack.client_name; },
+            Text{.non_empty = true, .max_length = kMaxClientName}),
+      field("jack", "server_name", [](auto& c) -> auto& { return c.jack.server_name; }, Text{}),
+      field("jack", "output_ports", [](auto& c) -> auto& { return c.jack.output_ports; },
+            List<Text>{2, 2, {.non_empty = true}}),
+      field("jack", "input_ports", [](auto& c) -> auto& { return c.jack.input_ports; },
+            List<Text>{2, 2, {.non_empty = true}}),
+      field("jack", "midi_port", [](auto& c) -> auto& { return c.jack.midi_port; }, Text{}),
+      field("jack", "auto_connect", [](auto& c) -> auto& { return c.jack.auto_connect; }, Flag{}),
+      field("jack", "connect_outputs", [](auto& c) -> auto& { return c.jack.connect_outputs; },
+            List<Text>{0, 2, {.non_empty = true}}),
+      field("jack", "reconnect_interval_ms", [](auto& c) -> auto& { return c.jack.reconnect_interval_ms; },
+            Range{.lo = 50, .hi = 10000}),
+      field("engine", "lookahead_ms", [](auto& c) -> auto& { return c.engine.lookahead_ms; },
+            Range{.lo = 20, .hi = 5000}),
+      field("engine", "fade_ms", [](auto& c) -> auto& { return c.engine.fade_ms; }, Range{.lo = 0, .hi = 1000}),
+      field("engine", "gain_ramp_ms", [](auto& c) -> auto& { return c.engine.gain_ramp_ms; },
+            Range{.lo = 0, .hi = 5000}),
+      field("engine", "volume_db", [](auto& c) -> auto& { return c.engine.volume_db; },
+            Range{.lo = -120, .hi = 24}),
+      field("engine", "resampler", [](auto& c) -> auto& { return c.engine.resampler; }, kResamplers),
+      field("model", "spec", [](auto& c) -> auto& { return c.model.spec; }, Text{.non_empty = true}),
+      field("model", "seed", [](auto& c) -> auto& { return c.model.seed; }, Range{.lo = 0}),
+      field("control", "style_tokens", [](auto& c) -> auto& { return c.control.style_tokens; },
+            List<Range>{kStyleTokens, kStyleTokens, {.lo = 0, .hi = 1023}}),
+      field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, Range{.lo = -1, .hi = 1}),
+      field("control", "cfg_style", [](auto& c) -> auto& { return c.control.cfg_style; }, Range{.lo = -1, .hi = 7}),
+      field("control", "cfg_notes", [](auto& c) -> auto& { return c.control.cfg_notes; }, Range{.lo = -1, .hi = 7}),
+      field("control", "cfg_drums", [](auto& c) -> auto& { return c.control.cfg_drums; }, Range{.lo = -1, .hi = 7}),
+      field("control", "temperature", [](auto& c) -> auto& { return c.control.temperature; },
+            Range{.lo = 0, .hi = 10, .lo_open = true}),
+      field("control", "top_k", [](auto& c) -> auto& { return c.control.top_k; }, Range{.lo = 1, .hi = 1024}),
+      field("control", "seed", [](auto& c) -> auto& { return c.control.seed; }, Range{.lo = 0}),
+      field("render", "sample_rate", [](auto& c) -> auto& { return c.render.sample_rate; },
+            Range{.lo = 8000, .hi = 192000, .also = 0}),
+      field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
+  };
+  return all;
+}
+
+const Field* find_field(std::string_view section, std::string_view key) {
+  for (const Field& f : fields()) {
+    if (f.section == section && f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+bool is_section(std::string_view section) {
+  return std::any_of(fields().begin(), fields().end(), [&](const Field& f) { return f.section == section; });
+}
+
+// ---- Loading --------------------------------------------------------------------------
+
+std::string read_text(const std::string& path) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw ConfigError(path + ": cannot read config: " + std::strerror(errno));
+  std::string text;
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+  // A directory opens but fails to read (EISDIR).
+  if (std::ferror(file.get())) throw ConfigError(path + ": cannot read config: " + std::strerror(errno));
+  return text;
+}
+
+toml::table parse_text(const std::string& text, const std::string& path) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error& error) {
+    const auto& at = error.source().begin;
+    throw ConfigError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
+                      std::string(error.description()));
+  }
+}
+
+// The value of "--set key=value": TOML when it parses as one value, else the bare text.
+toml::node_view<toml::node> parse_override_value(const std::string& value, toml::table& holder) {
+  try {
+    holder = toml::parse("v = " + value);
+    if (holder.size() == 1 && holder.contains("v")) return holder["v"];
+  } catch (const toml::parse_error&) {
+  }
+  holder = toml::table{{"v", value}};
+  return holder["v"];
+}
+
+void apply_override(const std::string& flag, toml::table& root, Checker& checker) {
+  const auto equals = flag.find('=');
+  const std::string name = flag.substr(0, equals);
+  const auto dot = name.find('.');
+  if (equals == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == name.size()) {
+    throw ConfigError("--set " + flag + ": expected section.key=value");
+  }
+  const std::string section = name.substr(0, dot);
+  if (!root.contains(section)) {
+    root.insert(section, toml::table{});
+    checker.flags[section] = flag;
+  }
+  auto* table = root.get(section)->as_table();
+  if (table == nullptr) checker.fail(section, *root.get(section), "must be a table");
+  toml::table holder;
+  table->insert_or_assign(name.substr(dot + 1), *parse_override_value(flag.substr(equals + 1), holder).node());
+  checker.flags[name] = flag;
+}
+
+void read_section(const Checker& checker, const std::string& section, const toml::node& node, Config& config) {
+  if (!is_section(section)) checker.fail(section, node, "unknown section");
+  const auto* table = node.as_table();
+  if (table == nullptr) checker.fail(section, node, "must be a table");
+  for (const auto& [key, value] : *table) {
+    const std::string name = section + "." + std::string(key.str());
+    const Field* found = find_field(section, key.str());
+    if (found == nullptr) checker.fail(name, value, "unknown key");
+    found->read(checker, name, value, config);
+  }
+}
+
+}  // namespace
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Checker checker{path, {}};
+  toml::table root = parse_text(read_text(path), path);
+  for (const std::string& flag : overrides) apply_override(flag, root, checker);
+  Config config;
+  config.path = path;
+  for (const auto& [section, node] : root) read_section(checker, std::string(section.str()), node, config);
+  return config;
+}
+
+std::string describe_config(const Config& config) {
+  std::string text;
+  for (const Field& f : fields()) {
+    text += std::string(f.section) + "." + std::string(f.key) + " = " + f.show(config) + "\n";
+  }
+  return text;
+}
+
+}  // namespace continuo
