@@ -26,12 +26,18 @@ void Playback::set_muted(bool muted) {
   publish_target_gain();
 }
 
+void Playback::restart_with_fade_in() {
+  playing_ = false;
+  playing_flag_.store(false, std::memory_order_relaxed);
+  fade_out_pos_ = config_.fade_frames;
+}
+
 void Playback::publish_target_gain() {
   const bool muted = muted_.load(std::memory_order_relaxed);
   target_gain_.store(muted ? 0.0f : volume_gain_.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
-void Playback::render(float* left, float* right, std::size_t frames) {
+void Playback::render(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
   std::size_t done = 0;
   while (done < frames) {
     const std::size_t n = std::min(frames - done, kChunkFrames);
@@ -41,7 +47,7 @@ void Playback::render(float* left, float* right, std::size_t frames) {
   frames_played_.fetch_add(frames, std::memory_order_relaxed);
 }
 
-void Playback::render_chunk(float* left, float* right, std::size_t frames) {
+void Playback::render_chunk(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
   if (!playing_) {
     if (ring_.readable_frames() < config_.resume_frames) {
       render_silence(left, right, frames);
@@ -69,7 +75,7 @@ void Playback::render_chunk(float* left, float* right, std::size_t frames) {
 }
 
 // Decays the last sample played to zero so a gap never starts with a step.
-void Playback::render_silence(float* left, float* right, std::size_t frames) {
+void Playback::render_silence(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
   for (std::size_t i = 0; i < frames; ++i) {
     if (fade_out_pos_ < config_.fade_frames) {
       ++fade_out_pos_;
@@ -83,7 +89,7 @@ void Playback::render_silence(float* left, float* right, std::size_t frames) {
   }
 }
 
-void Playback::start_gain_ramp_if_needed() {
+void Playback::start_gain_ramp_if_needed() CONTINUO_REALTIME {
   const float target = target_gain_.load(std::memory_order_relaxed);
   if (target == ramp_target_) return;
   ramp_target_ = target;
@@ -96,7 +102,7 @@ void Playback::start_gain_ramp_if_needed() {
 }
 
 // Linear ramp that lands exactly on its target, so steady gain is bit-exact.
-float Playback::next_gain() {
+float Playback::next_gain() CONTINUO_REALTIME {
   if (ramp_left_ > 0) {
     --ramp_left_;
     gain_ = ramp_left_ == 0 ? ramp_target_ : gain_ + ramp_step_;
@@ -104,7 +110,7 @@ float Playback::next_gain() {
   return gain_;
 }
 
-float Playback::next_fade_in() {
+float Playback::next_fade_in() CONTINUO_REALTIME {
   if (fade_in_pos_ >= config_.fade_frames) return 1.0f;
   return static_cast<float>(fade_in_pos_++) / static_cast<float>(config_.fade_frames);
 }

@@ -31,6 +31,10 @@ class Playback {
 
   void render(float* left, float* right, std::size_t frames) CONTINUO_REALTIME;
 
+  // Plays on from silence with a fade-in, as after a JACK server restart. Only while no
+  // process callback runs (the client is not active).
+  void restart_with_fade_in();
+
   std::uint64_t underruns() const { return underruns_.load(std::memory_order_relaxed); }
   std::uint64_t frames_played() const { return frames_played_.load(std::memory_order_relaxed); }
   bool playing() const { return playing_flag_.load(std::memory_order_relaxed); }

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/model_registry.hpp"
+
+namespace continuo {
+
+// Exit codes: 0 done, 1 something failed at run time, 2 the command line or config is wrong.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+int app_main(const std::vector<std::string>& args, const ModelRegistry& registry);
+
+int run_live(const Config& config, const ModelRegistry& registry);
+int render_offline(const Config& config, const ModelRegistry& registry, double seconds, const std::string& out_path);
+
+}  // namespace continuo

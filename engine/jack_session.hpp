@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/jack_client.hpp"
+#include "engine/playback.hpp"
+
+namespace continuo {
+
+// Keeps continuo connected to its JACK server across server restarts. JACK has no
+// reconnect of its own: when the server goes away, poll() (called from the engine's main
+// thread, never from a JACK callback) closes the dead client, retries opening every
+// reconnect_interval_ms, and re-patches the connections our ports had before.
+class JackSession {
+ public:
+  explicit JackSession(const JackConfig& config);  // opens the client; throws JackError
+
+  // Starts audio; patches the configured outputs when auto_connect is set.
+  void activate(Playback& playback, jack_nframes_t latency_frames);
+  void poll();
+
+  bool connected() const { return client_ != nullptr; }
+  int sample_rate() const { return events_->sample_rate.load(); }
+  int buffer_frames() const { return events_->buffer_frames.load(); }
+  std::uint64_t xruns() const { return xruns_before_ + events_->xruns.load(); }
+  std::uint64_t reconnects() const { return reconnects_; }
+  float dsp_load_percent() const { return client_ ? client_->dsp_load_percent() : 0.0f; }
+
+ private:
+  void open_client();
+  void drop_client();
+  void try_reconnect();
+  void remember_connections();
+
+  const JackConfig config_;
+  std::unique_ptr<JackEvents> events_;  // one set per client: callbacks of a dead one can't touch the next
+  std::unique_ptr<JackClient> client_;
+  Playback* playback_ = nullptr;
+  jack_nframes_t latency_frames_ = 0;
+  std::vector<PortConnection> saved_connections_;
+  std::uint64_t xruns_before_ = 0;
+  std::uint64_t reconnects_ = 0;
+  std::chrono::steady_clock::time_point lost_at_;
+  std::chrono::steady_clock::time_point next_attempt_;
+};
+
+}  // namespace continuo

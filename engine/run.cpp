@@ -1,0 +1,131 @@
+#include <csignal>
+#include <cmath>
+#include <memory>
+
+#include "engine/app.hpp"
+#include "engine/audio_ring.hpp"
+#include "engine/frame_source.hpp"
+#include "engine/generator.hpp"
+#include "engine/jack_session.hpp"
+#include "engine/log.hpp"
+#include "engine/playback.hpp"
+#include "engine/signals.hpp"
+
+namespace continuo {
+namespace {
+
+// Sizes of the live path in frames at the JACK rate, all derived from the config.
+struct LiveSizes {
+  std::size_t lookahead;       // the generator keeps the ring this full
+  std::size_t ring_capacity;   // lookahead plus room for the frame being pushed
+  std::size_t latency;         // reported to JACK: lookahead plus the model's own delay
+  PlaybackConfig playback;
+};
+
+std::size_t ms_to_frames(double ms, int rate) { return static_cast<std::size_t>(std::lround(ms * rate / 1000.0)); }
+
+LiveSizes live_sizes(const EngineConfig& engine, const ModelInfo& model, int rate) {
+  const double scale = static_cast<double>(rate) / model.sample_rate;
+  // The resampler may emit a few frames more than the ratio for one input frame.
+  const auto frame_out = static_cast<std::size_t>(std::ceil(model.frame_samples * scale)) + 64;
+  LiveSizes sizes;
+  sizes.lookahead = ms_to_frames(engine.lookahead_ms, rate);
+  sizes.ring_capacity = sizes.lookahead + 2 * frame_out;
+  sizes.latency = sizes.lookahead + static_cast<std::size_t>(std::lround(model.latency_samples * scale));
+  sizes.playback.fade_frames = ms_to_frames(engine.fade_ms, rate);
+  sizes.playback.gain_ramp_frames = ms_to_frames(engine.gain_ramp_ms, rate);
+  sizes.playback.resume_frames = sizes.lookahead / 2;
+  sizes.playback.volume_db = static_cast<float>(engine.volume_db);
+  return sizes;
+}
+
+class LiveEngine {
+ public:
+  LiveEngine(const Config& config, Model& model, std::unique_ptr<JackSession> session)
+      : session_(std::move(session)),
+        sizes_(live_sizes(config.engine, model.info(), session_->sample_rate())),
+        control_(config.control),
+        ring_(sizes_.ring_capacity),
+        playback_(ring_, sizes_.playback),
+        source_(model, control_, session_->sample_rate(), config.engine.resampler),
+        generator_(source_, ring_, sizes_.lookahead) {
+    if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
+      log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
+    }
+    generator_.start();
+    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency));
+    log_info("engine: running ", model.info().name, ", lookahead ", config.engine.lookahead_ms, " ms (",
+             sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
+  }
+
+  // The client goes first: its process callback reads playback_ and ring_.
+  ~LiveEngine() {
+    session_.reset();
+    generator_.stop();
+  }
+
+  void tick() {
+    session_->poll();
+    if (session_->connected()) generator_.request_output_rate(session_->sample_rate());
+    const std::uint64_t underruns = playback_.underruns();
+    if (underruns > underruns_logged_) {
+      log_warn("engine: underrun, the generator fell behind playback (", underruns, " so far)");
+      underruns_logged_ = underruns;
+    }
+  }
+
+  StatusSnapshot status() const {
+    StatusSnapshot s;
+    s.frames_generated = source_.frames();
+    s.frames_played = playback_.frames_played();
+    const int rate = session_->sample_rate();
+    s.ring_fill_ms = rate > 0 ? 1000.0 * static_cast<double>(ring_.readable_frames()) / rate : 0.0;
+    s.underruns = playback_.underruns();
+    s.xruns = session_->xruns();
+    s.reconnects = session_->reconnects();
+    s.gen_ms_p50 = source_.step_ms().percentile(50);
+    s.gen_ms_p99 = source_.step_ms().percentile(99);
+    s.dsp_load_percent = session_->dsp_load_percent();
+    s.cpu_percent = process_cpu_percent();
+    s.sample_rate = rate;
+    s.buffer_frames = session_->buffer_frames();
+    return s;
+  }
+
+ private:
+  std::unique_ptr<JackSession> session_;
+  LiveSizes sizes_;
+  ControlState control_;
+  AudioRing ring_;
+  Playback playback_;
+  FrameSource source_;
+  Generator generator_;
+  std::uint64_t underruns_logged_ = 0;
+};
+
+}  // namespace
+
+int run_live(const Config& config, const ModelRegistry& registry) {
+  SignalWatch signals;
+  process_cpu_percent();  // starts the process's CPU clock
+  const std::unique_ptr<Model> model = registry.load(config.model.spec);
+  model->reset(config.model.seed);
+  std::unique_ptr<JackSession> session;
+  try {
+    session = std::make_unique<JackSession>(config.jack);
+  } catch (const JackError& error) {
+    log_error("jack: ", error.what());
+    return kExitFailure;
+  }
+  LiveEngine engine(config, *model, std::move(session));
+  for (;;) {
+    const int signal = signals.wait(std::chrono::milliseconds(20));
+    if (signal == SIGINT || signal == SIGTERM) break;
+    if (signal == SIGUSR1) log_info("status ", engine.status().to_json());
+    engine.tick();
+  }
+  log_info("status ", engine.status().to_json());
+  return 0;
+}
+
+}  // namespace continuo
