@@ -266,7 +266,10 @@ class JackServer:
         return all(b in conns.get(a, ()) for a, b in pairs)
 
     def connect(self, source, destination):
-        self.tool(["jack_connect", source, destination])
+        """jack_connect; a connection that already exists counts as made."""
+        out = self.tool(["jack_connect", source, destination], check=False)
+        if not self.connected([(source, destination)]):
+            fail(f"jack_connect {source} {destination} failed: {out}")
 
     def port_latency(self, port):
         """The largest latency (frames) `jack_lsp -l` reports for port, with the raw text."""

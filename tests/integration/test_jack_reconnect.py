@@ -1,0 +1,55 @@
+"""continuo survives its JACK server dying: after a kill -9 and restart of jackd under
+the same name it reconnects, re-patches its connections within 2 s, and plays the
+counter sequence again."""
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jackfixture as jf  # noqa: E402
+
+PATCH = [("continuo:out_l", "system:playback_1"), ("continuo:out_r", "system:playback_2")]
+RECONNECT_DEADLINE_S = 2.0
+RECORD_SECONDS = 2
+MAX_LEAD_SECONDS = 1.0
+
+
+def main():
+    with jf.JackServer("reconnect", period=256) as server:
+        server.start()
+        continuo = jf.Continuo(server, ["--model", "double:counter", "--set", "jack.auto_connect=false"]).start()
+        # Patched by hand (auto-connect is off), as a user would: continuo must remember it.
+        for source, destination in PATCH:
+            server.connect(source, destination)
+        jf.wait_until(lambda: server.connected(PATCH), 5.0, what="the initial connections")
+        print(f"connected: {server.connections()}")
+
+        server.kill9()
+        print("jackd killed with SIGKILL; restarting it under the same name", flush=True)
+        ready = server.start()
+        try:
+            jf.wait_until(lambda: server.connected(PATCH), RECONNECT_DEADLINE_S, interval=0.02,
+                          what="continuo's connections on the restarted server")
+        except TimeoutError as error:
+            jf.fail(f"{error}: connections now {server.connections()}, continuo alive: {continuo.alive()}\n"
+                    f"continuo stderr:\n{continuo.stderr()}")
+        took = time.monotonic() - ready
+        print(f"connections back {took:.3f} s after the new server was ready: {server.connections()}")
+        if not continuo.alive():
+            jf.fail(f"continuo exited with {continuo.proc.returncode}:\n{continuo.stderr()}")
+
+        rate, left, right = server.record(["continuo:out_l", "continuo:out_r"], RECORD_SECONDS)
+        info = jf.check_counter(left, right, max_lead_frames=int(MAX_LEAD_SECONDS * rate),
+                                label="recording after the reconnect")
+        print(f"recording after the reconnect: {info}")
+
+        status, _ = continuo.stop_checked(signal.SIGTERM)
+        print(f"status at exit: {status}", flush=True)
+        if status["reconnects"] != 1:
+            jf.fail(f"status reconnects = {status['reconnects']}, expected 1")
+
+
+if __name__ == "__main__":
+    jf.run_test(main)
