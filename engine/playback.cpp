@@ -11,30 +11,18 @@ Playback::Playback(AudioRing& ring, const PlaybackConfig& config)
     : ring_(ring),
       config_(config),
       volume_gain_(db_to_gain(config.volume_db)),
-      target_gain_(db_to_gain(config.volume_db)),
-      gain_(target_gain_.load()),
+      gain_(volume_gain_.load()),
       ramp_target_(gain_),
       fade_out_pos_(config.fade_frames) {}
 
-void Playback::set_volume_db(float db) {
-  volume_gain_.store(db_to_gain(db), std::memory_order_relaxed);
-  publish_target_gain();
-}
+void Playback::set_volume_db(float db) { volume_gain_.store(db_to_gain(db), std::memory_order_relaxed); }
 
-void Playback::set_muted(bool muted) {
-  muted_.store(muted, std::memory_order_relaxed);
-  publish_target_gain();
-}
+void Playback::set_muted(bool muted) { muted_.store(muted, std::memory_order_relaxed); }
 
 void Playback::restart_with_fade_in() {
   playing_ = false;
   playing_flag_.store(false, std::memory_order_relaxed);
   fade_out_pos_ = config_.fade_frames;
-}
-
-void Playback::publish_target_gain() {
-  const bool muted = muted_.load(std::memory_order_relaxed);
-  target_gain_.store(muted ? 0.0f : volume_gain_.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 void Playback::render(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
@@ -49,7 +37,8 @@ void Playback::render(float* left, float* right, std::size_t frames) CONTINUO_RE
 
 void Playback::render_chunk(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
   if (!playing_) {
-    if (ring_.readable_frames() < config_.resume_frames) {
+    // Waiting for the fade-out tail too: a fade-in starts at zero, the tail may not be there yet.
+    if (ring_.readable_frames() < config_.resume_frames || fade_out_pos_ < config_.fade_frames) {
       render_silence(left, right, frames);
       return;
     }
@@ -90,7 +79,9 @@ void Playback::render_silence(float* left, float* right, std::size_t frames) CON
 }
 
 void Playback::start_gain_ramp_if_needed() CONTINUO_REALTIME {
-  const float target = target_gain_.load(std::memory_order_relaxed);
+  // Derived here, not by the setters: two control threads setting volume and mute at once
+  // can then never leave a stale combination behind.
+  const float target = muted_.load(std::memory_order_relaxed) ? 0.0f : volume_gain_.load(std::memory_order_relaxed);
   if (target == ramp_target_) return;
   ramp_target_ = target;
   ramp_left_ = config_.gain_ramp_frames;

@@ -47,7 +47,6 @@ class Playback {
   void start_gain_ramp_if_needed() CONTINUO_REALTIME;
   float next_gain() CONTINUO_REALTIME;
   float next_fade_in() CONTINUO_REALTIME;
-  void publish_target_gain();
 
   AudioRing& ring_;
   const PlaybackConfig config_;
@@ -56,7 +55,6 @@ class Playback {
   // Written by control threads, read by the audio thread.
   std::atomic<float> volume_gain_;
   std::atomic<bool> muted_{false};
-  std::atomic<float> target_gain_;
 
   // Audio-thread state.
   bool playing_ = false;

@@ -163,6 +163,25 @@ TEST_F(PlaybackTest, ResumesWithAFadeInOnceTheRingRefills) {
   EXPECT_EQ(playback.underruns(), 1u);
 }
 
+TEST_F(PlaybackTest, RefillDuringTheTailWaitsForTheTailToEnd) {
+  Playback playback(ring_, test_config());
+  push_counter(ring_, 0, kResume);
+  render(playback, kResume + kFade / 2, kResume + kFade / 2);  // dry, half the tail played
+  ASSERT_EQ(playback.underruns(), 1u);
+
+  push_counter(ring_, kResume, 2 * kResume);
+  const Stereo out = render(playback, kFade / 2, kFade / 2);
+  const float last_l = counter_sample(kResume - 1, 0);
+  for (std::size_t k = kFade / 2 + 1; k <= kFade; ++k) {
+    ASSERT_EQ(out.left[k - kFade / 2 - 1], faded_out(last_l, k)) << "tail frame " << k;
+  }
+  EXPECT_FALSE(playback.playing());
+  // The tail ends at exactly zero; the next block fades in from there.
+  Stereo rest = render(playback, 500);
+  EXPECT_TRUE(playback.playing());
+  expect_counter_faded_in(rest, 500, kResume);
+}
+
 // Plays constant input past the fade-in, so later output shows the gain alone.
 Stereo play_past_fade_in(AudioRing& ring, Playback& playback, float value) {
   push_constant(ring, value, 8000);
