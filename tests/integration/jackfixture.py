@@ -177,7 +177,12 @@ class JackServer:
         return False
 
     def command(self):
-        return ["jackd", "-n", self.name, "--no-realtime", "-d", "dummy",
+        # -S (synchronous mode): each cycle waits for the whole graph, so when a loaded
+        # machine makes a cycle late, every client still runs it in order. In the default
+        # asynchronous mode a late cycle can run continuo but not the recorder after it,
+        # and the recording loses a period that continuo did play (a JACK xrun, not an
+        # engine fault), which would make the bit-exact checks flaky.
+        return ["jackd", "-n", self.name, "--no-realtime", "-S", "-d", "dummy",
                 "-r", str(self.rate), "-p", str(self.period)]
 
     def start(self, timeout=10.0):
@@ -287,10 +292,13 @@ class JackServer:
         require_binary(JACK_RECORD, "jack_record")
         out = os.path.join(self.dir, f"{name}.f32")
         argv = [JACK_RECORD, "--server", self.name, "--client", name, "--connect", sources[0],
-                "--connect", sources[1], "--seconds", str(seconds), "--out", out]
+                "--connect", sources[1], "--seconds", str(seconds), "--out", out,
+                # In synchronous mode a loaded machine slows the server's clock down
+                # rather than dropping cycles, so allow for well below real time.
+                "--timeout", str(seconds * 6 + 30)]
         try:
             result = subprocess.run(argv, env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
-                                    timeout=seconds * 3 + 30, preexec_fn=_set_pdeathsig)
+                                    timeout=seconds * 6 + 60, preexec_fn=_set_pdeathsig)
         except subprocess.TimeoutExpired:
             fail(f"jack_record did not finish: {' '.join(argv)}")
         stdout = result.stdout.decode(errors="replace")

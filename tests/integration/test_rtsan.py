@@ -29,7 +29,7 @@ def check_probe():
 def run_phase(server, model, label, until, what):
     continuo = jf.Continuo(server, ["--model", model, "--auto-connect"], binary=jf.CONTINUO_RTSAN,
                            client=f"continuo{label}").start()
-    status_seen = continuo.wait_status(until, timeout=30.0, what=what)
+    status_seen = continuo.wait_status(until, timeout=90.0, what=what)
     rc, status, text = continuo.stop()
     print(f"{label}: exit {rc}, status while running {status_seen}, at exit {status}", flush=True)
     if VIOLATION in text:
