@@ -5,7 +5,7 @@
 //   jack_record [--server NAME] [--client NAME] --connect PORT_L --connect PORT_R
 //               --seconds S --out FILE.f32 [--timeout S]
 //
-// Recording starts at the first process cycle after both connections are made. The
+// Recording starts at the first process cycle in which both connections are in effect. The
 // buffer is allocated before activation; the process callback only copies samples.
 // On success prints "sample_rate=R frames=N" and exits 0; otherwise prints the reason
 // to stderr and exits non-zero.
@@ -48,6 +48,9 @@ int process(jack_nframes_t nframes, void* arg) {
   auto* rec = static_cast<Recorder*>(arg);
   if (!rec->armed.load(std::memory_order_acquire)) return 0;
   const std::size_t done = rec->written.load(std::memory_order_relaxed);
+  // jack_connect returns before the server's graph has switched; start with the first
+  // cycle that has both connections in effect, so no frame holds only one channel.
+  if (done == 0 && (jack_port_connected(rec->ports[0]) <= 0 || jack_port_connected(rec->ports[1]) <= 0)) return 0;
   if (done >= rec->total) return 0;
   const auto* left = static_cast<const float*>(jack_port_get_buffer(rec->ports[0], nframes));
   const auto* right = static_cast<const float*>(jack_port_get_buffer(rec->ports[1], nframes));
