@@ -1,6 +1,8 @@
 #include "engine/jack_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include "engine/log.hpp"
@@ -130,13 +132,27 @@ void JackClient::on_port_connect(jack_port_id_t, jack_port_id_t, int, void* self
   static_cast<JackClient*>(self)->events_.connections_changed.store(true);
 }
 
-// Our outputs are generated, not derived from our inputs: what they carry was decided
-// latency_frames before it is heard. Capture latency of an output says exactly that.
+// JACK's rule for a client with internal latency: what leaves our outputs reflects input
+// (MIDI and audio) that arrived latency_frames earlier. So outputs' capture latency is the
+// inputs' plus ours, and inputs' playback latency is the outputs' plus ours: a MIDI note
+// arriving now is heard that much later.
 void JackClient::on_latency(jack_latency_callback_mode_t mode, void* self) {
   auto* client = static_cast<JackClient*>(self);
-  if (mode != JackCaptureLatency) return;
-  jack_latency_range_t range{client->latency_frames_, client->latency_frames_};
-  for (jack_port_t* port : client->outputs_) jack_port_set_latency_range(port, JackCaptureLatency, &range);
+  const bool capture = mode == JackCaptureLatency;
+  const std::vector<jack_port_t*> inputs{client->inputs_[0], client->inputs_[1], client->midi_in_};
+  const std::vector<jack_port_t*> outputs{client->outputs_[0], client->outputs_[1]};
+  const std::vector<jack_port_t*>& from = capture ? inputs : outputs;
+  const std::vector<jack_port_t*>& to = capture ? outputs : inputs;
+  jack_latency_range_t widest{UINT32_MAX, 0};
+  for (jack_port_t* port : from) {
+    jack_latency_range_t range{};
+    jack_port_get_latency_range(port, mode, &range);
+    widest.min = std::min(widest.min, range.min);
+    widest.max = std::max(widest.max, range.max);
+  }
+  widest.min += client->latency_frames_;
+  widest.max += client->latency_frames_;
+  for (jack_port_t* port : to) jack_port_set_latency_range(port, mode, &widest);
 }
 
 int JackClient::sample_rate() const { return events_.sample_rate.load(); }
