@@ -23,7 +23,7 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 run: deps build
-	tools/run.sh $(ARGS)
+	CONTINUO=$(BUILD_DIR)/continuo tools/run.sh $(ARGS)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix /usr/local

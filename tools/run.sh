@@ -2,16 +2,17 @@
 # `make run`: plays continuo through JACK with configs/default.toml. Uses the JACK (or
 # PipeWire-JACK) server that is running; when none is, starts a private jackd for this
 # session: on the first sound card if there is one, else on the dummy backend (silent,
-# but the whole engine runs), and says which.
+# but the whole engine runs), and says which. CONTINUO_JACKD_BACKEND=dummy skips the
+# sound card.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-continuo=build/continuo
+continuo=${CONTINUO:-build/continuo}
 jackd_pid=""
 
 stop_private_jackd() { [ -n "$jackd_pid" ] && kill "$jackd_pid" 2>/dev/null || true; }
 trap stop_private_jackd EXIT
 
-server_running() { timeout 3 jack_wait -c >/dev/null 2>&1; }
+server_running() { timeout 3 jack_wait -c 2>/dev/null | grep -qx running; }
 
 has_sound_card() { [ -s /proc/asound/cards ] && ! grep -q "no soundcards" /proc/asound/cards; }
 
@@ -24,7 +25,7 @@ start_private_jackd() {
 
 if server_running; then
   echo "run: using the JACK server that is already running"
-elif has_sound_card && start_private_jackd -d alsa -r 48000 -p 256; then
+elif [ "${CONTINUO_JACKD_BACKEND:-}" != dummy ] && has_sound_card && start_private_jackd -d alsa -r 48000 -p 256; then
   echo "run: no JACK server was running; started one on the first sound card (jackd -d alsa)"
 else
   stop_private_jackd

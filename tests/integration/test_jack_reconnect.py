@@ -1,6 +1,7 @@
 """continuo survives its JACK server dying: after a kill -9 and restart of jackd under
 the same name it reconnects, re-patches its connections within 2 s, and plays the
-counter sequence again."""
+counter sequence again. A saved connection to a client that did not come back only
+warns; a server restarted at another sample rate is followed (the generator resamples)."""
 
 import os
 import signal
@@ -23,7 +24,12 @@ def main():
         # Patched by hand (auto-connect is off), as a user would: continuo must remember it.
         for source, destination in PATCH:
             server.connect(source, destination)
-        jf.wait_until(lambda: server.connected(PATCH), 5.0, what="the initial connections")
+        # A client that will not come back after the restart: its connection can't be restored.
+        jf.spawn(["jack_metro", "-b", "120", "-n", "metro"], env=server.env)
+        server.wait_ports(["metro:120_bpm"])
+        server.connect("metro:120_bpm", "continuo:in_l")
+        jf.wait_until(lambda: server.connected(PATCH + [("metro:120_bpm", "continuo:in_l")]), 5.0,
+                      what="the initial connections")
         print(f"connected: {server.connections()}")
 
         server.kill9()
@@ -45,10 +51,30 @@ def main():
                                 label="recording after the reconnect")
         print(f"recording after the reconnect: {info}")
 
+        if "metro:120_bpm" not in continuo.stderr() or "warn" not in continuo.stderr():
+            jf.fail(f"no warning about the vanished port metro:120_bpm:\n{continuo.stderr()}")
+
+        follow_rate_change(server, continuo)
+
         status, _ = continuo.stop_checked(signal.SIGTERM)
         print(f"status at exit: {status}", flush=True)
-        if status["reconnects"] != 1:
-            jf.fail(f"status reconnects = {status['reconnects']}, expected 1")
+        if status["reconnects"] != 2:
+            jf.fail(f"status reconnects = {status['reconnects']}, expected 2")
+
+
+def follow_rate_change(server, continuo):
+    """Restarts the server at 44.1 kHz: continuo rejoins and resamples its 48 kHz model."""
+    server.kill9()
+    server.rate = 44100
+    server.start()
+    jf.wait_until(lambda: server.connected(PATCH), RECONNECT_DEADLINE_S * 5, what="connections at 44.1 kHz")
+    status = continuo.wait_status(lambda s: s["sample_rate"] == 44100 and s["reconnects"] == 2, 10.0,
+                                  "status at 44.1 kHz")
+    rate, left, right = server.record(["continuo:out_l", "continuo:out_r"], 1, name="rec44")
+    peak = max(max(abs(x) for x in left), max(abs(x) for x in right))
+    print(f"after the rate change: rate {rate}, status {status}, recording peak {peak:.3f}")
+    if rate != 44100 or peak < 0.5:
+        jf.fail(f"expected resampled counter audio at 44100 Hz, got rate {rate}, peak {peak}")
 
 
 if __name__ == "__main__":
