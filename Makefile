@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CXX_COMPILER ?= $(shell command -v clang++-19 || command -v c++)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test run install clean
+.PHONY: all build deps test run bench install clean
 
 all: build
 
@@ -24,6 +24,9 @@ test: build
 
 run: deps build
 	CONTINUO=$(BUILD_DIR)/continuo tools/run.sh $(ARGS)
+
+bench: build
+	$(BUILD_DIR)/bench/bench_engine
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix /usr/local

@@ -6,7 +6,7 @@ packages=(
   clang-19 libclang-rt-19-dev
   jackd2 libjack-jackd2-dev
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev
-  libgtest-dev
+  libgtest-dev libbenchmark-dev
 )
 missing=()
 for p in "${packages[@]}"; do
