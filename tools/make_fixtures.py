@@ -141,7 +141,7 @@ def cmd_names(args):
 # tiny
 # ---------------------------------------------------------------------------
 
-TINY_FRAMES = 128
+TINY_FRAMES = 104
 TINY_TEMPERATURE = 1.3
 TINY_TOP_K = 5
 
@@ -323,7 +323,7 @@ def _capture_paths(exp):
   db = 'depthformer/decoder/depth_body'
   P['depth_adapter'] = f'{db}/depth_input_adapter'
   for i in range(exp.decoder_depth_size.num_layers):
-    P[f'depth_l{i}'] = f'{db}/transformer/x_layers_{i}'
+    P[f'depth_l{i}'] = f'{db}/transformer/x_layers_{i}/ffn'  # = layer output
   P['depth_final_ln'] = f'{db}/final_ln'
   return P
 
@@ -347,7 +347,8 @@ def cmd_tiny(args):
   rngs = {'params': jax.random.PRNGKey(1), 'random': jax.random.PRNGKey(0)}
 
   t0 = time.time()
-  params = nn.unbox(sampler.init(rngs, method=_sampler_init_fn(nch, TINY_TEMPERATURE, TINY_TOP_K)))
+  params = nn.unbox(jax.jit(lambda: sampler.init(
+      rngs, method=_sampler_init_fn(nch, TINY_TEMPERATURE, TINY_TOP_K)))())
   # The official init of mulan_dequantizer is zeros (it is a pretrained table
   # loaded from the checkpoint); give it random values so the branch is tested.
   k = jax.random.PRNGKey(7)
@@ -435,6 +436,10 @@ def cmd_tiny(args):
     rec['gumbel'].append(np.stack(g))
   print(f'{frames} frames in {time.time() - t0:.1f}s')
 
+  empty = [k for k, v in rec.items() if not v]
+  if empty:
+    print('captured:', sorted({kk.rsplit('/', 1)[0] for kk in ftu.flatten_dict(inter, sep='/')}))
+    raise SystemExit(f'nothing captured for {empty}')
   A = {k: np.stack(v) for k, v in rec.items()}
 
   # Self-check: recompute every sample from (logits, gumbel) with the official
@@ -473,7 +478,7 @@ def cmd_tiny(args):
       'encoder_input': 'int32 [T,C] what the model receives: concat(style, notes, drum, cfg, cfg_drum) + 7',
       'prev_tokens': 'int32 [T,12] decoder input frame (unique codes; frame 0 = SOS id 0 on all levels) = depth_samples shifted by one frame',
       'rng_key': 'uint32 [T,2] decoder PRNG key (raw threefry key data) at the start of the frame',
-      'gumbel': 'float32 [T,12,V] Gumbel noise for each depth step (jax.random.gumbel of the key after r fold_ins by the frame step)',
+      'gumbel': 'float32 [T,12,codebook] Gumbel noise of depth step r for unique ids 6+r*codebook+c (c = last index); the official draw is jax.random.gumbel(key_r, (1,1,V)) with key_r = key after r fold_ins of the frame counter, sliced here to the valid range',
       'temporal_inputs': 'float32 [T,Dt] mean over levels of sqrt(Dt)*embedding[prev_tokens]',
       'temporal_outputs': 'float32 [T,Dt] temporal transformer output (no final norm)',
       'depth_logits': 'float32 [T,12,V] to_logits output per depth step BEFORE the tanh soft cap',
@@ -496,6 +501,10 @@ def cmd_tiny(args):
     desc[f'depth_l{i}'] = f'float32 [T,12,Dd] output of depth transformer layer {i} per depth step'
 
   A['encoder_input'] = cond
+  # Only the valid slice of each depth step's noise matters (everything else is
+  # masked to -0.7*FLT_MAX before the argmax); keep that slice to stay small.
+  A['gumbel'] = np.stack([A['gumbel'][:, r, R + r * cb:R + (r + 1) * cb]
+                          for r in range(L)], axis=1)
   for k in ('style_tokens', 'note_state', 'drum', 'cfg_tokens', 'cfg_drum_token'):
     A[k] = inputs[k]
   A['codes'] = ((A['depth_samples'] - R) % cb).astype(np.int32)
@@ -531,12 +540,146 @@ def cmd_tiny(args):
     print(f'{f.relative_to(ROOT)}: {f.stat().st_size:,} bytes')
 
 
+# ---------------------------------------------------------------------------
+# verify: independent NumPy re-implementation of docs/mrt2-reference.md
+# ---------------------------------------------------------------------------
+
+def cmd_verify(args):
+  """Recomputes the tiny fixtures from tiny.safetensors with plain NumPy,
+  following docs/mrt2-reference.md (not the official code), teacher-forced
+  with the stored samples; reports the max abs error of each stage."""
+  from safetensors.numpy import load_file
+  d = OUT / 'tiny'
+  cfg = json.loads((d / 'config.json').read_text())
+  W = load_file(str(d / 'tiny.safetensors'))
+  A = load_file(str(d / 'fixtures.safetensors'))
+  P = 'params/depthformer/'
+  g = lambda k: W[P + k].astype(np.float64)
+  T = A['encoder_input'].shape[0]
+  tok = cfg['target_tokens']
+  L, cb, R, V = tok['rvq_truncation_level'], tok['codebook_size'], cfg['num_reserved_tokens'], tok['vocab_size']
+  Dt = cfg['decoder_temporal_size']['model_dims']
+  ts, ds = cfg['decoder_temporal_size'], cfg['decoder_depth_size']
+  Ws, Wc, Wd = (cfg['decoder_temporal_self_attention_max_past_horizon'],
+                cfg['decoder_temporal_cross_attention_max_past_horizon'],
+                cfg['depth_self_attention_max_past_horizon'])
+
+  def ln(x, pre):
+    m = x.mean(-1, keepdims=True); v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + 1e-6) * g(pre + '/scale') + g(pre + '/bias')
+
+  def rms(x, pre):
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * g(pre + '/scale')
+
+  def gelu(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+  def softplus(x):
+    return np.log1p(np.exp(-abs(x))) + np.maximum(x, 0)
+
+  def attend(pre, q_in, kbuf, vbuf, sink):
+    # q_in [D]; kbuf/vbuf lists of [H, dh] (already projected); returns [D]
+    a = pre + '/attention'
+    q = np.einsum('d,dnh->nh', q_in, g(a + '/query_projection/kernel'))
+    dh = q.shape[-1]
+    qs = q * (1.442695041 / np.sqrt(dh)) * softplus(g(a + '/per_dim_scale'))
+    K = np.stack(kbuf, 0); Vv = np.stack(vbuf, 0)  # [n, H, dh]
+    logits = np.einsum('nh,jnh->nj', qs, K)
+    if sink:
+      sl_ = np.einsum('nh,knh->nk', q, g(a + '/sink_key_embeddings'))  # unscaled q
+      logits = np.concatenate([sl_, logits], 1)
+      Vv = np.concatenate([g(a + '/sink_value_embeddings'), Vv], 0)
+    p = np.exp(logits - logits.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    ctx = np.einsum('nj,jnh->nh', p, Vv)
+    return np.einsum('nh,dnh->d', ctx, g(pre + '/output_projection/kernel'))
+
+  def kv(pre, x):
+    a = pre + '/attention'
+    return (np.einsum('d,dnh->nh', x, g(a + '/key_projection/kernel')),
+            np.einsum('d,dnh->nh', x, g(a + '/value_projection/kernel')))
+
+  def ffn(pre, x):
+    h = gelu(rms(x, pre + '/pre_norm') @ g(pre + '/ffn_layer1/kernel') + g(pre + '/ffn_layer1/bias'))
+    return x + rms(h @ g(pre + '/ffn_layer2/kernel') + g(pre + '/ffn_layer2/bias'), pre + '/post_norm')
+
+  err = {}
+  def chk(name, ours, ref):
+    e = float(np.max(np.abs(np.asarray(ours) - np.asarray(ref, np.float64))))
+    err[name] = max(err.get(name, 0.0), e)
+
+  # Encoder.
+  ic = cfg['input_configs']
+  mcv = ic[0]['per_rvq_vocab_size']
+  eb = 'encoder/body/'
+  x = A['encoder_input'].astype(np.int64)
+  ids = x[:, :12] + np.arange(12) * mcv
+  mul = g(eb + 'layers_1/branched_mulan_embedder/mulan_embedder/mulan_dequantizer/embedding')[ids].sum(1)
+  mul = mul @ g(eb + 'layers_1/branched_mulan_embedder/mulan_embedder/depth_input_adapter/kernel')
+  vocabs = sum([[c['per_rvq_vocab_size']] * c['rvq_truncation_level'] for c in ic[1:]], [])
+  offs = np.concatenate([[0], np.cumsum(vocabs)[:-1]])
+  reg = g(eb + 'layers_1/branched_regular_embedder/regular_embedder/embedding')[x[:, 12:] + offs].mean(1)
+  enc = ln((mul + reg) / 2, eb + 'encoder_ln')
+  chk('enc_mulan_branch', mul, A['enc_mulan_branch'])
+  chk('enc_regular_branch', reg, A['enc_regular_branch'])
+  chk('enc_output', enc, A['enc_output'])
+
+  emb = g('decoder/decoder_embedding/embedding/embedding') * np.sqrt(Dt)
+  tb = 'decoder/temporal_body/transformer/x_layers_'
+  db = 'decoder/depth_body/'
+  selfc = [([], []) for _ in range(ts['num_layers'])]
+  crossc = [([], []) for _ in range(ts['num_layers'])]
+  lg_err = 0.0
+  for t in range(T):
+    h = emb[A['prev_tokens'][t]].mean(0)
+    chk('temporal_inputs', h, A['temporal_inputs'][t])
+    for i in range(ts['num_layers']):
+      pre = f'{tb}{i}/self_attention'
+      k, v = kv(pre, rms(h, pre + '/pre_norm'))
+      K, Vb = selfc[i]; K.append(k); Vb.append(v)
+      del K[:-(Ws + 1)], Vb[:-(Ws + 1)]
+      h = h + rms(attend(pre, rms(h, pre + '/pre_norm'), K, Vb, True), pre + '/post_norm')
+      chk(f'temporal_l{i}_self_attention', h, A[f'temporal_l{i}_self_attention'][t])
+      pre = f'{tb}{i}/cross_attention'
+      k, v = kv(pre, enc[t])
+      K, Vb = crossc[i]; K.append(k); Vb.append(v)
+      del K[:-(Wc + 1)], Vb[:-(Wc + 1)]
+      h = h + rms(attend(pre, rms(h, pre + '/pre_norm'), K, Vb, True), pre + '/post_norm')
+      chk(f'temporal_l{i}_cross_attention', h, A[f'temporal_l{i}_cross_attention'][t])
+      h = ffn(f'{tb}{i}/ffn', h)
+      chk(f'temporal_l{i}_ffn', h, A[f'temporal_l{i}_ffn'][t])
+    chk('temporal_outputs', h, A['temporal_outputs'][t])
+    dcache = [([], []) for _ in range(ds['num_layers'])]
+    inp = h
+    for r in range(L):
+      z = inp @ g(db + 'depth_input_adapter/kernel')
+      chk('depth_adapter', z, A['depth_adapter'][t, r])
+      for i in range(ds['num_layers']):
+        pre = f'{db}transformer/x_layers_{i}/self_attention'
+        k, v = kv(pre, rms(z, pre + '/pre_norm'))
+        K, Vb = dcache[i]; K.append(k); Vb.append(v)
+        z = z + rms(attend(pre, rms(z, pre + '/pre_norm'), K[-(Wd + 1):], Vb[-(Wd + 1):], False), pre + '/post_norm')
+        z = ffn(f'{db}transformer/x_layers_{i}/ffn', z)
+        chk(f'depth_l{i}', z, A[f'depth_l{i}'][t, r])
+      z = ln(z, db + 'final_ln')
+      chk('depth_final_ln', z, A['depth_final_ln'][t, r])
+      logits = z @ g(db + 'to_logits/kernel') + g(db + 'to_logits/bias')
+      chk('depth_logits', logits, A['depth_logits'][t, r])
+      inp = emb[A['depth_samples'][t, r]]  # teacher forcing
+  ok = True
+  for k_, e in err.items():
+    print(f'{k_:32s} max|err| = {e:.3g}')
+    ok &= e < 1e-3
+  print('verify:', 'OK' if ok else 'MISMATCH')
+  return ok
+
+
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
   sub = ap.add_subparsers(dest='cmd', required=True)
   sub.add_parser('names')
   t = sub.add_parser('tiny')
   t.add_argument('--frames', type=int, default=TINY_FRAMES)
+  sub.add_parser('verify')
   a = sub.add_parser('all')
   a.add_argument('--frames', type=int, default=TINY_FRAMES)
   args = ap.parse_args()
@@ -544,6 +687,8 @@ def main():
     cmd_names(args)
   if args.cmd in ('tiny', 'all'):
     cmd_tiny(args)
+  if args.cmd in ('verify', 'all'):
+    sys.exit(0 if cmd_verify(args) else 1)
 
 
 if __name__ == '__main__':
