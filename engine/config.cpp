@@ -257,7 +257,7 @@ const std::vector<Field>& fields() {
       field("model", "spec", [](auto& c) -> auto& { return c.model.spec; }, Text{.non_empty = true}),
       field("model", "seed", [](auto& c) -> auto& { return c.model.seed; }, Range{.lo = 0}),
       field("control", "style_tokens", [](auto& c) -> auto& { return c.control.style_tokens; },
-            List<Range>{kStyleTokens, kStyleTokens, {.lo = 0, .hi = 1023}}),
+            List<Range>{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}}),
       field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, Range{.lo = -1, .hi = 1}),
       field("control", "cfg_style", [](auto& c) -> auto& { return c.control.cfg_style; }, Range{.lo = -1, .hi = 7}),
       field("control", "cfg_notes", [](auto& c) -> auto& { return c.control.cfg_notes; }, Range{.lo = -1, .hi = 7}),

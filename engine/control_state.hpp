@@ -13,12 +13,18 @@ inline constexpr int kPitches = 128;
 // Per-pitch note state as the Magenta RealTime 2 family reads it.
 enum class NoteState : std::int8_t { masked = -1, off = 0, sustain = 1, onset = 2, model_decides = 3 };
 
+constexpr std::array<NoteState, kPitches> all_pitches(NoteState state) {
+  std::array<NoteState, kPitches> notes{};
+  notes.fill(state);
+  return notes;
+}
+
 // Everything a model reads for one frame. Taken whole at a frame boundary, so a frame
 // never sees half of a change made by a performer.
 struct ControlSnapshot {
   std::uint64_t version = 0;  // bumped by every change, so the generator can tell what it saw
-  std::array<int, kStyleTokens> style_tokens{};
-  std::array<NoteState, kPitches> notes{};
+  std::array<int, kStyleTokens> style_tokens{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};  // -1 masked
+  std::array<NoteState, kPitches> notes = all_pitches(NoteState::masked);  // no MIDI yet: the model decides
   int drums = -1;  // -1 model decides, 0 off, 1 on
   float cfg_style = 5.0f;
   float cfg_notes = 5.0f;

@@ -184,7 +184,7 @@ TEST_F(ConfigTest, FileErrorsNameFileLineAndKey) {
       {"[control]\nseed = -1\n", "2: control.seed: must be at least 0"},
       {"[control]\nstyle_tokens = [1, 2]\n", "2: control.style_tokens: must have exactly 12 items"},
       {"[control]\nstyle_tokens = [\n  0, 0, 0,\n  0, 0, 0,\n  1024, 0, 0,\n  0, 0, 0]\n",
-       "5: control.style_tokens[6]: must be between 0 and 1023"},
+       "5: control.style_tokens[6]: must be between -1 and 1023"},
       {"[jack]\nauto_connect = 1\n", "2: jack.auto_connect: must be true or false"},
       {"[jack]\nclient_name = \"\"\n", "2: jack.client_name: must not be empty"},
       {"[jack]\nclient_name = \"" + std::string(64, 'c') + "\"\n",
@@ -253,9 +253,9 @@ TEST_F(ConfigTest, OverridesAreValidated) {
   EXPECT_EQ(error_of(path, {"engine.=3"}), "--set engine.=3: expected section.key=value");
   EXPECT_EQ(error_of(path, {"engine.fade=3"}), "--set engine.fade=3: engine.fade: unknown key");
   EXPECT_EQ(error_of(path, {"bogus.x=3"}), "--set bogus.x=3: bogus: unknown section");
-  EXPECT_EQ(error_of(path, {"control.style_tokens=[0,0,0,0,0,0,0,0,0,0,0,-1]"}),
-            "--set control.style_tokens=[0,0,0,0,0,0,0,0,0,0,0,-1]: control.style_tokens[11]: "
-            "must be between 0 and 1023");
+  EXPECT_EQ(error_of(path, {"control.style_tokens=[0,0,0,0,0,0,0,0,0,0,0,-2]"}),
+            "--set control.style_tokens=[0,0,0,0,0,0,0,0,0,0,0,-2]: control.style_tokens[11]: "
+            "must be between -1 and 1023");
   // An error in the file still points at the file when flags are given too.
   const std::string bad = write("[engine]\nfade_ms = 5000\n", "bad.toml");
   EXPECT_EQ(error_of(bad, {"engine.lookahead_ms=100"}), bad + ":2: engine.fade_ms: must be between 0 and 1000");
@@ -278,7 +278,7 @@ TEST_F(ConfigTest, DescribeListsEveryKeyOncePerLine) {
   EXPECT_NE(text.find("jack.auto_connect = false\n"), std::string::npos);
   EXPECT_NE(text.find("engine.lookahead_ms = 200.0\n"), std::string::npos);
   EXPECT_NE(text.find("engine.resampler = \"medium\"\n"), std::string::npos);
-  EXPECT_NE(text.find("control.style_tokens = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"), std::string::npos);
+  EXPECT_NE(text.find("control.style_tokens = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1]\n"), std::string::npos);
   EXPECT_NE(text.find("control.temperature = 1.1\n"), std::string::npos);
   EXPECT_NE(text.find("render.sample_rate = 0\n"), std::string::npos);
   EXPECT_NE(text.find("log.level = \"info\"\n"), std::string::npos);

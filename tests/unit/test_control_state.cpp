@@ -30,7 +30,7 @@ TEST(ControlState, SnapshotIsACopyUnaffectedByLaterUpdates) {
     c.drums = 1;
   });
   EXPECT_EQ(before.temperature, ControlSnapshot{}.temperature);
-  EXPECT_EQ(before.notes[60], NoteState::off);
+  EXPECT_EQ(before.notes[60], ControlSnapshot{}.notes[60]);
   EXPECT_EQ(before.drums, -1);
   const ControlSnapshot after = state.snapshot();
   EXPECT_EQ(after.temperature, 0.5f);
