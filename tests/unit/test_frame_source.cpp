@@ -106,7 +106,7 @@ TEST_F(FrameSourceTest, ModelSeesTheControlInForceAtEachFrameBoundary) {
   source.next_frame();
 
   EXPECT_EQ(model.versions, (std::vector<std::uint64_t>{0, 1, 1, 3}));
-  EXPECT_EQ(model.first_tokens, (std::vector<int>{0, 5, 5, 7}));
+  EXPECT_EQ(model.first_tokens, (std::vector<int>{-1, 5, 5, 7}));
 }
 
 }  // namespace
