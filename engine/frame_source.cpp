@@ -1,6 +1,8 @@
 #include "engine/frame_source.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace continuo {
 
@@ -27,10 +29,30 @@ std::span<const float> FrameSource::next_frame() {
   model_.step(control, model_out_);
   step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
   frames_.fetch_add(1, std::memory_order_relaxed);
+  record_stages();
   if (!resampler_) return model_out_;
   resampled_.clear();
   resampler_->process(model_out_, resampled_);
   return resampled_;
+}
+
+void FrameSource::record_stages() {
+  for (const StageTime& stage : model_.last_step_stages()) {
+    std::lock_guard lock(stages_mutex_);
+    auto entry = std::find_if(stage_ms_.begin(), stage_ms_.end(), [&](const auto& e) { return e.first == stage.stage; });
+    if (entry == stage_ms_.end()) {
+      stage_ms_.emplace_back(std::string(stage.stage), std::make_unique<DurationWindow>());
+      entry = std::prev(stage_ms_.end());
+    }
+    entry->second->add(stage.ms);
+  }
+}
+
+std::vector<StagePercentiles> FrameSource::stage_percentiles() const {
+  std::lock_guard lock(stages_mutex_);
+  std::vector<StagePercentiles> result;
+  for (const auto& [stage, window] : stage_ms_) result.push_back({stage, window->percentile(50), window->percentile(99)});
+  return result;
 }
 
 }  // namespace continuo

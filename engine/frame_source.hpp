@@ -3,6 +3,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -29,6 +32,7 @@ class FrameSource {
 
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   const DurationWindow& step_ms() const { return step_ms_; }
+  std::vector<StagePercentiles> stage_percentiles() const;
 
  private:
   Model& model_;
@@ -40,6 +44,10 @@ class FrameSource {
   std::vector<float> resampled_;
   std::atomic<std::uint64_t> frames_{0};
   DurationWindow step_ms_;
+
+  void record_stages();
+  mutable std::mutex stages_mutex_;  // the generator adds stages while status reads them
+  std::vector<std::pair<std::string, std::unique_ptr<DurationWindow>>> stage_ms_;
 };
 
 }  // namespace continuo

@@ -3,10 +3,17 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "engine/control_state.hpp"
 
 namespace continuo {
+
+// How long one stage of the last step took (encoder, temporal, depth, codec ...).
+struct StageTime {
+  std::string_view stage;
+  double ms = 0.0;
+};
 
 struct ModelInfo {
   std::string name;
@@ -29,6 +36,9 @@ class Model {
 
   // Writes info().frame_samples interleaved stereo frames to out, steered by control.
   virtual void step(const ControlSnapshot& control, std::span<float> out) = 0;
+
+  // The stages of the last step, for the engine's status; a model without stages has none.
+  virtual std::span<const StageTime> last_step_stages() const { return {}; }
 };
 
 }  // namespace continuo

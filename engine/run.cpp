@@ -89,6 +89,7 @@ class LiveEngine {
     s.cpu_percent = process_cpu_percent();
     s.sample_rate = rate;
     s.buffer_frames = session_->buffer_frames();
+    s.stages = source_.stage_percentiles();
     return s;
   }
 

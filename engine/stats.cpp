@@ -44,7 +44,12 @@ std::string StatusSnapshot::to_json() const {
       << ",\"ring_fill_ms\":" << ring_fill_ms << ",\"underruns\":" << underruns << ",\"xruns\":" << xruns
       << ",\"reconnects\":" << reconnects << ",\"gen_ms_p50\":" << gen_ms_p50 << ",\"gen_ms_p99\":" << gen_ms_p99
       << ",\"dsp_load_percent\":" << dsp_load_percent << ",\"cpu_percent\":" << cpu_percent
-      << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << "}";
+      << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
+        << ",\"ms_p99\":" << stages[i].p99 << "}";
+  }
+  out << "}}";
   return out.str();
 }
 

@@ -23,6 +23,12 @@ class DurationWindow {
   std::uint64_t count_ = 0;
 };
 
+struct StagePercentiles {
+  std::string stage;
+  double p50 = 0.0;
+  double p99 = 0.0;
+};
+
 // What the engine reports on SIGUSR1 and at exit, one JSON object per line.
 struct StatusSnapshot {
   std::uint64_t frames_generated = 0;
@@ -37,6 +43,7 @@ struct StatusSnapshot {
   double cpu_percent = 0.0;        // this process, over its lifetime, of one core
   int sample_rate = 0;
   int buffer_frames = 0;
+  std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
 
   std::string to_json() const;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -81,13 +83,18 @@ class RecordingModel final : public Model {
     versions.push_back(control.version);
     first_tokens.push_back(control.style_tokens[0]);
     std::fill(out.begin(), out.end(), 0.0f);
+    // Stage times that tell the steps apart: step n reports n and 10 n ms.
+    const double n = static_cast<double>(versions.size());
+    stages_ = {StageTime{"encoder", n}, StageTime{"codec", 10.0 * n}};
   }
+  std::span<const StageTime> last_step_stages() const override { return stages_; }
 
   std::vector<std::uint64_t> versions;
   std::vector<int> first_tokens;
 
  private:
   ModelInfo info_;
+  std::array<StageTime, 2> stages_{};
 };
 
 TEST_F(FrameSourceTest, ModelSeesTheControlInForceAtEachFrameBoundary) {
@@ -107,6 +114,19 @@ TEST_F(FrameSourceTest, ModelSeesTheControlInForceAtEachFrameBoundary) {
 
   EXPECT_EQ(model.versions, (std::vector<std::uint64_t>{0, 1, 1, 3}));
   EXPECT_EQ(model.first_tokens, (std::vector<int>{-1, 5, 5, 7}));
+}
+
+TEST_F(FrameSourceTest, CollectsTheModelsStageTimes) {
+  RecordingModel model;
+  FrameSource source(model, control_, 48000, ResamplerQuality::best);
+  for (int f = 0; f < 4; ++f) source.next_frame();
+  const std::vector<StagePercentiles> stages = source.stage_percentiles();
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages[0].stage, "encoder");
+  EXPECT_EQ(stages[0].p50, 2.0);   // of 1, 2, 3, 4 ms
+  EXPECT_EQ(stages[0].p99, 4.0);
+  EXPECT_EQ(stages[1].stage, "codec");
+  EXPECT_EQ(stages[1].p99, 40.0);
 }
 
 }  // namespace
