@@ -2,7 +2,7 @@
 # Installs the Debian packages continuo builds and tests with. Safe to run again.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config python3
+  build-essential cmake pkg-config python3 python3-numpy
   clang-19 libclang-rt-19-dev
   jackd2 libjack-jackd2-dev
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev

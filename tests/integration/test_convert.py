@@ -1,0 +1,131 @@
+"""tools/convert_mrt2.py: the tiny fixture checkpoint converts to exactly the committed
+package (tests/fixtures/mrt2/tiny/package), the real models' name lists map completely,
+and a checkpoint missing a tensor is refused with its name. python3 + numpy only.
+
+Regenerate the committed package (after a deliberate converter change) with
+  python3 tests/integration/test_convert.py --regenerate
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+REPO = os.environ.get("CONTINUO_SOURCE") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONVERTER = os.path.join(REPO, "tools", "convert_mrt2.py")
+FIXTURES = os.path.join(REPO, "tests", "fixtures", "mrt2")
+TINY = os.path.join(FIXTURES, "tiny", "tiny.safetensors")
+PACKAGE = os.path.join(FIXTURES, "tiny", "package")
+# The tiny model's windows are not an official preset; its codec emits 64 samples per
+# frame (8000 Hz at 125 frames/s keeps that ratio inside the loader's 8-384 kHz range).
+TINY_ARGS = [
+    "--name", "mrt2_tiny", "--horizons", "6,4", "--audio", "8000,2,125",
+    "--source", "tests/fixtures/mrt2/tiny/tiny.safetensors (tools/make_fixtures.py)",
+    "--licence", "none: random test weights",
+    "--attribution", "Random-weight test model built with the official Magenta RealTime 2 "
+                     "code (magenta-rt 2.0.3, Apache-2.0) by Google DeepMind",
+]
+
+failures = []
+PYTHON = None  # an interpreter with numpy: this one, or Debian's when pyenv shadows it
+
+
+def find_python():
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(candidate) and subprocess.run(
+                [candidate, "-c", "import numpy"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def converter(*args):
+    r = subprocess.run([PYTHON, CONVERTER, *args], capture_output=True, text=True,
+                       timeout=300)
+    print(f"$ convert_mrt2.py {' '.join(args)}\n  rc={r.returncode}\n{r.stdout}{r.stderr}",
+          flush=True)
+    return r
+
+
+def case(name, ok, why):
+    print(f"--- {name}: {'ok' if ok else 'FAILED: ' + why}", flush=True)
+    if not ok:
+        failures.append(f"{name}: {why}")
+
+
+def files(directory):
+    return {f: open(os.path.join(directory, f), "rb").read() for f in sorted(os.listdir(directory))}
+
+
+def drop_tensor(src, dst, victim):
+    """Copies a safetensors file without one tensor (stdlib only)."""
+    with open(src, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    header.pop("__metadata__", None)
+    out, parts, offset = {}, [], 0
+    for name in sorted(header):
+        if name == victim:
+            continue
+        b, e = header[name]["data_offsets"]
+        out[name] = dict(header[name], data_offsets=[offset, offset + e - b])
+        parts.append(data[b:e])
+        offset += e - b
+    text = json.dumps(out).encode()
+    text += b" " * (-len(text) % 8)
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(parts))
+
+
+def main():
+    global PYTHON
+    PYTHON = find_python()
+    if PYTHON is None:
+        print(f"SKIP: numpy is missing for {sys.executable} and /usr/bin/python3 (Debian: apt "
+              "install python3-numpy, or tools/install-deps.sh)")
+        return 0
+    print(f"converter runs under {PYTHON}", flush=True)
+    if "--regenerate" in sys.argv:
+        shutil.rmtree(PACKAGE, ignore_errors=True)
+        return converter(TINY, PACKAGE, *TINY_ARGS).returncode
+
+    tmp = tempfile.mkdtemp(prefix="continuo-convert-")
+    try:
+        out = os.path.join(tmp, "package")
+        r = converter(TINY, out, *TINY_ARGS)
+        same = r.returncode == 0 and files(out) == files(PACKAGE)
+        case("tiny checkpoint converts byte-identically to the committed package", same,
+             f"rc {r.returncode}; files differ from {PACKAGE} (regenerate with --regenerate "
+             "if the change is deliberate)")
+
+        for names in ("names_mrt2_small.txt", "names_mrt2_base.txt"):
+            r = converter("--check-names", os.path.join(FIXTURES, names))
+            case(f"--check-names {names}", r.returncode == 0 and "mapped" in r.stdout,
+                 f"rc {r.returncode}")
+
+        victim = ("params/depthformer/decoder/temporal_body/transformer/x_layers_1/"
+                  "cross_attention/attention/value_projection/kernel")
+        bad = os.path.join(tmp, "bad.safetensors")
+        drop_tensor(TINY, bad, victim)
+        r = converter(bad, os.path.join(tmp, "bad"), *TINY_ARGS)
+        case("a checkpoint missing a tensor is refused, naming it",
+             r.returncode != 0 and f"missing tensor {victim}" in r.stderr,
+             f"want a non-zero exit and 'missing tensor {victim}' on stderr")
+
+        r = converter(bad, os.path.join(tmp, "bad2"))
+        case("an unknown layout without --horizons is refused",
+             r.returncode != 0 and "--horizons" in r.stderr, "want a hint at --horizons")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    for f in failures:
+        print("FAILED:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
