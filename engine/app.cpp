@@ -28,13 +28,7 @@ std::string default_config_path() {
 }
 
 Config load_invocation_config(const Invocation& invocation) {
-  const std::string path = invocation.config_path.value_or(default_config_path());
-  if (path.empty()) {
-    Config config;
-    config.path = "(built-in defaults)";
-    return config;
-  }
-  return load_config(path, invocation.overrides);
+  return load_config(invocation.config_path.value_or(default_config_path()), invocation.overrides);
 }
 
 int dispatch(const Invocation& invocation, const ModelRegistry& registry) {

@@ -354,10 +354,10 @@ void read_section(const Checker& checker, const std::string& section, const toml
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   Checker checker{path, {}};
-  toml::table root = parse_text(read_text(path), path);
+  toml::table root = path.empty() ? toml::table{} : parse_text(read_text(path), path);
   for (const std::string& flag : overrides) apply_override(flag, root, checker);
   Config config;
-  config.path = path;
+  config.path = path.empty() ? "(built-in defaults)" : path;
   for (const auto& [section, node] : root) read_section(checker, std::string(section.str()), node, config);
   return config;
 }

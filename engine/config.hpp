@@ -55,7 +55,7 @@ struct Config {
   LogLevel log_level = LogLevel::info;
 };
 
-// Reads a TOML config, applies overrides ("section.key=value", the value in TOML syntax
+// Reads a TOML config (none when path is empty: the built-in defaults), applies overrides ("section.key=value", the value in TOML syntax
 // or a bare string) on top, and validates every key. Unknown keys, wrong types and
 // out-of-range values throw ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);

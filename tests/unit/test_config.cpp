@@ -307,5 +307,13 @@ level = "error"
   EXPECT_EQ(again.engine.resampler, ResamplerQuality::fastest);
 }
 
+TEST(ConfigBuiltIn, NoFileMeansDefaultsWithOverridesApplied) {
+  const Config config = load_config("", {"model.spec=\"double:counter\"", "engine.fade_ms=3"});
+  EXPECT_EQ(config.path, "(built-in defaults)");
+  EXPECT_EQ(config.model.spec, "double:counter");
+  EXPECT_EQ(config.engine.fade_ms, 3.0);
+  EXPECT_EQ(config.engine.lookahead_ms, Config{}.engine.lookahead_ms);
+}
+
 }  // namespace
 }  // namespace continuo
