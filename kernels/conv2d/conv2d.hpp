@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/dense/dense.hpp"
+#include "kernels/tensor.hpp"
+
+namespace continuo::kernels {
+
+// Streaming 2-D convolution over (time × frequency), stride 1, the official
+// sl.Conv2D step with time_padding "semicausal" (= causal at stride 1) and explicit frequency
+// padding (SL/jax/convolution.py: BaseConv.step, Conv2D._layer;
+// magenta_rt/jax/spectrostream.py: conv2d).
+//
+// Layouts, channels innermost (the official NHWC):
+//   x       [frames, freq, cin]     the new input frames of this call
+//   y       [frames, freq, cout]
+//   weight  [kt, kf, cin, cout]     the official kernel as stored (HWIO)
+//   bias    [cout] (count 0: none)
+//   history [kt−1, freq, cin]       the last kt−1 input frames of earlier calls, oldest
+//                                   first; zeros after a reset (the official initial state)
+// y[t, f] = b + Σ_{i<kt, j<kf} in[t − kt + 1 + i, f − pad_left + j] · W[i, j]
+// with `in` the history followed by x, and zeros outside [0, freq) in frequency
+// (pad_left below, kf − 1 − pad_left above). A cross-correlation, as lax.conv_general_dilated.
+// Calling once with all frames or once per frame gives the same result.
+struct Conv2dShape {
+  int kt = 1;
+  int kf = 1;
+  int cin = 0;
+  int cout = 0;
+  int freq = 0;
+  int pad_left = 0;  // official: (kf − 1) / 2
+  int frames = 1;    // input (= output) frames per call
+};
+
+std::size_t conv2d_history_size(const Conv2dShape& shape);  // floats
+std::size_t conv2d_scratch_size(const Conv2dShape& shape);   // floats
+
+// Updates `history` to the last kt−1 frames of (history, x). y must not alias x.
+void conv2d(const Conv2dShape& shape, WeightView weight, WeightView bias, float* history,
+            const float* x, float* scratch, float* y);
+
+namespace detail {
+
+// y[c] += a · w[c]: the inner loop of the convolutions, over contiguous output channels so
+// it vectorises; one instantiation per weight storage type.
+template <typename W>
+void axpy(float a, const W* w, float* y, int n) {
+  for (int c = 0; c < n; ++c) y[c] += a * widen(w[c]);
+}
+
+// Calls f(typed weight pointer) for fp32 or bf16 storage.
+template <typename F>
+void with_typed(WeightView weight, F&& f) {
+  if (weight.dtype == DType::f32) {
+    f(static_cast<const float*>(weight.data));
+  } else {
+    f(static_cast<const std::uint16_t*>(weight.data));
+  }
+}
+
+// y[p, c] = bias[c] (or 0) for `pixels` rows of n channels.
+void fill_bias(WeightView bias, int pixels, int n, float* y);
+
+}  // namespace detail
+
+}  // namespace continuo::kernels
