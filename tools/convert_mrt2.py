@@ -358,8 +358,8 @@ def load_codec_converter():
   return module.convert_codec
 
 
-def convert_codec_part(convert_codec, official):
-  tensors, arch = convert_codec(official)
+def convert_codec_part(convert_codec, official, sample_rate):
+  tensors, arch = convert_codec(official, sample_rate=sample_rate)
   bad = [n for n in tensors if not n.startswith('codec.')] + \
         [k for k in arch if not k.startswith('codec_')]
   if bad:
@@ -429,7 +429,8 @@ def check_names(args):
     print(f'{args.check_names}: {mapped} Depthformer tensors mapped; {len(codec_names)} '
           'params/soundstream tensors not checked (tools/mrt2_codec.py absent)')
     return
-  tensors, _ = convert_codec_part(convert_codec, {n: names[n] for n in codec_names})
+  tensors, _ = convert_codec_part(convert_codec, {n: names[n] for n in codec_names},
+                                  args.codec_sample_rate or args.audio['sample_rate'])
   for n, a in sorted(tensors.items()):
     print(f'{n:44s} {list(a.shape)}')
   print(f'{args.check_names}: {mapped} Depthformer tensors and {len(codec_names)} '
@@ -481,7 +482,8 @@ def convert(args):
     print(f'  codec: skipped ({len(official_codec)} SpectroStream tensors left unconverted: '
           'tools/mrt2_codec.py absent)')
   else:
-    codec, codec_arch = convert_codec_part(convert_codec, official_codec)
+    codec, codec_arch = convert_codec_part(convert_codec, official_codec,
+                                           args.codec_sample_rate or args.audio['sample_rate'])
     arch.update(codec_arch)
     weights.append('spectrostream.safetensors')
     write_safetensors(out / weights[-1], [(n, a.shape, dtype if a.ndim >= 2 else 'F32',
@@ -521,6 +523,8 @@ def main(argv=None):
                        'layout other than mrt2_small / mrt2_base')
   ap.add_argument('--audio', type=_audio, default=_audio('48000,2,25'),
                   metavar='RATE,CHANNELS,FRAME_RATE', help='[audio] of model.toml (48000,2,25)')
+  ap.add_argument('--codec-sample-rate', type=int, metavar='HZ',
+                  help="the codec's own rate (codec_sample_rate; default: [audio] sample_rate)")
   ap.add_argument('--source', help='[provenance] source (default: the model hub page)')
   ap.add_argument('--licence', default=LICENCE, help=f'[provenance] licence ({LICENCE})')
   ap.add_argument('--attribution', help='[provenance] attribution (default: CC BY 4.0 credit)')

@@ -20,10 +20,12 @@ CONVERTER = os.path.join(REPO, "tools", "convert_mrt2.py")
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "mrt2")
 TINY = os.path.join(FIXTURES, "tiny", "tiny.safetensors")
 PACKAGE = os.path.join(FIXTURES, "tiny", "package")
-# The tiny model's windows are not an official preset; its codec emits 64 samples per
-# frame (8000 Hz at 125 frames/s keeps that ratio inside the loader's 8-384 kHz range).
+# The tiny model's windows are not an official preset; its codec runs at 3200 Hz and emits
+# 64 samples per frame ([audio] says 8000 Hz at 125 frames/s: the same ratio inside the
+# loader's 8-384 kHz range).
 TINY_ARGS = [
     "--name", "mrt2_tiny", "--horizons", "6,4", "--audio", "8000,2,125",
+    "--codec-sample-rate", "3200",
     "--source", "tests/fixtures/mrt2/tiny/tiny.safetensors (tools/make_fixtures.py)",
     "--licence", "none: random test weights",
     "--attribution", "Random-weight test model built with the official Magenta RealTime 2 "

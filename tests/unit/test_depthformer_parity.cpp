@@ -269,7 +269,9 @@ class DepthformerPackage : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    fs::copy_file(kTiny / "package/model.toml", dir_ / "model.toml");
+    for (const auto& entry : fs::directory_iterator(kTiny / "package")) {
+      fs::copy_file(entry.path(), dir_ / entry.path().filename());  // codec files as they are
+    }
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -293,7 +295,7 @@ class DepthformerPackage : public ::testing::Test {
     }
     header += "}";
     header.append((8 - header.size() % 8) % 8, ' ');
-    std::ofstream out(dir_ / "depthformer.safetensors", std::ios::binary);
+    std::ofstream out(dir_ / "depthformer.safetensors", std::ios::binary | std::ios::trunc);
     const std::uint64_t length = header.size();
     out.write(reinterpret_cast<const char*>(&length), sizeof length);
     out << header << data;
