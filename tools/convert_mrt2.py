@@ -359,7 +359,10 @@ def load_codec_converter():
 
 
 def convert_codec_part(convert_codec, official, sample_rate):
-  tensors, arch = convert_codec(official, sample_rate=sample_rate)
+  try:
+    tensors, arch = convert_codec(official, sample_rate=sample_rate)
+  except ValueError as e:  # the codec converter's way of naming a parameter it cannot place
+    raise ConversionError(f'SpectroStream: {e}')
   bad = [n for n in tensors if not n.startswith('codec.')] + \
         [k for k in arch if not k.startswith('codec_')]
   if bad:
