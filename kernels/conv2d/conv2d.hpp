@@ -35,11 +35,11 @@ struct Conv2dShape {
 };
 
 std::size_t conv2d_history_size(const Conv2dShape& shape);  // floats
-std::size_t conv2d_scratch_size(const Conv2dShape& shape);   // floats
+std::size_t conv2d_scratch_size(const Conv2dShape& shape);  // floats
 
 // Updates `history` to the last kt−1 frames of (history, x). y must not alias x.
-void conv2d(const Conv2dShape& shape, WeightView weight, WeightView bias, float* history,
-            const float* x, float* scratch, float* y);
+void conv2d(const Conv2dShape& shape, WeightView weight, WeightView bias, float* history, const float* x,
+            float* scratch, float* y);
 
 namespace detail {
 

@@ -17,8 +17,8 @@ void gather_input(const Conv2dShape& s, const float* history, const float* x, fl
   std::fill(padded, padded + rows * row_floats, 0.0f);
   for (std::size_t r = 0; r < rows; ++r) {
     const bool from_history = r < static_cast<std::size_t>(s.kt - 1);
-    const float* src = from_history ? history + r * frame_floats
-                                    : x + (r - static_cast<std::size_t>(s.kt - 1)) * frame_floats;
+    const float* src =
+        from_history ? history + r * frame_floats : x + (r - static_cast<std::size_t>(s.kt - 1)) * frame_floats;
     std::memcpy(padded + r * row_floats + static_cast<std::size_t>(s.pad_left) * s.cin, src,
                 frame_floats * sizeof(float));
   }
@@ -57,16 +57,14 @@ void fill_bias(WeightView bias, int pixels, int n, float* y) {
 
 }  // namespace detail
 
-std::size_t conv2d_history_size(const Conv2dShape& s) {
-  return static_cast<std::size_t>(s.kt - 1) * s.freq * s.cin;
-}
+std::size_t conv2d_history_size(const Conv2dShape& s) { return static_cast<std::size_t>(s.kt - 1) * s.freq * s.cin; }
 
 std::size_t conv2d_scratch_size(const Conv2dShape& s) {
   return static_cast<std::size_t>(s.kt - 1 + s.frames) * padded_freq(s) * s.cin;
 }
 
-void conv2d(const Conv2dShape& s, WeightView weight, WeightView bias, float* history,
-            const float* x, float* scratch, float* y) {
+void conv2d(const Conv2dShape& s, WeightView weight, WeightView bias, float* history, const float* x, float* scratch,
+            float* y) {
   gather_input(s, history, x, scratch);
   detail::fill_bias(bias, s.frames * s.freq, s.cout, y);
   detail::with_typed(weight, [&](const auto* w) { correlate(s, w, scratch, y); });
@@ -74,10 +72,10 @@ void conv2d(const Conv2dShape& s, WeightView weight, WeightView bias, float* his
   const std::size_t row_floats = padded_freq(s) * s.cin;
   const std::size_t frame_floats = static_cast<std::size_t>(s.freq) * s.cin;
   for (int r = 0; r < s.kt - 1; ++r) {
-    std::memcpy(history + static_cast<std::size_t>(r) * frame_floats,
-                scratch + static_cast<std::size_t>(s.frames + r) * row_floats +
-                    static_cast<std::size_t>(s.pad_left) * s.cin,
-                frame_floats * sizeof(float));
+    std::memcpy(
+        history + static_cast<std::size_t>(r) * frame_floats,
+        scratch + static_cast<std::size_t>(s.frames + r) * row_floats + static_cast<std::size_t>(s.pad_left) * s.cin,
+        frame_floats * sizeof(float));
   }
 }
 

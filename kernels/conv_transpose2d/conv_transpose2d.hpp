@@ -40,7 +40,7 @@ int conv_transpose_same_pad(int kernel, int stride);
 std::size_t conv_transpose2d_overlap_size(const ConvTranspose2dShape& shape);  // floats
 std::size_t conv_transpose2d_scratch_size(const ConvTranspose2dShape& shape);  // floats
 
-void conv_transpose2d(const ConvTranspose2dShape& shape, WeightView weight, WeightView bias,
-                      float* overlap, const float* x, float* scratch, float* y);
+void conv_transpose2d(const ConvTranspose2dShape& shape, WeightView weight, WeightView bias, float* overlap,
+                      const float* x, float* scratch, float* y);
 
 }  // namespace continuo::kernels

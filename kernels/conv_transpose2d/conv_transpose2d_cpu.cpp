@@ -8,9 +8,7 @@
 namespace continuo::kernels {
 namespace {
 
-std::size_t out_pixels_per_frame(const ConvTranspose2dShape& s) {
-  return static_cast<std::size_t>(s.freq) * s.sf;
-}
+std::size_t out_pixels_per_frame(const ConvTranspose2dShape& s) { return static_cast<std::size_t>(s.freq) * s.sf; }
 
 // Frames the whole transposed output of one call spans: the emitted ones and the open tail.
 int span_frames(const ConvTranspose2dShape& s) { return (s.frames - 1) * s.st + s.kt; }
@@ -53,8 +51,8 @@ std::size_t conv_transpose2d_scratch_size(const ConvTranspose2dShape& s) {
   return static_cast<std::size_t>(span_frames(s)) * out_pixels_per_frame(s) * s.cout;
 }
 
-void conv_transpose2d(const ConvTranspose2dShape& s, WeightView weight, WeightView bias,
-                      float* overlap, const float* x, float* scratch, float* y) {
+void conv_transpose2d(const ConvTranspose2dShape& s, WeightView weight, WeightView bias, float* overlap, const float* x,
+                      float* scratch, float* y) {
   const std::size_t frame_floats = out_pixels_per_frame(s) * s.cout;
   const std::size_t open = conv_transpose2d_overlap_size(s);
   const std::size_t emitted = static_cast<std::size_t>(s.frames * s.st) * frame_floats;

@@ -25,7 +25,6 @@ enum class FftDirection { forward, inverse };
 
 // out[k] = Σ_j in[j]·e^{∓2πijk/n} (− forward, + inverse), unnormalised, as numpy's fft
 // and n·ifft. in and out must not overlap. No allocation.
-void fft(const FftPlan& plan, FftDirection direction, const std::complex<float>* in,
-         std::complex<float>* out);
+void fft(const FftPlan& plan, FftDirection direction, const std::complex<float>* in, std::complex<float>* out);
 
 }  // namespace continuo::kernels

@@ -29,8 +29,7 @@ struct Pass {
 
   // DFT of the `size` inputs in[0], in[stride], … into out[0 .. size): the radix-r
   // sub-transforms of the r decimated sequences, then m butterflies of r points each.
-  void transform(const Complex* in, std::size_t stride, Complex* out, std::size_t size,
-                 std::size_t level) const {
+  void transform(const Complex* in, std::size_t stride, Complex* out, std::size_t size, std::size_t level) const {
     if (size == 1) {
       out[0] = in[0];
       return;

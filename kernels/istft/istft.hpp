@@ -36,7 +36,7 @@ std::size_t istft_overlap_size(const IstftShape& shape);  // floats
 std::size_t istft_scratch_size(const IstftShape& shape);  // floats
 
 // plan: make_fft_plan(fft_size).
-void istft(const IstftShape& shape, const FftPlan& plan, const float* window, float* overlap,
-           const float* x, float* scratch, float* y);
+void istft(const IstftShape& shape, const FftPlan& plan, const float* window, float* overlap, const float* x,
+           float* scratch, float* y);
 
 }  // namespace continuo::kernels

@@ -11,9 +11,7 @@ namespace {
 
 using Complex = std::complex<float>;
 
-std::size_t span_samples(const IstftShape& s) {
-  return static_cast<std::size_t>((s.frames - 1) * s.hop + s.fft_size);
-}
+std::size_t span_samples(const IstftShape& s) { return static_cast<std::size_t>((s.frames - 1) * s.hop + s.fft_size); }
 
 // SL/jax/signal.py: hann_window (periodic), ported from tf.signal.
 double hann(int i, int length) {
@@ -55,8 +53,8 @@ std::size_t istft_scratch_size(const IstftShape& s) {
   return 4 * static_cast<std::size_t>(s.fft_size) + span_samples(s) * s.channels;
 }
 
-void istft(const IstftShape& s, const FftPlan& plan, const float* window, float* overlap,
-           const float* x, float* scratch, float* y) {
+void istft(const IstftShape& s, const FftPlan& plan, const float* window, float* overlap, const float* x,
+           float* scratch, float* y) {
   const auto n = static_cast<std::size_t>(s.fft_size);
   auto* spectrum = reinterpret_cast<Complex*>(scratch);
   Complex* signal = spectrum + n;

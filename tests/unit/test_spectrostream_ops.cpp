@@ -44,8 +44,7 @@ struct Backend {
   decltype(&istft) istft;
 };
 
-const Backend kCpu{"cpu",           &conv2d, &conv_transpose2d, &elu, &upsample2d_add,
-                   &rvq_decode,     &fft,    &istft};
+const Backend kCpu{"cpu", &conv2d, &conv_transpose2d, &elu, &upsample2d_add, &rvq_decode, &fft, &istft};
 
 std::vector<const Backend*> backends() { return {&kCpu}; }
 
@@ -132,13 +131,11 @@ class Case {
 class Conv2dCase : public Case {
  public:
   // shape.frames is the whole sequence; per_call frames go to each streaming call.
-  Conv2dCase(Conv2dShape shape, int per_call, DType dtype)
-      : s_(shape), per_call_(per_call), dtype_(dtype) {}
+  Conv2dCase(Conv2dShape shape, int per_call, DType dtype) : s_(shape), per_call_(per_call), dtype_(dtype) {}
   std::string name() const override {
-    return "conv2d_k" + std::to_string(s_.kt) + "x" + std::to_string(s_.kf) + "_c" +
-           std::to_string(s_.cin) + "to" + std::to_string(s_.cout) + "_f" + std::to_string(s_.freq) +
-           "_p" + std::to_string(s_.pad_left) + "_t" + std::to_string(s_.frames) + "by" +
-           std::to_string(per_call_) + "_" + dtype_name(dtype_);
+    return "conv2d_k" + std::to_string(s_.kt) + "x" + std::to_string(s_.kf) + "_c" + std::to_string(s_.cin) + "to" +
+           std::to_string(s_.cout) + "_f" + std::to_string(s_.freq) + "_p" + std::to_string(s_.pad_left) + "_t" +
+           std::to_string(s_.frames) + "by" + std::to_string(per_call_) + "_" + dtype_name(dtype_);
   }
   void setup(Rng& rng) override {
     x_ = uniform(rng, static_cast<std::size_t>(s_.frames) * s_.freq * s_.cin, -2.0f, 2.0f);
@@ -156,8 +153,8 @@ class Conv2dCase : public Case {
     int t = 0;
     for (int n : chunks(s_.frames, per_call_)) {
       call.frames = n;
-      backend.conv2d(call, w_.view(), b_.view(), history.data(), x_.data() + t * in_frame,
-                     scratch.data(), out_.data() + t * out_frame);
+      backend.conv2d(call, w_.view(), b_.view(), history.data(), x_.data() + t * in_frame, scratch.data(),
+                     out_.data() + t * out_frame);
       t += n;
     }
   }
@@ -204,10 +201,10 @@ class ConvTranspose2dCase : public Case {
     s_.pad_left = conv_transpose_same_pad(s_.kf, s_.sf);
   }
   std::string name() const override {
-    return "conv_transpose2d_k" + std::to_string(s_.kt) + "x" + std::to_string(s_.kf) + "_s" +
-           std::to_string(s_.st) + "x" + std::to_string(s_.sf) + "_c" + std::to_string(s_.cin) +
-           "to" + std::to_string(s_.cout) + "_f" + std::to_string(s_.freq) + "_t" +
-           std::to_string(s_.frames) + "by" + std::to_string(per_call_) + "_" + dtype_name(dtype_);
+    return "conv_transpose2d_k" + std::to_string(s_.kt) + "x" + std::to_string(s_.kf) + "_s" + std::to_string(s_.st) +
+           "x" + std::to_string(s_.sf) + "_c" + std::to_string(s_.cin) + "to" + std::to_string(s_.cout) + "_f" +
+           std::to_string(s_.freq) + "_t" + std::to_string(s_.frames) + "by" + std::to_string(per_call_) + "_" +
+           dtype_name(dtype_);
   }
   void setup(Rng& rng) override {
     x_ = uniform(rng, static_cast<std::size_t>(s_.frames) * s_.freq * s_.cin, -2.0f, 2.0f);
@@ -225,8 +222,8 @@ class ConvTranspose2dCase : public Case {
     int t = 0;
     for (int n : chunks(s_.frames, per_call_)) {
       call.frames = n;
-      backend.conv_transpose2d(call, w_.view(), b_.view(), overlap.data(), x_.data() + t * in_frame,
-                               scratch.data(), out_.data() + t * s_.st * out_frame);
+      backend.conv_transpose2d(call, w_.view(), b_.view(), overlap.data(), x_.data() + t * in_frame, scratch.data(),
+                               out_.data() + t * s_.st * out_frame);
       t += n;
     }
   }
@@ -253,8 +250,8 @@ class ConvTranspose2dCase : public Case {
           for (int a = 0; a < s_.kt; ++a) {
             for (int b = 0; b < s_.kf; ++b) {
               for (int c = 0; c < s_.cin; ++c) {
-                sum += input(t + a, f + b, c) *
-                       w_[((static_cast<std::size_t>(a) * s_.kf + b) * s_.cin + c) * s_.cout + o];
+                sum +=
+                    input(t + a, f + b, c) * w_[((static_cast<std::size_t>(a) * s_.kf + b) * s_.cin + c) * s_.cout + o];
               }
             }
           }
@@ -374,8 +371,8 @@ class FftCase : public Case {
  public:
   FftCase(int n, FftDirection direction) : n_(n), direction_(direction), plan_(make_fft_plan(n)) {}
   std::string name() const override {
-    return std::string("fft_") + (direction_ == FftDirection::forward ? "forward" : "inverse") +
-           "_n" + std::to_string(n_);
+    return std::string("fft_") + (direction_ == FftDirection::forward ? "forward" : "inverse") + "_n" +
+           std::to_string(n_);
   }
   void setup(Rng& rng) override {
     const std::vector<float> v = uniform(rng, 2 * static_cast<std::size_t>(n_), -1.0f, 1.0f);
@@ -497,13 +494,13 @@ std::vector<Factory> cases() {
   using C2 = Conv2dShape;
   using CT = ConvTranspose2dShape;
   return {
-      make<Conv2dCase>(C2{3, 3, 8, 16, 10, 1, 6}, 1, f32),    // conv2d_3x3
+      make<Conv2dCase>(C2{3, 3, 8, 16, 10, 1, 6}, 1, f32),  // conv2d_3x3
       make<Conv2dCase>(C2{3, 3, 8, 16, 10, 1, 6}, 4, bf16),
-      make<Conv2dCase>(C2{3, 3, 8, 16, 10, 1, 6}, 6, f32),    // whole sequence in one call
-      make<Conv2dCase>(C2{7, 7, 12, 2, 40, 3, 8}, 4, f32),    // base_conv_last
-      make<Conv2dCase>(C2{1, 1, 40, 100, 1, 0, 3}, 1, f32),   // conv1x1 (input layer)
-      make<Conv2dCase>(C2{1, 1, 17, 33, 5, 0, 2}, 2, bf16),   // shortcut conv1x1
-      make<Conv2dCase>(C2{2, 4, 3, 5, 9, 2, 5}, 2, f32),      // even kernel, uneven padding
+      make<Conv2dCase>(C2{3, 3, 8, 16, 10, 1, 6}, 6, f32),                 // whole sequence in one call
+      make<Conv2dCase>(C2{7, 7, 12, 2, 40, 3, 8}, 4, f32),                 // base_conv_last
+      make<Conv2dCase>(C2{1, 1, 40, 100, 1, 0, 3}, 1, f32),                // conv1x1 (input layer)
+      make<Conv2dCase>(C2{1, 1, 17, 33, 5, 0, 2}, 2, bf16),                // shortcut conv1x1
+      make<Conv2dCase>(C2{2, 4, 3, 5, 9, 2, 5}, 2, f32),                   // even kernel, uneven padding
       make<ConvTranspose2dCase>(CT{4, 3, 2, 1, 16, 24, 5, 0, 5}, 1, f32),  // decoder_0 (4×3)
       make<ConvTranspose2dCase>(CT{4, 4, 2, 2, 12, 8, 5, 0, 6}, 2, f32),   // decoder_1 (4×4)
       make<ConvTranspose2dCase>(CT{3, 4, 1, 2, 8, 8, 10, 0, 8}, 4, bf16),  // decoder_2.. (3×4)
@@ -526,7 +523,7 @@ std::vector<Factory> cases() {
       make<IstftCase>(IstftShape{960, 480, 2, 12}, 4),  // 48 kHz: 4 STFT frames per token
       make<IstftCase>(IstftShape{64, 32, 2, 10}, 2),    // tiny: 2 per token
       make<IstftCase>(IstftShape{64, 32, 2, 10}, 1),
-      make<IstftCase>(IstftShape{48, 16, 1, 9}, 3),     // three overlapping frames
+      make<IstftCase>(IstftShape{48, 16, 1, 9}, 3),  // three overlapping frames
   };
 }
 
@@ -535,9 +532,7 @@ struct Entry {
   const Backend* backend;
 };
 
-void PrintTo(const Entry& entry, std::ostream* os) {
-  *os << entry.make()->name() << " on " << entry.backend->name;
-}
+void PrintTo(const Entry& entry, std::ostream* os) { *os << entry.make()->name() << " on " << entry.backend->name; }
 
 std::vector<Entry> entries() {
   std::vector<Entry> out;
@@ -580,8 +575,8 @@ TEST(SpectroStreamOpsStreaming, ConvolutionsMatchWholeSequenceExactly) {
     ConvTranspose2dCase up({4, 4, 2, 2, 12, 8, 5, 0, 6}, per_call, DType::f32);
     Conv2dCase conv_whole({3, 3, 8, 16, 10, 1, 6}, 6, DType::f32);
     ConvTranspose2dCase up_whole({4, 4, 2, 2, 12, 8, 5, 0, 6}, 6, DType::f32);
-    for (Case* c : {static_cast<Case*>(&conv), static_cast<Case*>(&up),
-                    static_cast<Case*>(&conv_whole), static_cast<Case*>(&up_whole)}) {
+    for (Case* c : {static_cast<Case*>(&conv), static_cast<Case*>(&up), static_cast<Case*>(&conv_whole),
+                    static_cast<Case*>(&up_whole)}) {
       Rng rng(seed_of("streaming"));
       c->setup(rng);
       c->compute(kCpu);

@@ -1,0 +1,164 @@
+// The SpectroStream decoder against the official JAX decoder's streamed output in the tiny
+// fixture (tests/fixtures/mrt2/tiny, tools/make_fixtures.py): the 104 frames of `codes`
+// decoded frame by frame from the codec-only package tests/fixtures/mrt2/tiny/codec_package
+// (tools/mrt2_codec.py, regenerate.sh there), compared with `audio_int16`.
+//
+// The comparison is on int16 after the official conversion, ±1 LSB: the fixture stores
+// only int16, so the float signal before rounding is not available; within one LSB is as
+// close as an fp32 re-implementation (different summation order) can be promised when a
+// value lands near a rounding boundary. Every frame must match, including the silent first.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/spectrostream.hpp"
+
+namespace continuo::model {
+namespace {
+
+const std::string kTiny = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mrt2/tiny";
+
+// The fixtures file holds int32/int16 arrays that model/safetensors.hpp (F32/BF16 only)
+// refuses; this reads one array's bytes, trusting the committed file's header.
+template <typename T>
+std::vector<T> read_fixture(const std::string& name, const char* dtype) {
+  std::ifstream file(kTiny + "/fixtures.safetensors", std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::uint64_t header_size = 0;
+  std::memcpy(&header_size, bytes.data(), sizeof header_size);
+  const std::string header(bytes.data() + 8, header_size);
+  const std::size_t at = header.find("\"" + name + "\":");
+  const std::size_t offsets = header.find("\"data_offsets\":[", at);
+  if (at == std::string::npos || offsets == std::string::npos || header.find(dtype, at) > offsets) {
+    throw std::runtime_error("fixture array " + name + " (" + dtype + ") not found");
+  }
+  std::size_t begin = 0, end = 0;
+  std::sscanf(header.c_str() + offsets, "\"data_offsets\":[%zu,%zu]", &begin, &end);
+  std::vector<T> values((end - begin) / sizeof(T));
+  std::memcpy(values.data(), bytes.data() + 8 + header_size + begin, end - begin);
+  return values;
+}
+
+constexpr int kFrames = 104;
+
+class SpectroStreamParity : public testing::Test {
+ protected:
+  SpectroStreamParity() : package_(ModelPackage::open(kTiny + "/codec_package")) {}
+  ModelPackage package_;
+};
+
+TEST_F(SpectroStreamParity, ReadsTheTinyConfig) {
+  const SpectroStreamDecoder decoder(package_);
+  EXPECT_EQ(decoder.frame_samples(), 64);
+  EXPECT_EQ(decoder.sample_rate(), 3200);
+  EXPECT_EQ(decoder.latency_frames(), 1);
+  EXPECT_EQ(decoder.config().stft_frames(), 2);
+}
+
+TEST_F(SpectroStreamParity, StreamedFramesMatchTheOfficialInt16Output) {
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
+  const std::vector<std::int16_t> official = read_fixture<std::int16_t>("audio_int16", "I16");
+  SpectroStreamDecoder decoder(package_);
+  const auto samples = static_cast<std::size_t>(2 * decoder.frame_samples());
+  ASSERT_EQ(codes.size(), kFrames * static_cast<std::size_t>(kLmLevels));
+  ASSERT_EQ(official.size(), kFrames * samples);
+
+  std::vector<float> out(samples);
+  int worst = 0, exact = 0, nonzero = 0;
+  std::chrono::nanoseconds total{0};
+  for (int t = 0; t < kFrames; ++t) {
+    FrameCodes frame{};
+    std::copy_n(codes.begin() + t * kLmLevels, kLmLevels, frame.begin());
+    decoder.decode(frame, out);
+    total += decoder.last_decode_time();
+    for (std::size_t i = 0; i < samples; ++i) {
+      const int want = official[t * samples + i];
+      const int diff = std::abs(SpectroStreamDecoder::to_int16(out[i]) - want);
+      worst = std::max(worst, diff);
+      exact += diff == 0;
+      nonzero += want != 0;
+      if (t == 0) ASSERT_EQ(out[i], 0.0f) << "the lookahead frame must be silent";
+    }
+  }
+  std::printf("tiny decode: max |int16 diff| %d LSB, %d of %zu samples exact, %.1f us/frame\n", worst, exact,
+              kFrames * samples, std::chrono::duration<double, std::micro>(total).count() / kFrames);
+  EXPECT_LE(worst, 1);
+  EXPECT_GT(nonzero, static_cast<int>(kFrames * samples / 2)) << "the fixture should not be mostly silence";
+}
+
+TEST_F(SpectroStreamParity, ResetRestartsTheStream) {
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
+  SpectroStreamDecoder decoder(package_);
+  std::vector<float> first(2 * static_cast<std::size_t>(decoder.frame_samples()));
+  std::vector<float> again(first.size());
+  FrameCodes frame{};
+  for (int pass = 0; pass < 2; ++pass) {
+    decoder.reset();
+    for (int t = 0; t < 5; ++t) {
+      std::copy_n(codes.begin() + t * kLmLevels, kLmLevels, frame.begin());
+      decoder.decode(frame, pass == 0 ? first : again);
+    }
+  }
+  EXPECT_EQ(first, again);
+}
+
+TEST(SpectroStreamOutput, OfficialInt16Conversion) {
+  EXPECT_EQ(SpectroStreamDecoder::to_int16(0.0f), 0);  // round(−0.5) = −0 (half to even)
+  EXPECT_EQ(SpectroStreamDecoder::to_int16(2.0f), 32767);
+  EXPECT_EQ(SpectroStreamDecoder::to_int16(5.0f), 32767);  // clipped
+  EXPECT_EQ(SpectroStreamDecoder::to_int16(-2.0f), -32768);
+  EXPECT_EQ(SpectroStreamDecoder::playback_sample(1.0f), 0.5f);
+  EXPECT_EQ(SpectroStreamDecoder::playback_sample(-3.0f), -1.0f);
+}
+
+// A copy of the tiny package with one model.toml line replaced.
+std::filesystem::path edited_package(const std::string& from, const std::string& to) {
+  const auto dir = std::filesystem::temp_directory_path() / ("spectrostream_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(kTiny + "/codec_package", dir);
+  std::ifstream in(dir / "model.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find(from), from.size(), to);
+  std::ofstream(dir / "model.toml") << text;
+  return dir;
+}
+
+std::string refusal(const std::filesystem::path& dir) {
+  const ModelPackage package = ModelPackage::open(dir);
+  try {
+    const SpectroStreamDecoder decoder(package);
+  } catch (const ModelFileError& e) {
+    std::filesystem::remove_all(dir);
+    return e.what();
+  }
+  std::filesystem::remove_all(dir);
+  return "accepted";
+}
+
+void expect_refusal(const std::filesystem::path& dir, const std::string& expected) {
+  const std::string message = refusal(dir);
+  EXPECT_NE(message.find(expected), std::string::npos) << message;
+}
+
+TEST(SpectroStreamPackage, RefusesNamingTheFirstMismatch) {
+  expect_refusal(edited_package("codec_block1_channels = 4", "codec_block1_channels = 5"),
+                 "tensor 'codec.block1.up.kernel': expected [3, 4, 8, 5], file has [3, 4, 8, 4]");
+  expect_refusal(edited_package("codec_hop = 32", ""), "architecture.codec_hop: missing");
+  expect_refusal(edited_package("codec_frame_samples = 64", "codec_frame_samples = 32"),
+                 "architecture.codec_frame_samples: must be");
+  expect_refusal(edited_package("codec_blocks = 2", "codec_blocks = 1"), "architecture.codec_bins");
+}
+
+}  // namespace
+}  // namespace continuo::model
