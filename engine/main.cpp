@@ -1,10 +1,11 @@
 #include "engine/app.hpp"
+#include "model/mrt2_model.hpp"
 #include "tests/doubles/doubles.hpp"
 
 int main(int argc, char** argv) {
   continuo::ModelRegistry registry;
-  // The model runtime registers its package loader here when it lands; until then the
-  // engine plays its test doubles.
+  continuo::model::register_packages(registry);
+  // The test doubles: a test tone for checking the audio path, and what the tests drive.
   continuo::doubles::register_test_doubles(registry);
   return continuo::app_main({argv + 1, argv + argc}, registry);
 }

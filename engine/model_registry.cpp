@@ -1,5 +1,7 @@
 #include "engine/model_registry.hpp"
 
+#include <filesystem>
+
 namespace continuo {
 
 void ModelRegistry::add(std::string kind, std::string description, Loader loader) {
@@ -7,6 +9,11 @@ void ModelRegistry::add(std::string kind, std::string description, Loader loader
 }
 
 std::unique_ptr<Model> ModelRegistry::load(std::string_view spec) const {
+  // A directory is a model package, whatever characters its path holds.
+  std::error_code ignored;
+  if (kinds_.count("package") != 0 && std::filesystem::is_directory(std::filesystem::path(spec), ignored)) {
+    return kinds_.find("package")->second.loader(spec);
+  }
   const auto colon = spec.find(':');
   const std::string_view kind = spec.substr(0, colon);
   const std::string_view argument = colon == std::string_view::npos ? "" : spec.substr(colon + 1);

@@ -1,0 +1,67 @@
+#include "model/mrt2_model.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/log.hpp"
+#include "model/conditioning.hpp"
+
+namespace continuo::model {
+namespace {
+
+// Mixes the run's seed into the performer's live seed, so a restart with another
+// model.seed differs even when the control seed stays put (splitmix64's finaliser).
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+double to_ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+}  // namespace
+
+Mrt2Model::Mrt2Model(const std::filesystem::path& dir)
+    : package_(ModelPackage::open(dir)), lm_(package_), codec_(package_) {
+  const Manifest& m = package_.manifest();
+  info_.name = m.name;
+  info_.sample_rate = codec_.sample_rate();
+  info_.channels = 2;
+  info_.frame_samples = codec_.frame_samples();
+  info_.latency_samples = codec_.latency_frames() * codec_.frame_samples();
+  log_info("model: ", m.name, " (", m.family, ") from ", dir.string(), ", ", info_.sample_rate, " Hz");
+  log_info("model: licence ", m.licence, ": ", m.attribution);
+}
+
+void Mrt2Model::reset(std::uint64_t seed) {
+  lm_.reset();
+  codec_.reset();
+  run_seed_ = mix(seed);
+}
+
+void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
+  SamplingParams params = sampling_from(control);
+  params.seed ^= run_seed_;
+  const FrameCodes codes = lm_.step(conditioning_from(control), params);
+  const auto lm_stages = lm_.last_step_stages();  // encoder, temporal, depth
+  const auto started = std::chrono::steady_clock::now();
+  codec_.decode(codes, out);
+  for (float& sample : out) sample = SpectroStreamDecoder::playback_sample(sample);
+  const double codec_ms = to_ms(std::chrono::steady_clock::now() - started);
+  const auto codec_slot = std::copy(lm_stages.begin(), lm_stages.end(), stages_.begin());
+  *codec_slot = StageTime{"codec", codec_ms};
+}
+
+void register_packages(ModelRegistry& registry) {
+  registry.add("package", "a model package directory (model.toml + safetensors): package:DIR, or just DIR",
+               [](std::string_view dir) -> std::unique_ptr<Model> {
+                 try {
+                   return std::make_unique<Mrt2Model>(std::filesystem::path(dir));
+                 } catch (const std::exception& error) {
+                   throw ModelError(error.what());
+                 }
+               });
+}
+
+}  // namespace continuo::model

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+#include "engine/model.hpp"
+#include "engine/model_registry.hpp"
+#include "model/depthformer.hpp"
+#include "model/package.hpp"
+#include "model/spectrostream.hpp"
+
+namespace continuo::model {
+
+// A Magenta RealTime 2 package behind the engine's Model: per frame, the control snapshot
+// becomes conditioning tokens, the Depthformer samples 12 RVQ codes, and SpectroStream
+// decodes them to one frame of stereo audio.
+class Mrt2Model final : public Model {
+ public:
+  // Opens and checks the package; ModelFileError names the first problem.
+  explicit Mrt2Model(const std::filesystem::path& dir);
+
+  const ModelInfo& info() const override { return info_; }
+  void reset(std::uint64_t seed) override;
+  void step(const ControlSnapshot& control, std::span<float> out) override;
+  std::span<const StageTime> last_step_stages() const override { return stages_; }
+
+  const Manifest& manifest() const { return package_.manifest(); }
+
+ private:
+  ModelPackage package_;  // first: the other members read weights from its mapped files
+  Depthformer lm_;
+  SpectroStreamDecoder codec_;
+  ModelInfo info_;
+  std::uint64_t run_seed_ = 0;
+  std::array<StageTime, 4> stages_{};
+};
+
+// Registers the kind "package" ("package:DIR"); a spec that names a directory is a
+// package too.
+void register_packages(ModelRegistry& registry);
+
+}  // namespace continuo::model
