@@ -1,0 +1,271 @@
+// What one generated frame costs on the CPU kernels, per stage, for each model package named
+// on the command line:
+//
+//   bench_model [--warmup N] [--frames N] PACKAGE [[--frames N] PACKAGE ...]
+//
+// (--frames and --warmup apply to the packages after them.) Each package is loaded as the
+// engine loads it (Mrt2Model), warmed up, then stepped frame by frame with the default
+// controls; Mrt2Model::last_step_stages() splits each step into encoder, temporal, depth and
+// codec. The report gives ms per frame p50/p99 per stage and in total, the real-time factor
+// (frame duration / ms per frame: above 1 keeps up), the weight bytes each stage must read per
+// frame against a measured memory copy bandwidth (a roofline: the share of the time a purely
+// memory-bound implementation would need), and the resident set size.
+//
+// A plain program rather than Google Benchmark: the quantities are distributions over the
+// frames of one continuous run (the model streams, so its state carries across steps) broken
+// down by stage, which Benchmark's repeated-iteration model does not express.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/control_state.hpp"
+#include "model/mrt2_model.hpp"
+#include "model/package.hpp"
+
+namespace continuo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// VmRSS / VmHWM of this process, in MiB.
+double status_mib(std::string_view key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(key)) return std::strtod(line.c_str() + key.size() + 1, nullptr) / 1024.0;
+  }
+  return 0.0;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(rank);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (rank - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0.0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+}
+
+// Bytes copied per second by memcpy of a buffer far larger than the last-level cache (the
+// best of several passes): the rate at which a streaming kernel can pull weights from DRAM.
+// Each byte is counted once, though memcpy also writes it.
+double memcpy_bandwidth() {
+  constexpr std::size_t kBytes = std::size_t{512} << 20;
+  std::vector<char> src(kBytes, 1), dst(kBytes, 0);
+  double best = 1e30;
+  for (int pass = 0; pass < 6; ++pass) {
+    src[static_cast<std::size_t>(pass) * 4096] = static_cast<char>(pass);
+    const auto start = Clock::now();
+    std::memcpy(dst.data(), src.data(), kBytes);
+    best = std::min(best, ms_since(start));
+    if (dst[static_cast<std::size_t>(pass) * 4096] != static_cast<char>(pass)) std::abort();
+  }
+  return static_cast<double>(kBytes) / (best / 1000.0);
+}
+
+const char* const kStages[] = {"encoder", "temporal", "depth", "codec"};
+constexpr std::size_t kStageCount = 4;
+
+std::int64_t arch_int(const model::Manifest& m, const char* key, std::int64_t fallback) {
+  const auto it = m.architecture.find(key);
+  if (it == m.architecture.end()) return fallback;
+  if (const auto* v = std::get_if<std::int64_t>(&it->second)) return *v;
+  return fallback;
+}
+
+// Weight bytes a frame reads, per stage: every tensor once, except the embedding tables and
+// the logits head, of which a frame reads only some rows. `unique` counts each byte once
+// (what must come from memory when the weights do not fit in the caches); `reads` counts the
+// depth stack once per RVQ level, as it runs (those repeats can be served from cache).
+struct WeightBytes {
+  std::array<double, kStageCount> unique{}, reads{};
+  double package = 0.0;
+};
+
+WeightBytes weight_bytes(const model::ModelPackage& package) {
+  const model::Manifest& m = package.manifest();
+  const auto levels = static_cast<double>(arch_int(m, "levels", 12));
+  const auto codebook = static_cast<double>(arch_int(m, "codebook", 1024));
+  constexpr double kStyleRows = 12, kRegularRows = 132;  // conditioning channels per frame
+  WeightBytes out;
+  for (const std::string& name : package.names()) {
+    const model::TensorInfo& info = package.info(name);
+    const auto bytes = static_cast<double>(info.end - info.begin);
+    out.package += bytes;
+    const double rows = info.shape.empty() ? 1.0 : static_cast<double>(info.shape[0]);
+    const double row_bytes = bytes / rows;
+    double touched = bytes;
+    std::size_t stage = 0;
+    double repeats = 1.0;
+    if (name == "token_embedding") {
+      touched = std::min(rows, 2 * levels) * row_bytes;  // last frame's codes, mean and per level
+      stage = 1;
+    } else if (name == "encoder.style.table") {
+      touched = std::min(rows, kStyleRows) * row_bytes;
+    } else if (name == "encoder.regular.table") {
+      touched = std::min(rows, kRegularRows) * row_bytes;
+    } else if (name.starts_with("encoder.")) {
+      stage = 0;
+    } else if (name.starts_with("temporal.")) {
+      stage = 1;
+    } else if (name == "depth.logits.w" || name == "depth.logits.b") {
+      touched = std::min(rows, levels * codebook) * row_bytes;  // each level reads its rows
+      stage = 2;
+    } else if (name.starts_with("depth.")) {
+      stage = 2;
+      repeats = levels;  // adapter, layers and final norm run once per level
+    } else if (name == "codec.rvq.embedding") {
+      touched = bytes / codebook;  // one codebook row per level
+      stage = 3;
+    } else if (name.starts_with("codec.")) {
+      stage = 3;
+    }
+    out.unique[stage] += touched;
+    out.reads[stage] += touched * repeats;
+  }
+  return out;
+}
+
+struct Options {
+  int warmup = 10;
+  int frames = 100;
+};
+
+int bench_package(const std::string& dir, const Options& options, double bandwidth) {
+  std::printf("\n== %s (%d warm-up frames, %d timed)\n", dir.c_str(), options.warmup,
+              options.frames);
+  const double rss_before = status_mib("VmRSS:");
+  const auto load_start = Clock::now();
+  model::Mrt2Model model(dir);
+  const double load_ms = ms_since(load_start);
+  const model::ModelPackage package = model::ModelPackage::open(dir);  // for the tensor sizes
+  const WeightBytes weights = weight_bytes(package);
+  const double rss_loaded = status_mib("VmRSS:");
+
+  const ModelInfo& info = model.info();
+  const double frame_ms = 1000.0 * info.frame_samples / info.sample_rate;
+  std::vector<float> out(static_cast<std::size_t>(info.frame_samples * info.channels));
+  const ControlSnapshot control{};
+  model.reset(1);
+  for (int i = 0; i < options.warmup; ++i) model.step(control, out);
+
+  std::array<std::vector<double>, kStageCount> stage_ms;
+  std::vector<double> total_ms;
+  float peak = 0.0f;
+  bool finite = true;
+  for (int i = 0; i < options.frames; ++i) {
+    const auto start = Clock::now();
+    model.step(control, out);
+    total_ms.push_back(ms_since(start));
+    for (const StageTime& s : model.last_step_stages()) {
+      for (std::size_t k = 0; k < kStageCount; ++k) {
+        if (s.stage == kStages[k]) stage_ms[k].push_back(s.ms);
+      }
+    }
+    for (float x : out) {
+      finite = finite && std::isfinite(x);
+      peak = std::max(peak, std::abs(x));
+    }
+  }
+  const double rss_after = status_mib("VmRSS:");
+
+  const model::Manifest& m = package.manifest();
+  std::printf("model %s: %zu tensors, %.1f MiB of weights; frame %d samples at %d Hz = %.2f ms; "
+              "load %.0f ms\n",
+              m.name.c_str(), package.names().size(), weights.package / 1048576.0,
+              info.frame_samples, info.sample_rate, frame_ms, load_ms);
+  std::printf("output: peak |x| %.3f%s\n", static_cast<double>(peak),
+              finite ? "" : " (NOT FINITE)");
+  const double total_mean = mean(total_ms);
+  std::printf("%-9s %9s %9s %9s %7s %12s %12s %10s %9s\n", "stage", "p50 ms", "p99 ms", "mean ms",
+              "share", "weights MiB", "reads MiB", "floor ms", "roofline");
+  double unique_all = 0.0, reads_all = 0.0;
+  for (std::size_t k = 0; k < kStageCount; ++k) {
+    const double unique = weights.unique[k], reads = weights.reads[k];
+    unique_all += unique;
+    reads_all += reads;
+    const double floor_ms = unique / bandwidth * 1000.0;
+    const double stage_mean = mean(stage_ms[k]);
+    std::printf("%-9s %9.3f %9.3f %9.3f %6.1f%% %12.2f %12.2f %10.3f %8.1f%%\n", kStages[k],
+                percentile(stage_ms[k], 50), percentile(stage_ms[k], 99), stage_mean,
+                100.0 * stage_mean / total_mean, unique / 1048576.0, reads / 1048576.0, floor_ms,
+                stage_mean > 0 ? 100.0 * floor_ms / stage_mean : 0.0);
+  }
+  const double floor_ms = unique_all / bandwidth * 1000.0;
+  const double p50 = percentile(total_ms, 50), p99 = percentile(total_ms, 99);
+  std::printf("%-9s %9.3f %9.3f %9.3f %6.1f%% %12.2f %12.2f %10.3f %8.1f%%\n", "total", p50, p99,
+              total_mean, 100.0, unique_all / 1048576.0, reads_all / 1048576.0, floor_ms,
+              100.0 * floor_ms / total_mean);
+  std::printf("real-time factor (%.2f ms frame / ms per frame): %.2f at p50, %.2f at p99 -> %s\n",
+              frame_ms, frame_ms / p50, frame_ms / p99,
+              frame_ms / p99 >= 1.0 ? "real time" : "NOT real time");
+  std::printf("RSS: %.0f MiB before load, %.0f MiB loaded, %.0f MiB after stepping "
+              "(mapped weights count once touched); peak %.0f MiB\n",
+              rss_before, rss_loaded, rss_after, status_mib("VmHWM:"));
+  std::printf("RESULT package=%s p50_ms=%.3f p99_ms=%.3f rtf_p50=%.3f roofline_pct=%.1f rss_mib=%.0f\n",
+              m.name.c_str(), p50, p99, frame_ms / p50, 100.0 * floor_ms / total_mean, rss_after);
+  std::fflush(stdout);
+  return finite ? 0 : 1;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: bench_model [--warmup N] [--frames N] PACKAGE [[--frames N] PACKAGE ...]\n");
+  return 2;
+}
+
+}  // namespace
+}  // namespace continuo
+
+int main(int argc, char** argv) {
+  using namespace continuo;
+  Options options;
+  std::vector<std::pair<std::string, Options>> runs;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if ((arg == "--frames" || arg == "--warmup") && i + 1 < argc) {
+      const int n = std::atoi(argv[++i]);
+      if (n < 0 || (arg == "--frames" && n == 0)) return usage();
+      (arg == "--frames" ? options.frames : options.warmup) = n;
+    } else if (arg.starts_with("-")) {
+      return usage();
+    } else {
+      runs.emplace_back(std::string(arg), options);
+    }
+  }
+  if (runs.empty()) return usage();
+
+  const double bandwidth = memcpy_bandwidth();
+  std::printf("memcpy bandwidth (512 MiB buffer, best of 6): %.2f GB/s\n", bandwidth / 1e9);
+  int status = 0;
+  for (const auto& [dir, run_options] : runs) {
+    try {
+      status |= bench_package(dir, run_options, bandwidth);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "bench_model: %s: %s\n", dir.c_str(), error.what());
+      status = 1;
+    }
+  }
+  return status;
+}
