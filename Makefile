@@ -26,7 +26,15 @@ run: deps build
 	CONTINUO=$(BUILD_DIR)/continuo tools/run.sh $(ARGS)
 
 bench: build
-	$(BUILD_DIR)/bench/bench_engine
+	cmake --build $(BUILD_DIR) --target bench_packages
+	mkdir -p $(BUILD_DIR)/bench-results
+	r=$(BUILD_DIR)/bench-results; { $(BUILD_DIR)/bench/bench_engine 2>&1; echo $$? > $$r/.rc; } | tee $$r/bench_engine.txt; exit $$(cat $$r/.rc)
+	r=$(BUILD_DIR)/bench-results; { $(BUILD_DIR)/bench/bench_kernels --benchmark_min_time=0.1 2>&1; echo $$? > $$r/.rc; } | tee $$r/bench_kernels.txt; exit $$(cat $$r/.rc)
+	r=$(BUILD_DIR)/bench-results; { $(BUILD_DIR)/bench/bench_codec 20 2>&1; echo $$? > $$r/.rc; } | tee $$r/bench_codec.txt; exit $$(cat $$r/.rc)
+	r=$(BUILD_DIR)/bench-results p=$(BUILD_DIR)/bench-packages; { $(BUILD_DIR)/bench/bench_model \
+	  --warmup 10 --frames 200 tests/fixtures/mrt2/tiny/package \
+	  --warmup 3 --frames 30 $$p/mrt2_small_random_bf16 --frames 15 $$p/mrt2_small_random_f32 2>&1; \
+	  echo $$? > $$r/.rc; } | tee $$r/bench_model.txt; exit $$(cat $$r/.rc)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix /usr/local

@@ -27,6 +27,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/control_state.hpp"
@@ -256,8 +257,15 @@ int main(int argc, char** argv) {
   }
   if (runs.empty()) return usage();
 
+  std::ifstream loadavg("/proc/loadavg");
+  std::string load1, load5;
+  loadavg >> load1 >> load5;
+  std::printf("load average %s (1 min), %s (5 min) on %u cores: other work shares them\n",
+              load1.c_str(), load5.c_str(), std::thread::hardware_concurrency());
   const double bandwidth = memcpy_bandwidth();
   std::printf("memcpy bandwidth (512 MiB buffer, best of 6): %.2f GB/s\n", bandwidth / 1e9);
+  // The copy's buffers are gone; restart the peak-RSS count (VmHWM) without them.
+  std::ofstream("/proc/self/clear_refs") << "5";
   int status = 0;
   for (const auto& [dir, run_options] : runs) {
     try {
