@@ -7,6 +7,7 @@ Run inside the reference venv (tools/reference_env.sh):
   .venv-ref/bin/python tools/make_fixtures.py names   # tests/fixtures/mrt2/names_*.txt
   .venv-ref/bin/python tools/make_fixtures.py tiny    # tests/fixtures/mrt2/tiny/*
   .venv-ref/bin/python tools/make_fixtures.py all
+  .venv-ref/bin/python tools/make_fixtures.py encoder # tests/fixtures/mrt2/tiny_encoder/*
 
 Nothing here copies official code: it imports the package and calls it.
 
@@ -541,6 +542,153 @@ def cmd_tiny(args):
 
 
 # ---------------------------------------------------------------------------
+# encoder: the tiny SpectroStream encoder + quantizer, streaming
+# ---------------------------------------------------------------------------
+
+ENCODER_FRAMES = 40        # token frames of the test signal
+ENCODER_SILENT_FROM = 26   # frames ENCODER_SILENT_FROM.. are exact digital silence
+ENCODER_SILENCE_FRAMES = 15  # frames of the separate all-silence run (middle = 7)
+
+
+def _encoder_signal(samples, rate, seed=4321):
+  """Stereo test signal: a few sines + noise, then exact digital silence."""
+  t = np.arange(samples) / rate
+  rng = np.random.default_rng(seed)
+  left = 0.4 * np.sin(2 * np.pi * 220.0 * t) + 0.2 * np.sin(2 * np.pi * 710.0 * t + 0.3)
+  right = 0.3 * np.sin(2 * np.pi * 330.0 * t) + 0.25 * np.sin(2 * np.pi * 1130.0 * t)
+  x = np.stack([left, right], axis=1) + 0.05 * rng.standard_normal((samples, 2))
+  return x.astype(np.float32)
+
+
+def cmd_encoder(args):
+  """Tiny SpectroStream encoder + quantizer (the tiny decoder's SpectroStream config, own
+  random weights), run in fp32 through the official streaming step one token frame at a time:
+  SpectroStream.stft.step -> encoder.step -> quantizer.embeddings_to_codes_layer.step, the
+  three layers of SpectroStream.waveform_to_codes_layer (an sl.SerialModules)."""
+  jax = _imports()
+  import jax.numpy as jnp
+  import flax.linen as nn
+  import flax.traverse_util as ftu
+  import sequence_layers.jax as sl
+  from safetensors.numpy import save_file
+
+  _, _, sscfg = tiny_configs()
+  ss = sscfg.make()
+  frame = sscfg.waveform_to_codes_ratio  # samples per token frame and channel
+  frames = ENCODER_FRAMES
+  wav = sl.Sequence.from_values(jnp.zeros((1, 4 * frame, 2), jnp.float32))
+  params = nn.unbox(jax.jit(lambda: ss.init({'params': jax.random.PRNGKey(11)}, wav,
+                                            training=False))())['params']
+  flat = ftu.flatten_dict(params, sep='/')
+  # The official init leaves biases at zero; random biases make the streaming padding
+  # (zeros at every conv input, masked frames) observable. The codebooks shrink per level
+  # like a trained RVQ's, so every level's choice depends on the residual.
+  k = jax.random.PRNGKey(12)
+  for key in sorted(flat):
+    k, sub = jax.random.split(k)
+    if key.endswith('/bias'):
+      flat[key] = 0.1 * jax.random.normal(sub, flat[key].shape, jnp.float32)
+    if key == 'quantizer/embedding':
+      scale = 0.6 * 0.75 ** jnp.arange(flat[key].shape[0], dtype=jnp.float32)
+      flat[key] = scale[:, None, None] * jax.random.normal(sub, flat[key].shape, jnp.float32)
+  params = {'params': ftu.unflatten_dict({tuple(kk.split('/')): v for kk, v in flat.items()})}
+
+  spec = sl.ShapeDType([2], jnp.float32)
+
+  def init(m):
+    return (m.stft.get_initial_state(1, spec, training=False),
+            m.encoder.get_initial_state(1, m.stft.get_output_spec(spec), training=False))
+
+  def step(m, x, st):
+    y1, s1 = m.stft.step(x, st[0], training=False)
+    y2, s2 = m.encoder.step(y1, st[1], training=False)
+    c, _ = m.quantizer.embeddings_to_codes_layer.step(y2, (), training=False)
+    return (y1, y2, c), (s1, s2)
+
+  init_j = jax.jit(lambda p: ss.apply(p, method=init))
+  step_j = jax.jit(lambda p, x, s: ss.apply(p, sl.Sequence.from_values(x), s, method=step))
+
+  def run(audio):
+    st = init_j(params)
+    rec = {k_: [] for k_ in ('stft', 'stft_valid', 'embeddings', 'embeddings_valid', 'codes')}
+    for t in range(audio.shape[0] // frame):
+      (y1, y2, c), st = step_j(params, jnp.asarray(audio[None, t * frame:(t + 1) * frame]), st)
+      rec['stft'].append(np.asarray(y1.values)[0])
+      rec['stft_valid'].append(np.asarray(y1.mask)[0])
+      rec['embeddings'].append(np.asarray(y2.values)[0, 0])
+      rec['embeddings_valid'].append(np.asarray(y2.mask)[0, 0])
+      rec['codes'].append(np.asarray(c.values)[0, 0])
+    return {k_: np.concatenate(v) if k_.startswith('stft') else np.stack(v)
+            for k_, v in rec.items()}
+
+  audio = _encoder_signal(frames * frame, sscfg.audio_sample_rate)
+  audio[ENCODER_SILENT_FROM * frame:] = 0.0
+  t0 = time.time()
+  A = run(audio)
+  print(f'{frames} frames in {time.time() - t0:.1f}s')
+  silence = run(np.zeros((ENCODER_SILENCE_FRAMES * frame, 2), np.float32))
+
+  # Margin of every nearest-codeword choice: the official score -2 x.c + |c|^2 in float64
+  # on the float32 residual, second best minus best (how far from a tie each code is).
+  table = np.asarray(flat['quantizer/embedding'], np.float64)
+  levels = A['codes'].shape[1]
+  margin = np.zeros((frames, levels), np.float32)
+  for t in range(frames):
+    r = A['embeddings'][t].astype(np.float32)
+    for lvl in range(levels):
+      score = -2 * table[lvl] @ r.astype(np.float64) + np.sum(table[lvl] ** 2, axis=1)
+      best = np.sort(score)
+      margin[t, lvl] = best[1] - best[0]
+      q = table[lvl, A['codes'][t, lvl]].astype(np.float32)
+      r = r - (r + (q - r))
+  print(f'smallest code margin {margin[1:].min():.3g}')
+
+  out = OUT / 'tiny_encoder'
+  out.mkdir(parents=True, exist_ok=True)
+  weights = {k_: np.ascontiguousarray(np.asarray(v, np.float32)) for k_, v in flat.items()}
+  save_file({f'params/{k_}': v for k_, v in weights.items()}, str(out / 'spectrostream.safetensors'))
+  arrays = {
+      'audio': audio,
+      'stft': A['stft'].astype(np.float32),
+      'stft_valid': A['stft_valid'].astype(np.int32),
+      'embeddings': A['embeddings'].astype(np.float32),
+      'embeddings_valid': A['embeddings_valid'].astype(np.int32),
+      'codes': A['codes'].astype(np.int32),
+      'code_margin': margin,
+      'silence_codes': silence['codes'].astype(np.int32),
+  }
+  desc = {
+      'audio': f'float32 [T*{frame},2] input, stereo at {sscfg.audio_sample_rate:g} Hz; token frames '
+               f'{ENCODER_SILENT_FROM}.. are exact zeros',
+      'stft': 'float32 [T*stft_frames,bins,4] official streaming STFT output, (L re, L im, R re, R im) '
+              'per bin; call t emits stream frames stft_frames*t ..',
+      'stft_valid': 'int32 [T*stft_frames] its mask (the first frame after init is invalid padding)',
+      'embeddings': 'float32 [T,features] encoder output per call, before quantisation (zeros where invalid)',
+      'embeddings_valid': 'int32 [T] its mask (call 0 is invalid: one token frame of latency)',
+      'codes': 'int32 [T,levels] quantizer.embeddings_to_codes per call (0 where invalid)',
+      'code_margin': 'float32 [T,levels] second-best minus best official score -2x.c+|c|^2 (float64)',
+      'silence_codes': f'int32 [{ENCODER_SILENCE_FRAMES},levels] codes of a fresh streaming run over '
+                       f'{ENCODER_SILENCE_FRAMES} frames of digital silence',
+  }
+  save_file({k_: np.ascontiguousarray(v) for k_, v in arrays.items()}, str(out / 'fixtures.safetensors'))
+  index = {
+      'about': 'tools/make_fixtures.py encoder: tiny official SpectroStream (tiny_configs(), the '
+               'tiny decoder fixture\'s config) with its own random weights, fp32, streaming one '
+               f'token frame ({frame} samples per channel) per step; magenta-rt 2.0.3.',
+      'weights': 'spectrostream.safetensors: params/{encoder,decoder,quantizer}/... (flax paths, float32)',
+      'sha256': {f: hashlib.sha256((out / f).read_bytes()).hexdigest()
+                 for f in ('spectrostream.safetensors', 'fixtures.safetensors')},
+      'smallest_code_margin': float(margin[1:].min()),
+      'arrays': {k_: {'shape': list(arrays[k_].shape), 'dtype': arrays[k_].dtype.name,
+                      'meaning': desc[k_]} for k_ in desc},
+  }
+  (out / 'index.json').write_text(json.dumps(index, indent=1) + '\n')
+  for f in sorted(out.iterdir()):
+    if f.is_file():
+      print(f'{f.relative_to(ROOT)}: {f.stat().st_size:,} bytes')
+
+
+# ---------------------------------------------------------------------------
 # verify: independent NumPy re-implementation of docs/mrt2-reference.md
 # ---------------------------------------------------------------------------
 
@@ -680,6 +828,7 @@ def main():
   t = sub.add_parser('tiny')
   t.add_argument('--frames', type=int, default=TINY_FRAMES)
   sub.add_parser('verify')
+  sub.add_parser('encoder')
   a = sub.add_parser('all')
   a.add_argument('--frames', type=int, default=TINY_FRAMES)
   args = ap.parse_args()
@@ -687,6 +836,8 @@ def main():
     cmd_names(args)
   if args.cmd in ('tiny', 'all'):
     cmd_tiny(args)
+  if args.cmd == 'encoder':
+    cmd_encoder(args)
   if args.cmd in ('verify', 'all'):
     sys.exit(0 if cmd_verify(args) else 1)
 
