@@ -43,8 +43,33 @@ void conv2d(const Conv2dShape& shape, WeightView weight, WeightView bias, float*
 
 namespace detail {
 
-// y[c] += a · w[c]: the inner loop of the convolutions, over contiguous output channels so
-// it vectorises; one instantiation per weight storage type.
+// The convolutions' inner loops, one GEMM-like kernel (kernels/conv2d/conv2d_cpu.cpp): for
+// every pixel p of a grid,
+//   c_p[j] += Σ_s Σ_{k < s.k} a_p[s.a_offset + k] · weight[s.b_offset + k·n + j],  j < n,
+// with a_p = a + row·a_row + col·a_col and c_p = c + row·c_row + col·c_col. A segment is a run
+// of contiguous input floats against n-wide weight rows (a conv2d time tap: kf·cin floats).
+// Register tiles of pixels × output channels, weights streamed once per tile, vectorised
+// over n (SSE2, or AVX2 + FMA where the CPU has it, chosen at run time; the environment
+// variable CONTINUO_CPU=sse2 forces the baseline). Each output is one fixed chain of
+// multiply-adds, the same whatever the grid, so streaming is bit for bit.
+struct PixelGrid {
+  int rows = 0;
+  int cols = 0;
+  std::size_t a_row = 0, a_col = 0, c_row = 0, c_col = 0;
+};
+struct GemmSegment {
+  std::size_t a_offset = 0;
+  std::size_t b_offset = 0;
+  int k = 0;
+};
+// Floats of `pack` conv_gemm needs for segments of total length total_k (weights re-laid out
+// when n is too narrow to vectorise over).
+std::size_t conv_gemm_pack_size(std::size_t total_k, int n);
+void conv_gemm(const PixelGrid& grid, const float* a, float* c, WeightView weight, const GemmSegment* segments,
+               int count, int n, float* pack);
+
+// y[c] += a · w[c]: a simple inner loop over contiguous output channels, which vectorises;
+// one instantiation per weight storage type.
 template <typename W>
 void axpy(float a, const W* w, float* y, int n) {
   for (int c = 0; c < n; ++c) y[c] += a * widen(w[c]);
