@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SpectroStream decoder + quantizer: official parameters -> continuo's `codec.*` tensors.
+"""SpectroStream decoder + quantizer (+ encoder): official parameters -> continuo's `codec.*` tensors.
 
 Imported by tools/convert_mrt2.py (`convert_codec`) and runnable standalone:
 
@@ -9,8 +9,10 @@ Imported by tools/convert_mrt2.py (`convert_codec`) and runnable standalone:
       writes a codec-only model package (model.toml + codec.safetensors)
 
 Official parameters are found under `params/soundstream/{decoder,quantizer}/...` (the LM
-checkpoints, the tiny fixture) or `params/{decoder,quantizer}/...` (the standalone
-SpectroStream files); anything else (Depthformer, encoder) is ignored. Canonical names,
+checkpoints, the tiny fixture) or `params/{decoder,quantizer,encoder}/...` (the standalone
+SpectroStream files); anything else (Depthformer) is ignored. The encoder is optional: when
+its parameters are present they become `codec.encoder.*` tensors and `codec_encoder_*` keys
+too; without them the output is exactly the decoder's. Canonical names,
 kernels kept in the official [kt, kf, cin, cout] layout (docs/spectrostream.md):
 
   codec.rvq.embedding            [levels, codebook, features]  first `levels` quantizers
@@ -18,6 +20,11 @@ kernels kept in the official [kt, kf, cin, cout] layout (docs/spectrostream.md):
   codec.input.{res_a,res_b}.*    decoder/input_layers_residual_unit 3x3 convs
   codec.block{i}.{up,conv,skip}.* decoder/decoder_{i}: transposed conv, 3x3 conv, 1x1 shortcut
   codec.output.*                 decoder/output_layer/base_conv_last
+  codec.encoder.input.*          encoder/base_conv_first (k x k, per channel group)
+  codec.encoder.block{i}.{conv,down,skip}.*  encoder/encoder_{i}: conv2d_3x3, the strided
+                                 conv2d_{kt}x{kf}_a, shortcut_layer/conv1x1
+  codec.encoder.bottleneck.{conv,conv_a,skip}.*  encoder/bottleneck
+  codec.encoder.output.{proj,b1,b2}.*  encoder/output_convs: conv1x1_last, shortcut b1, b2
 (each conv as `.kernel` and `.bias`).
 
 The hyper-parameters are read off the shapes (strides from the transposed-conv kernel sizes
@@ -51,14 +58,24 @@ _INPUT = {
 }
 _BLOCK = re.compile(r'decoder_(\d+)/(conv2dtranspose_(\d+)x(\d+)|conv2d_3x3|shortcut_layer/conv1x1)/conv$')
 _BLOCK_PART = {'conv2d_3x3': 'conv', 'shortcut_layer/conv1x1': 'skip'}
+_ENCODER = {
+    'base_conv_first/conv': 'codec.encoder.input',
+    'bottleneck/conv2d_3x3/conv': 'codec.encoder.bottleneck.conv',
+    'bottleneck/conv2d_3x3_a/conv': 'codec.encoder.bottleneck.conv_a',
+    'bottleneck/shortcut_layer/conv1x1/conv': 'codec.encoder.bottleneck.skip',
+    'output_convs/conv1x1_last/conv': 'codec.encoder.output.proj',
+    'output_convs/shortcut_layer/conv1x1_b1/conv': 'codec.encoder.output.b1',
+    'output_convs/shortcut_layer/conv1x1_b2/conv': 'codec.encoder.output.b2',
+}
+_ENCODER_BLOCK = re.compile(r'encoder_(\d+)/(conv2d_3x3|conv2d_(\d+)x(\d+)_a|shortcut_layer/conv1x1)/conv$')
 
 
 def _strip(name: str) -> str | None:
-  """The path below params/[soundstream/], if it is a decoder or quantizer parameter."""
+  """The path below params/[soundstream/], if it is a decoder, quantizer or encoder parameter."""
   for prefix in _PREFIXES:
     if name.startswith(prefix):
       rest = name[len(prefix):]
-      if rest.startswith(('decoder/', 'quantizer/')):
+      if rest.startswith(('decoder/', 'quantizer/', 'encoder/')):
         return rest
   return None
 
@@ -67,6 +84,8 @@ def _canonical(path: str) -> str:
   """codec.* name of one official decoder/quantizer path (ValueError if unknown)."""
   if path == 'quantizer/embedding':
     return 'codec.rvq.embedding'
+  if path.startswith('encoder/'):
+    return _encoder_canonical(path)
   module, _, leaf = path.removeprefix('decoder/').rpartition('/')
   if leaf not in ('kernel', 'bias') or not path.startswith('decoder/'):
     raise ValueError(f'unexpected SpectroStream parameter {path!r}')
@@ -77,6 +96,60 @@ def _canonical(path: str) -> str:
     raise ValueError(f'unexpected SpectroStream parameter {path!r}')
   part = 'up' if m.group(3) else _BLOCK_PART[m.group(2)]
   return f'codec.block{m.group(1)}.{part}.{leaf}'
+
+
+def _encoder_canonical(path: str) -> str:
+  """codec.encoder.* name of one official encoder path (ValueError if unknown)."""
+  module, _, leaf = path.removeprefix('encoder/').rpartition('/')
+  if leaf in ('kernel', 'bias'):
+    if module in _ENCODER:
+      return f'{_ENCODER[module]}.{leaf}'
+    m = _ENCODER_BLOCK.fullmatch(module)
+    if m:
+      part = 'down' if m.group(3) else _BLOCK_PART[m.group(2)]
+      return f'codec.encoder.block{m.group(1)}.{part}.{leaf}'
+  raise ValueError(f'unexpected SpectroStream parameter {path!r}')
+
+
+def _encoder_architecture(shapes: dict[str, tuple[int, ...]], arch: dict[str, int | float]
+                          ) -> dict[str, int]:
+  """codec_encoder_* hyper-parameters from the encoder's canonical shapes (the STFT, RVQ
+  width and channel grouping of the decoder's keys are shared)."""
+  def shape(name: str) -> tuple[int, ...]:
+    if name not in shapes:
+      raise ValueError(f'missing SpectroStream encoder parameter for {name}')
+    return shapes[name]
+
+  k, kf, cin, base = shape('codec.encoder.input.kernel')
+  if k != kf:
+    raise ValueError(f'encoder base conv {shape("codec.encoder.input.kernel")} is not square')
+  out = {'codec_encoder_base_kernel': k, 'codec_encoder_base_channels': base}
+  blocks = sum(1 for n in shapes if n.startswith('codec.encoder.block') and n.endswith('.down.kernel'))
+  bins, previous, splits, merge = arch['codec_bins'], base, 1, -1
+  for i in range(blocks + 1):  # the bottleneck last
+    name = f'codec.encoder.block{i}' if i < blocks else 'codec.encoder.bottleneck'
+    width = shape(f'{name}.conv.kernel')[2]
+    if width != previous:  # ParallelChannels: the groups' channels concatenated here
+      if merge >= 0 or width % previous:
+        raise ValueError(f'encoder block {i}: unsupported channel merge {previous} -> {width}')
+      splits, merge = width // previous, i
+    if i < blocks:
+      kt, kf, _, cout = shape(f'{name}.down.kernel')
+      st, sf = _stride(kt, f'encoder_{i} time'), _stride(kf, f'encoder_{i} frequency')
+      out.update({f'codec_encoder_block{i}_time_stride': st,
+                  f'codec_encoder_block{i}_freq_stride': sf,
+                  f'codec_encoder_block{i}_channels': cout})
+      bins, previous = bins // sf, cout
+  if cin * splits != arch['codec_channels']:
+    raise ValueError(f'encoder input {cin} channels x {splits} groups is not the '
+                     f'{arch["codec_channels"]} STFT channels')
+  flat, features = shape('codec.encoder.output.proj.kernel')[2:]
+  if flat != bins * shape('codec.encoder.bottleneck.conv_a.kernel')[3] or features != arch['codec_features']:
+    raise ValueError(f'encoder output convs {shape("codec.encoder.output.proj.kernel")} do not follow '
+                     f'{bins} bins and {arch["codec_features"]} features')
+  out.update({'codec_encoder_blocks': blocks, 'codec_encoder_splits': splits,
+              'codec_encoder_merge_block': merge, 'codec_encoder_bins': bins})
+  return out
 
 
 def _stride(kernel: int, where: str) -> int:
@@ -145,7 +218,10 @@ def _plan(names_and_shapes, **options):
     rename[name], shapes[canon] = canon, tuple(int(d) for d in shp)
   if not shapes:
     raise ValueError('no SpectroStream decoder/quantizer parameters found')
-  arch = _architecture(shapes, **options)
+  decoder_shapes = {k: v for k, v in shapes.items() if not k.startswith('codec.encoder.')}
+  arch = _architecture(decoder_shapes, **options)
+  if len(decoder_shapes) < len(shapes):
+    arch.update(_encoder_architecture(shapes, arch))
   shapes['codec.rvq.embedding'] = (arch['codec_levels'],) + shapes['codec.rvq.embedding'][1:]
   return rename, shapes, arch
 
