@@ -32,7 +32,14 @@ struct Avx2 {
   static constexpr bool kFma = true;
 };
 
-constexpr int kMaxLanes = 8;
+struct Avx512 {
+  static constexpr int kLanes = 16;
+  static constexpr int kPixels = 8;
+  static constexpr int kVectors = 2;
+  static constexpr bool kFma = true;
+};
+
+constexpr int kMaxLanes = 16;
 constexpr int kDotPixels = 4;
 
 template <int VL>
@@ -75,38 +82,87 @@ template <int kPixels>
   }
 }
 
-// Outputs [j, j + NV·VL) of every pixel, kPixels at a time.
-template <class Isa, int NV, int VL, typename W>
-[[gnu::always_inline]] inline void column_block(const detail::PixelGrid& g, const float* a, float* c, const W* w,
-                                                const detail::GemmSegment* segments, int count, int n, int j) {
-  constexpr int MR = Isa::kPixels;
+// One register tile: outputs [0, NV·VL) of MR pixels (cp already at the column) += the
+// segment's products, weights ws already at the column.
+template <class Isa, int MR, int NV, int VL, typename W>
+[[gnu::always_inline]] inline void tile(const float* const (&ap)[MR], float* const (&cp)[MR], const W* ws,
+                                        std::size_t a_offset, int k_count, int n) {
   using V = Vec<VL>;
-  const int pixels = g.rows * g.cols;
+  V acc[MR][NV];
+  for (int p = 0; p < MR; ++p) {
+    for (int v = 0; v < NV; ++v) load<VL>(acc[p][v], cp[p] + v * VL);
+  }
+  const float* as[MR];
+  for (int p = 0; p < MR; ++p) as[p] = ap[p] + a_offset;
+  for (int k = 0; k < k_count; ++k) {
+    V wv[NV];
+    for (int v = 0; v < NV; ++v) load<VL>(wv[v], ws + static_cast<std::size_t>(k) * n + v * VL);
+    for (int p = 0; p < MR; ++p) {
+      const V x = as[p][k] - V{};  // broadcast
+      for (int v = 0; v < NV; ++v) madd<Isa::kFma, VL>(acc[p][v], x, wv[v]);
+    }
+  }
+  for (int p = 0; p < MR; ++p) {
+    for (int v = 0; v < NV; ++v) std::memcpy(cp[p] + v * VL, &acc[p][v], sizeof(V));
+  }
+}
+
+// Outputs [j, j + NV·VL) of every pixel += one segment piece, MR pixels at a time; the last
+// tile is the smallest of MR, 4, 2, 1 that holds what is left (its spare rows write `dummy`).
+template <class Isa, int MR, int NV, int VL, typename W>
+[[gnu::always_inline]] inline void pixel_tiles(const detail::PixelGrid& g, const float* a, float* c, const W* ws,
+                                               std::size_t a_offset, int k_count, int n, int j, int first,
+                                               int pixels) {
   alignas(64) float dummy[NV * VL] = {};
-  for (int first = 0; first < pixels; first += MR) {
+  for (; first + MR <= pixels; first += MR) {
     const float* ap[MR];
     float* cp[MR];
     tile_pointers<MR>(g, a, c, j, first, pixels, dummy, ap, cp);
-    V acc[MR][NV];
-    for (int p = 0; p < MR; ++p) {
-      for (int v = 0; v < NV; ++v) load<VL>(acc[p][v], cp[p] + v * VL);
+    tile<Isa, MR, NV, VL>(ap, cp, ws, a_offset, k_count, n);
+  }
+  if constexpr (MR > 4) {
+    if (pixels - first > 4) {
+      const float* ap[MR];
+      float* cp[MR];
+      tile_pointers<MR>(g, a, c, j, first, pixels, dummy, ap, cp);
+      tile<Isa, MR, NV, VL>(ap, cp, ws, a_offset, k_count, n);
+      return;
     }
-    for (int s = 0; s < count; ++s) {
-      const detail::GemmSegment seg = segments[s];
-      const W* ws = w + seg.b_offset + j;
-      const float* as[MR];
-      for (int p = 0; p < MR; ++p) as[p] = ap[p] + seg.a_offset;
-      for (int k = 0; k < seg.k; ++k) {
-        V wv[NV];
-        for (int v = 0; v < NV; ++v) load<VL>(wv[v], ws + static_cast<std::size_t>(k) * n + v * VL);
-        for (int p = 0; p < MR; ++p) {
-          const V x = as[p][k] - V{};  // broadcast
-          for (int v = 0; v < NV; ++v) madd<Isa::kFma, VL>(acc[p][v], x, wv[v]);
-        }
+  }
+  if constexpr (MR > 2) {
+    if (first < pixels) pixel_tiles<Isa, (MR > 4 ? 4 : 2), NV, VL>(g, a, c, ws, a_offset, k_count, n, j, first, pixels);
+  } else if constexpr (MR == 2) {
+    if (first < pixels) pixel_tiles<Isa, 1, NV, VL>(g, a, c, ws, a_offset, k_count, n, j, first, pixels);
+  }
+}
+
+// Weights are read in pieces of at most kChunkFloats (a segment split along k), all output
+// columns of a piece before the next: a piece stays in L2 while its column panels (k × NR
+// floats) stay in L1 across the pixel tiles, and every weight comes from memory once per
+// call whatever n (rows of a [k, n] block are n floats apart, too far for a panel to stream).
+constexpr std::size_t kChunkFloats = 64 * 1024;
+constexpr int kMaxChunkRows = 256;
+
+template <class Isa, typename W>
+[[gnu::always_inline]] inline void column_tiles(const detail::PixelGrid& g, const float* a, float* c, const W* w,
+                                                const detail::GemmSegment* segments, int count, int n) {
+  constexpr int VL = Isa::kLanes;
+  constexpr int NR = Isa::kVectors * VL;
+  constexpr int MR = Isa::kPixels;
+  const int pixels = g.rows * g.cols;
+  const int chunk = std::clamp(static_cast<int>(kChunkFloats / static_cast<std::size_t>(n)), 8, kMaxChunkRows);
+  for (int s = 0; s < count; ++s) {
+    const detail::GemmSegment seg = segments[s];
+    for (int k0 = 0; k0 < seg.k; k0 += chunk) {
+      const int k_count = std::min(chunk, seg.k - k0);
+      const std::size_t a_offset = seg.a_offset + static_cast<std::size_t>(k0);
+      const W* piece = w + seg.b_offset + static_cast<std::size_t>(k0) * n;
+      int j = 0;
+      for (; j + NR <= n; j += NR) {
+        pixel_tiles<Isa, MR, Isa::kVectors, VL>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
       }
-    }
-    for (int p = 0; p < MR; ++p) {
-      for (int v = 0; v < NV; ++v) std::memcpy(cp[p] + v * VL, &acc[p][v], sizeof(V));
+      for (; j + VL <= n; j += VL) pixel_tiles<Isa, MR, 1, VL>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
+      for (; j < n; ++j) pixel_tiles<Isa, MR, 1, 1>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
     }
   }
 }
@@ -170,16 +226,12 @@ template <class Isa, typename W>
 [[gnu::always_inline]] inline void gemm(const detail::PixelGrid& g, const float* a, float* c, const W* w,
                                         const detail::GemmSegment* segments, int count, int n, float* pack) {
   constexpr int VL = Isa::kLanes;
-  constexpr int NR = Isa::kVectors * VL;
   if (g.rows <= 0 || g.cols <= 0 || n <= 0) return;
   if (n < VL) {
     dot_columns<Isa>(g, a, c, w, segments, count, n, pack);
     return;
   }
-  int j = 0;
-  for (; j + NR <= n; j += NR) column_block<Isa, Isa::kVectors, VL>(g, a, c, w, segments, count, n, j);
-  for (; j + VL <= n; j += VL) column_block<Isa, 1, VL>(g, a, c, w, segments, count, n, j);
-  for (; j < n; ++j) column_block<Isa, 1, 1>(g, a, c, w, segments, count, n, j);
+  column_tiles<Isa>(g, a, c, w, segments, count, n);
 }
 
 using GemmFn = void (*)(const detail::PixelGrid&, const float*, float*, WeightView, const detail::GemmSegment*, int,
@@ -204,11 +256,24 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(const detail::PixelGrid& g, c
   }
 }
 
+__attribute__((target("avx512f,avx2,fma"))) void gemm_avx512(const detail::PixelGrid& g, const float* a, float* c,
+                                                               WeightView w, const detail::GemmSegment* s, int count,
+                                                               int n, float* pack) {
+  if (w.dtype == DType::f32) {
+    gemm<Avx512>(g, a, c, static_cast<const float*>(w.data), s, count, n, pack);
+  } else {
+    gemm<Avx512>(g, a, c, static_cast<const std::uint16_t*>(w.data), s, count, n, pack);
+  }
+}
+
 GemmFn pick_gemm() {
   const char* forced = std::getenv("CONTINUO_CPU");
-  if (forced != nullptr && std::string_view(forced) == "sse2") return gemm_sse2;
+  const std::string_view isa = forced != nullptr ? forced : "";
+  if (isa == "sse2") return gemm_sse2;
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? gemm_avx2 : gemm_sse2;
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2 && isa != "avx2" && __builtin_cpu_supports("avx512f")) return gemm_avx512;
+  return avx2 ? gemm_avx2 : gemm_sse2;
 }
 
 // ---- conv2d ----------------------------------------------------------------------------------
