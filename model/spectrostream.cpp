@@ -31,7 +31,8 @@ void check_codec_tensors(const ModelPackage& package, const std::vector<TensorSp
   for (const std::string& name : package.names()) {
     const bool expected_name =
         std::any_of(expected.begin(), expected.end(), [&](const TensorSpec& spec) { return spec.name == name; });
-    if (name.starts_with("codec.") && !expected_name) {
+    // codec.encoder.* belongs to the optional SpectroStreamEncoder, which checks it.
+    if (name.starts_with("codec.") && !name.starts_with("codec.encoder.") && !expected_name) {
       throw ModelFileError(package.file_of(name).path() + ": tensor '" + name +
                            "': not expected by this SpectroStream decoder (extra tensor)");
     }

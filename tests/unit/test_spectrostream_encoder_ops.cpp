@@ -179,7 +179,7 @@ TEST(SpectroStreamEncoderOps, Conv2dStridedStreamsLikeNaiveWholeSequence) {
   }
 }
 
-// At stride 1 with the official padding it is the decoder's conv2d.
+// At stride 1 with the official padding it computes the decoder's conv2d.
 TEST(SpectroStreamEncoderOps, Conv2dStridedAtStrideOneIsConv2d) {
   const Conv2dStridedShape s{3, 3, 1, 1, 4, 6, 10, 1, 1, 3};
   const Conv2dShape plain{3, 3, 4, 6, 10, 1, 3};
@@ -191,7 +191,8 @@ TEST(SpectroStreamEncoderOps, Conv2dStridedAtStrideOneIsConv2d) {
   std::vector<float> h1(conv2d_history_size(plain)), s1(conv2d_scratch_size(plain));
   std::vector<float> y1(static_cast<std::size_t>(s.frames) * s.freq * s.cout);
   conv2d(plain, wv, bv, h1.data(), x.data(), s1.data(), y1.data());
-  EXPECT_EQ(stream_conv(s, 1, x, wv, bv), y1);
+  // conv2d's tiled kernel may fuse multiply-adds: equal up to rounding, not bit for bit.
+  EXPECT_LT(relative_error(stream_conv(s, 1, x, wv, bv), {y1.begin(), y1.end()}), 1e-6);
 }
 
 // ---- avg_pool2d ----------------------------------------------------------------------------
