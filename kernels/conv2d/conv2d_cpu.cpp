@@ -107,8 +107,14 @@ template <class Isa, int MR, int NV, int VL, typename W>
   }
 }
 
-// Outputs [j, j + NV·VL) of every pixel += one segment piece, MR pixels at a time; the last
-// tile is the smallest of MR, 4, 2, 1 that holds what is left (its spare rows write `dummy`).
+// Outputs [j, j + NV·VL) of every pixel += one segment piece, MR pixels at a time; what is
+// left goes to smaller tiles (8, 4, 2, 1), or to one more MR tile with spare rows (written to
+// `dummy`) when more than the next size is left.
+template <int MR>
+constexpr int smaller_tile() {
+  return MR > 8 ? 8 : MR > 4 ? 4 : MR / 2;
+}
+
 template <class Isa, int MR, int NV, int VL, typename W>
 [[gnu::always_inline]] inline void pixel_tiles(const detail::PixelGrid& g, const float* a, float* c, const W* ws,
                                                std::size_t a_offset, int k_count, int n, int j, int first,
@@ -120,19 +126,16 @@ template <class Isa, int MR, int NV, int VL, typename W>
     tile_pointers<MR>(g, a, c, j, first, pixels, dummy, ap, cp);
     tile<Isa, MR, NV, VL>(ap, cp, ws, a_offset, k_count, n);
   }
-  if constexpr (MR > 4) {
-    if (pixels - first > 4) {
+  if constexpr (MR > 1) {
+    constexpr int next = smaller_tile<MR>();
+    if (pixels - first > next) {
       const float* ap[MR];
       float* cp[MR];
       tile_pointers<MR>(g, a, c, j, first, pixels, dummy, ap, cp);
       tile<Isa, MR, NV, VL>(ap, cp, ws, a_offset, k_count, n);
-      return;
+    } else if (first < pixels) {
+      pixel_tiles<Isa, next, NV, VL>(g, a, c, ws, a_offset, k_count, n, j, first, pixels);
     }
-  }
-  if constexpr (MR > 2) {
-    if (first < pixels) pixel_tiles<Isa, (MR > 4 ? 4 : 2), NV, VL>(g, a, c, ws, a_offset, k_count, n, j, first, pixels);
-  } else if constexpr (MR == 2) {
-    if (first < pixels) pixel_tiles<Isa, 1, NV, VL>(g, a, c, ws, a_offset, k_count, n, j, first, pixels);
   }
 }
 
