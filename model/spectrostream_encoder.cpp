@@ -120,7 +120,9 @@ SpectroStreamEncoder::Block SpectroStreamEncoder::make_block(const std::string& 
   if (spec.time_stride > 1 || spec.freq_stride > 1) {
     b.pool = kernels::AvgPool2dShape{frames, freq, cin, spec.time_stride, spec.freq_stride};
   }
-  if (config_.has_skip(block)) b.skip = make_conv(name + ".skip", {1, 1, cin, spec.channels, out_freq, 0, out_frames}, groups);
+  if (config_.has_skip(block)) {
+    b.skip = make_conv(name + ".skip", {1, 1, cin, spec.channels, out_freq, 0, out_frames}, groups);
+  }
   b.groups = groups;
   b.in_floats = static_cast<std::size_t>(frames) * freq * cin;
   b.out_floats = static_cast<std::size_t>(out_frames) * out_freq * spec.channels;

@@ -76,7 +76,8 @@ int SpectroStreamEncoderConfig::input_channels(int block) const {
 int SpectroStreamEncoderConfig::channels() const { return blocks.back().channels; }
 
 bool SpectroStreamEncoderConfig::has_skip(int block) const {
-  const int out = block < static_cast<int>(blocks.size()) ? blocks[static_cast<std::size_t>(block)].channels : channels();
+  const int out =
+      block < static_cast<int>(blocks.size()) ? blocks[static_cast<std::size_t>(block)].channels : channels();
   return input_channels(block) != out;
 }
 

@@ -106,7 +106,8 @@ TEST_F(SpectroStreamEncoderParity, StreamsTheOfficialStftEmbeddingsAndCodes) {
         }
       }
     }
-    stft_err = std::max(stft_err, relative_error(encoder.last_spectrum(), official.data(), official.size(), stft_scale));
+    stft_err =
+        std::max(stft_err, relative_error(encoder.last_spectrum(), official.data(), official.size(), stft_scale));
     emb_err = std::max(emb_err, relative_error(encoder.last_embedding(),
                                                embeddings.data() + std::size_t(t) * features, features, emb_scale));
   }

@@ -166,7 +166,8 @@ TEST(SpectroStreamEncoderOps, Conv2dStridedStreamsLikeNaiveWholeSequence) {
         w[i] = std::bit_cast<float>(static_cast<std::uint32_t>(w16[i]) << 16);
       }
     }
-    const WeightView wv = k.bf16 ? WeightView{w16.data(), DType::bf16, w16.size()} : WeightView{w.data(), DType::f32, w.size()};
+    const WeightView wv =
+        k.bf16 ? WeightView{w16.data(), DType::bf16, w16.size()} : WeightView{w.data(), DType::f32, w.size()};
     const WeightView bv{b.data(), DType::f32, b.size()};
     const auto streamed = stream_conv(s, k.calls, x, wv, bv);
     Conv2dStridedShape whole = s;
@@ -233,7 +234,8 @@ std::vector<int> naive_rvq(const RvqShape& s, const std::vector<float>& table, s
     std::vector<double> dist(static_cast<std::size_t>(s.codebook), 0.0);
     for (int c = 0; c < s.codebook; ++c) {
       for (int d = 0; d < s.dim; ++d) {
-        const double diff = x[static_cast<std::size_t>(d)] - table[(static_cast<std::size_t>(l) * s.codebook + c) * s.dim + d];
+        const double diff =
+            x[static_cast<std::size_t>(d)] - table[(static_cast<std::size_t>(l) * s.codebook + c) * s.dim + d];
         dist[static_cast<std::size_t>(c)] += diff * diff;
       }
     }
@@ -254,7 +256,8 @@ TEST(SpectroStreamEncoderOps, RvqEncodeMatchesNaiveNearestCodewords) {
     Rng rng(static_cast<std::uint64_t>(s.codebook));
     std::vector<float> table(static_cast<std::size_t>(s.levels) * s.codebook * s.dim);
     for (int l = 0; l < s.levels; ++l) {  // shrinking levels, like a trained RVQ
-      const auto rows = uniform(rng, static_cast<std::size_t>(s.codebook) * s.dim, -std::pow(0.8f, l), std::pow(0.8f, l));
+      const auto rows =
+          uniform(rng, static_cast<std::size_t>(s.codebook) * s.dim, -std::pow(0.8f, l), std::pow(0.8f, l));
       std::copy(rows.begin(), rows.end(), table.begin() + static_cast<std::ptrdiff_t>(l * rows.size()));
     }
     const WeightView view{table.data(), DType::f32, table.size()};
