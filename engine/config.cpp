@@ -256,6 +256,8 @@ const std::vector<Field>& fields() {
       field("engine", "resampler", [](auto& c) -> auto& { return c.engine.resampler; }, kResamplers),
       field("model", "spec", [](auto& c) -> auto& { return c.model.spec; }, Text{.non_empty = true}),
       field("model", "seed", [](auto& c) -> auto& { return c.model.seed; }, Range{.lo = 0}),
+      field("model", "prefill_frames", [](auto& c) -> auto& { return c.model.prefill_frames; },
+            Range{.lo = 0, .hi = 5000}),
       field("control", "style_tokens", [](auto& c) -> auto& { return c.control.style_tokens; },
             List<Range>{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}}),
       field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, Range{.lo = -1, .hi = 1}),

@@ -70,7 +70,7 @@ void render_frames(FrameSource& source, SNDFILE* file, std::uint64_t total, int 
 }  // namespace
 
 int render_offline(const Config& config, const ModelRegistry& registry, double seconds, const std::string& out_path) {
-  const std::unique_ptr<Model> model = registry.load(config.model.spec);
+  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames});
   model->reset(config.model.seed);
   const int rate = config.render.sample_rate > 0 ? config.render.sample_rate : model->info().sample_rate;
   const auto total = static_cast<std::uint64_t>(std::llround(seconds * rate));

@@ -33,6 +33,13 @@ FrameConditioning conditioning_from(const ControlSnapshot& control) {
   return conditioning;
 }
 
+FrameConditioning masked_conditioning() {
+  FrameConditioning conditioning;
+  conditioning.style_tokens.fill(-1);
+  conditioning.notes.fill(-1);
+  return conditioning;  // drum and CFG tokens default to -1 (masked)
+}
+
 SamplingParams sampling_from(const ControlSnapshot& control) {
   return SamplingParams{control.temperature, control.top_k, control.seed};
 }

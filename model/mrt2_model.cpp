@@ -5,6 +5,7 @@
 
 #include "engine/log.hpp"
 #include "model/conditioning.hpp"
+#include "model/spectrostream_encoder.hpp"
 
 namespace continuo::model {
 namespace {
@@ -20,10 +21,34 @@ std::uint64_t mix(std::uint64_t x) {
 
 double to_ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// Encoded silence settles within a few frames of the encoder's receptive field; the codes of
+// the middle of 16 frames are those of steady silence, as the official runner takes them.
+constexpr int kSilenceFrames = 16;
+// The decoder's convolutions remember only a few frames: this many silent frames leave its
+// state as after a long silence.
+constexpr int kCodecWarmupFrames = 4;
+constexpr int kPrefillProgressEvery = 100;
+
+std::optional<FrameCodes> find_silence(const ModelPackage& package, int prefill_frames) {
+  if (prefill_frames == 0) return std::nullopt;
+  if (!SpectroStreamEncoder::present(package)) {
+    log_warn("model: the package has no SpectroStream encoder, so no silence codes to prefill with; "
+             "starting without prefill");
+    return std::nullopt;
+  }
+  SpectroStreamEncoder encoder(package);
+  return silence_codes(encoder, kSilenceFrames);
+}
+
 }  // namespace
 
-Mrt2Model::Mrt2Model(const std::filesystem::path& dir)
-    : package_(ModelPackage::open(dir)), lm_(package_), codec_(package_) {
+Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames)
+    : package_(ModelPackage::open(dir)),
+      lm_(package_),
+      codec_(package_),
+      prefill_frames_(prefill_frames),
+      silence_(find_silence(package_, prefill_frames)),
+      warmup_audio_(static_cast<std::size_t>(2 * codec_.frame_samples())) {
   const Manifest& m = package_.manifest();
   info_.name = m.name;
   info_.sample_rate = codec_.sample_rate();
@@ -38,6 +63,22 @@ void Mrt2Model::reset(std::uint64_t seed) {
   lm_.reset();
   codec_.reset();
   run_seed_ = mix(seed);
+  prefill();
+}
+
+// As the official runner: silence codes teacher-forced through the temporal stack with all
+// conditioning masked, so every window holds context before the first sampled frame.
+void Mrt2Model::prefill() {
+  if (!silence_) return;
+  const FrameConditioning masked = masked_conditioning();
+  for (int frame = 0; frame < prefill_frames_; ++frame) {
+    lm_.encode(masked);
+    lm_.set_previous(*silence_);
+    lm_.temporal_step();
+    if ((frame + 1) % kPrefillProgressEvery == 0) log_info("model: prefill ", frame + 1, "/", prefill_frames_, " frames");
+  }
+  lm_.set_previous(*silence_);
+  for (int frame = 0; frame < kCodecWarmupFrames; ++frame) codec_.decode(*silence_, warmup_audio_);
 }
 
 void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
@@ -55,9 +96,9 @@ void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
 
 void register_packages(ModelRegistry& registry) {
   registry.add("package", "a model package directory (model.toml + safetensors): package:DIR, or just DIR",
-               [](std::string_view dir) -> std::unique_ptr<Model> {
+               [](std::string_view dir, const ModelOptions& options) -> std::unique_ptr<Model> {
                  try {
-                   return std::make_unique<Mrt2Model>(std::filesystem::path(dir));
+                   return std::make_unique<Mrt2Model>(std::filesystem::path(dir), options.prefill_frames);
                  } catch (const std::exception& error) {
                    throw ModelError(error.what());
                  }

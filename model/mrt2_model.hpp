@@ -3,7 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "engine/model.hpp"
 #include "engine/model_registry.hpp"
@@ -18,8 +20,10 @@ namespace continuo::model {
 // decodes them to one frame of stereo audio.
 class Mrt2Model final : public Model {
  public:
-  // Opens and checks the package; ModelFileError names the first problem.
-  explicit Mrt2Model(const std::filesystem::path& dir);
+  // Opens and checks the package; ModelFileError names the first problem. Each reset feeds
+  // prefill_frames of silence through the temporal stack when the package has the
+  // SpectroStream encoder to find the silence codes with.
+  Mrt2Model(const std::filesystem::path& dir, int prefill_frames);
 
   const ModelInfo& info() const override { return info_; }
   void reset(std::uint64_t seed) override;
@@ -27,12 +31,19 @@ class Mrt2Model final : public Model {
   std::span<const StageTime> last_step_stages() const override { return stages_; }
 
   const Manifest& manifest() const { return package_.manifest(); }
+  // The codes of encoded digital silence, when the package can tell them.
+  const std::optional<FrameCodes>& silence() const { return silence_; }
 
  private:
   ModelPackage package_;  // first: the other members read weights from its mapped files
   Depthformer lm_;
   SpectroStreamDecoder codec_;
+  void prefill();
+
   ModelInfo info_;
+  int prefill_frames_;
+  std::optional<FrameCodes> silence_;
+  std::vector<float> warmup_audio_;
   std::uint64_t run_seed_ = 0;
   std::array<StageTime, 4> stages_{};
 };

@@ -138,7 +138,7 @@ class ChordsDouble final : public DoubleBase {
 
 void register_test_doubles(ModelRegistry& registry) {
   registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS",
-               [](std::string_view argument) -> std::unique_ptr<Model> {
+               [](std::string_view argument, const ModelOptions&) -> std::unique_ptr<Model> {
                  const Options options = parse_options(argument);
                  if (options.name == "counter") return std::make_unique<CounterDouble>(options);
                  if (options.name == "chords") return std::make_unique<ChordsDouble>(options);

@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "tests/doubles/doubles.hpp"
+
+#include <unistd.h>
 
 namespace continuo::model {
 namespace {
@@ -23,8 +28,38 @@ std::vector<float> render(Mrt2Model& model, const ControlSnapshot& control, int 
   return audio;
 }
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The tiny LM package with the tiny encoder fixture's codec (same decoder shapes, plus the
+// encoder): a package that can find its silence codes.
+std::filesystem::path package_with_encoder() {
+  const auto fixtures = std::filesystem::path(CONTINUO_SOURCE_DIR) / "tests/fixtures/mrt2";
+  const auto dir = std::filesystem::temp_directory_path() / ("continuo_mrt2_with_encoder_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kTinyPackage / "depthformer.safetensors", dir / "depthformer.safetensors",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(fixtures / "tiny_encoder/package/codec.safetensors", dir / "codec.safetensors",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string manifest = read_text(kTinyPackage / "model.toml");
+  const std::string lm_weights = R"(weights = ["depthformer.safetensors", "spectrostream.safetensors"])";
+  manifest.replace(manifest.find(lm_weights), lm_weights.size(), R"(weights = ["depthformer.safetensors", "codec.safetensors"])");
+  std::string encoder_keys;
+  std::istringstream codec_manifest(read_text(fixtures / "tiny_encoder/package/model.toml"));
+  for (std::string line; std::getline(codec_manifest, line);) {
+    if (line.rfind("codec_encoder_", 0) == 0) encoder_keys += line + "\n";
+  }
+  manifest.insert(manifest.find("[architecture]\n") + 15, encoder_keys);
+  std::ofstream(dir / "model.toml") << manifest;
+  return dir;
+}
+
 TEST(Mrt2ModelTest, InfoComesFromThePackage) {
-  Mrt2Model model(kTinyPackage);
+  Mrt2Model model(kTinyPackage, 0);
   EXPECT_EQ(model.info().frame_samples, 64);
   EXPECT_EQ(model.info().channels, 2);
   EXPECT_EQ(model.info().latency_samples, 64);  // the decoder's one-frame lookahead
@@ -32,7 +67,7 @@ TEST(Mrt2ModelTest, InfoComesFromThePackage) {
 }
 
 TEST(Mrt2ModelTest, SameSeedSameMusicOtherSeedOtherMusic) {
-  Mrt2Model model(kTinyPackage);
+  Mrt2Model model(kTinyPackage, 0);
   const ControlSnapshot control;
   model.reset(1);
   const std::vector<float> first = render(model, control, 30);
@@ -43,7 +78,7 @@ TEST(Mrt2ModelTest, SameSeedSameMusicOtherSeedOtherMusic) {
 }
 
 TEST(Mrt2ModelTest, PlaysAtTheOfficialScaleAndIsNotSilent) {
-  Mrt2Model model(kTinyPackage);
+  Mrt2Model model(kTinyPackage, 0);
   model.reset(0);
   const std::vector<float> audio = render(model, ControlSnapshot{}, 40);
   float peak = 0.0f;
@@ -53,7 +88,7 @@ TEST(Mrt2ModelTest, PlaysAtTheOfficialScaleAndIsNotSilent) {
 }
 
 TEST(Mrt2ModelTest, ReportsEveryStage) {
-  Mrt2Model model(kTinyPackage);
+  Mrt2Model model(kTinyPackage, 0);
   model.reset(0);
   render(model, ControlSnapshot{}, 1);
   const auto stages = model.last_step_stages();
@@ -63,6 +98,29 @@ TEST(Mrt2ModelTest, ReportsEveryStage) {
   EXPECT_EQ(stages[2].stage, "depth");
   EXPECT_EQ(stages[3].stage, "codec");
   for (const StageTime& stage : stages) EXPECT_GE(stage.ms, 0.0);
+}
+
+TEST(Mrt2ModelTest, PrefillFeedsEncodedSilenceThroughTheContext) {
+  const auto dir = package_with_encoder();
+  Mrt2Model cold(dir, 0);
+  Mrt2Model warm(dir, 20);
+  EXPECT_FALSE(cold.silence().has_value());  // not asked for: not computed
+  ASSERT_TRUE(warm.silence().has_value());
+  cold.reset(3);
+  warm.reset(3);
+  const std::vector<float> from_cold = render(cold, ControlSnapshot{}, 20);
+  const std::vector<float> from_warm = render(warm, ControlSnapshot{}, 20);
+  EXPECT_NE(from_cold, from_warm);  // the context changed what the model plays
+  warm.reset(3);
+  EXPECT_EQ(render(warm, ControlSnapshot{}, 20), from_warm);  // and every reset prefills again
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Mrt2ModelTest, WithoutAnEncoderThereIsNoPrefillButTheModelPlays) {
+  Mrt2Model model(kTinyPackage, 500);
+  EXPECT_FALSE(model.silence().has_value());
+  model.reset(0);
+  EXPECT_EQ(render(model, ControlSnapshot{}, 2).size(), 2u * 2u * 64u);
 }
 
 TEST(Mrt2ModelTest, RegistryLoadsADirectoryAsAPackage) {
