@@ -2,8 +2,10 @@
 // 40 ms frame) with random weights: ms per decoded frame (p50, p99), then each op of one
 // frame timed on its own at its real shape (per block and summed per op kind).
 //
-//   bench_codec [frames=50]
+//   bench_codec [frames=50] [decoder]     ("decoder": the whole decoder only, no op table)
 //
+// CONTINUO_CPU=sse2|avx2 and CONTINUO_THREADS=1 select the kernels' narrower paths
+// (kernels/conv2d/conv2d.hpp).
 // The random package (model.toml + codec.safetensors, tensors from spectrostream_tensors of
 // the real config, the layout tools/mrt2_codec.py writes) is written to a temporary folder
 // and removed at exit. Weights ~ U(±√(3/fan_in)), so activations keep their scale.
@@ -328,6 +330,6 @@ int main(int argc, char** argv) {
   const int frames = argc > 1 ? std::max(1, std::atoi(argv[1])) : 50;
   const model::SpectroStreamConfig c = real_config();
   bench_decoder(c, frames);
-  bench_ops(c);
+  if (argc <= 2 || std::string(argv[2]) != "decoder") bench_ops(c);
   return 0;
 }

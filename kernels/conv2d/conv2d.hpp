@@ -49,9 +49,11 @@ namespace detail {
 // with a_p = a + row·a_row + col·a_col and c_p = c + row·c_row + col·c_col. A segment is a run
 // of contiguous input floats against n-wide weight rows (a conv2d time tap: kf·cin floats).
 // Register tiles of pixels × output channels, weights streamed once per tile, vectorised
-// over n (SSE2, or AVX2 + FMA where the CPU has it, chosen at run time; the environment
-// variable CONTINUO_CPU=sse2 forces the baseline). Each output is one fixed chain of
-// multiply-adds, the same whatever the grid, so streaming is bit for bit.
+// over n: SSE2, AVX2 + FMA or AVX-512, the widest the CPU has, chosen at run time
+// (CONTINUO_CPU=sse2 or avx2 in the environment forces a narrower one). Large calls are
+// shared with one persistent helper thread (CONTINUO_THREADS=1: none). Each output is one
+// fixed chain of multiply-adds whatever the grid, the path or the thread, so streaming is
+// bit for bit and results do not depend on the split.
 struct PixelGrid {
   int rows = 0;
   int cols = 0;

@@ -2,19 +2,23 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 namespace continuo::kernels {
 namespace {
 
 // ---- The GEMM-like kernel (detail::conv_gemm) ----------------------------------------------
 //
-// Written once with GCC/clang vector extensions and compiled twice: for the x86-64 baseline
-// (SSE2) and, inside a target("avx2,fma") entry point, for AVX2 + FMA. Every helper is
-// always_inline so that it is compiled for the entry point it is inlined into; vectors are
-// never passed by value between functions (that would change the ABI across targets).
+// Written once with GCC/clang vector extensions and compiled three times: for the x86-64
+// baseline (SSE2) and, inside target("avx2,fma") and target("avx512f,…") entry points, for
+// AVX2 + FMA and AVX-512, the widest the CPU has chosen at run time (pick_kernel), so the
+// binary runs on any x86-64 without -march. Every helper is always_inline so that it is
+// compiled for the entry point it is inlined into; vectors are never passed by value between
+// functions (that would change the ABI across targets).
 
 template <int VL>
 using Vec = float __attribute__((vector_size(VL * sizeof(float))));
@@ -31,8 +35,7 @@ struct Avx2 {
   static constexpr int kVectors = 2;
   static constexpr bool kFma = true;
 };
-
-struct Avx512 {
+struct Avx512 {  // 12 pixels measured 2× slower: their row pointers spill
   static constexpr int kLanes = 16;
   static constexpr int kPixels = 8;
   static constexpr int kVectors = 2;
@@ -146,13 +149,20 @@ template <class Isa, int MR, int NV, int VL, typename W>
 constexpr std::size_t kChunkFloats = 64 * 1024;
 constexpr int kMaxChunkRows = 256;
 
+// Columns [j_begin, j_end) and pixels [p_begin, p_end) of one call: the whole call, or the
+// part of it one thread does.
+struct Part {
+  int j_begin = 0, j_end = 0;
+  int p_begin = 0, p_end = 0;
+};
+
 template <class Isa, typename W>
 [[gnu::always_inline]] inline void column_tiles(const detail::PixelGrid& g, const float* a, float* c, const W* w,
-                                                const detail::GemmSegment* segments, int count, int n) {
+                                                const detail::GemmSegment* segments, int count, int n,
+                                                const Part& part) {
   constexpr int VL = Isa::kLanes;
   constexpr int NR = Isa::kVectors * VL;
   constexpr int MR = Isa::kPixels;
-  const int pixels = g.rows * g.cols;
   const int chunk = std::clamp(static_cast<int>(kChunkFloats / static_cast<std::size_t>(n)), 8, kMaxChunkRows);
   for (int s = 0; s < count; ++s) {
     const detail::GemmSegment seg = segments[s];
@@ -160,12 +170,16 @@ template <class Isa, typename W>
       const int k_count = std::min(chunk, seg.k - k0);
       const std::size_t a_offset = seg.a_offset + static_cast<std::size_t>(k0);
       const W* piece = w + seg.b_offset + static_cast<std::size_t>(k0) * n;
-      int j = 0;
-      for (; j + NR <= n; j += NR) {
-        pixel_tiles<Isa, MR, Isa::kVectors, VL>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
+      const int first = part.p_begin;
+      const int last = part.p_end;
+      int j = part.j_begin;
+      for (; j + NR <= part.j_end; j += NR) {
+        pixel_tiles<Isa, MR, Isa::kVectors, VL>(g, a, c, piece + j, a_offset, k_count, n, j, first, last);
       }
-      for (; j + VL <= n; j += VL) pixel_tiles<Isa, MR, 1, VL>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
-      for (; j < n; ++j) pixel_tiles<Isa, MR, 1, 1>(g, a, c, piece + j, a_offset, k_count, n, j, 0, pixels);
+      for (; j + VL <= part.j_end; j += VL) {
+        pixel_tiles<Isa, MR, 1, VL>(g, a, c, piece + j, a_offset, k_count, n, j, first, last);
+      }
+      for (; j < part.j_end; ++j) pixel_tiles<Isa, MR, 1, 1>(g, a, c, piece + j, a_offset, k_count, n, j, first, last);
     }
   }
 }
@@ -181,7 +195,9 @@ template <class Isa, typename W>
   for (int s = 0; s < count; ++s) {
     const detail::GemmSegment seg = segments[s];
     for (int j = 0; j < n; ++j) {
-      for (int k = 0; k < seg.k; ++k) pack[packed++] = detail::widen(w[seg.b_offset + static_cast<std::size_t>(k) * n + j]);
+      for (int k = 0; k < seg.k; ++k) {
+        pack[packed++] = detail::widen(w[seg.b_offset + static_cast<std::size_t>(k) * n + j]);
+      }
     }
   }
   const int pixels = g.rows * g.cols;
@@ -225,58 +241,157 @@ template <class Isa, typename W>
   }
 }
 
+struct Call {
+  detail::PixelGrid grid;
+  const float* a;
+  float* c;
+  WeightView weight;
+  const detail::GemmSegment* segments;
+  int count;
+  int n;
+  float* pack;
+};
+
 template <class Isa, typename W>
-[[gnu::always_inline]] inline void gemm(const detail::PixelGrid& g, const float* a, float* c, const W* w,
-                                        const detail::GemmSegment* segments, int count, int n, float* pack) {
-  constexpr int VL = Isa::kLanes;
-  if (g.rows <= 0 || g.cols <= 0 || n <= 0) return;
-  if (n < VL) {
-    dot_columns<Isa>(g, a, c, w, segments, count, n, pack);
-    return;
-  }
-  column_tiles<Isa>(g, a, c, w, segments, count, n);
-}
-
-using GemmFn = void (*)(const detail::PixelGrid&, const float*, float*, WeightView, const detail::GemmSegment*, int,
-                        int, float*);
-
-void gemm_sse2(const detail::PixelGrid& g, const float* a, float* c, WeightView w, const detail::GemmSegment* s,
-               int count, int n, float* pack) {
-  if (w.dtype == DType::f32) {
-    gemm<Sse2>(g, a, c, static_cast<const float*>(w.data), s, count, n, pack);
+[[gnu::always_inline]] inline void gemm(const Call& call, const W* w, const Part& part) {
+  if (call.n < Isa::kLanes) {
+    dot_columns<Isa>(call.grid, call.a, call.c, w, call.segments, call.count, call.n, call.pack);
   } else {
-    gemm<Sse2>(g, a, c, static_cast<const std::uint16_t*>(w.data), s, count, n, pack);
+    column_tiles<Isa>(call.grid, call.a, call.c, w, call.segments, call.count, call.n, part);
   }
 }
 
-__attribute__((target("avx2,fma"))) void gemm_avx2(const detail::PixelGrid& g, const float* a, float* c,
-                                                    WeightView w, const detail::GemmSegment* s, int count, int n,
-                                                    float* pack) {
-  if (w.dtype == DType::f32) {
-    gemm<Avx2>(g, a, c, static_cast<const float*>(w.data), s, count, n, pack);
+template <class Isa>
+[[gnu::always_inline]] inline void gemm_typed(const Call& call, const Part& part) {
+  if (call.weight.dtype == DType::f32) {
+    gemm<Isa>(call, static_cast<const float*>(call.weight.data), part);
   } else {
-    gemm<Avx2>(g, a, c, static_cast<const std::uint16_t*>(w.data), s, count, n, pack);
+    gemm<Isa>(call, static_cast<const std::uint16_t*>(call.weight.data), part);
   }
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void gemm_avx512(const detail::PixelGrid& g, const float* a, float* c,
-                                                               WeightView w, const detail::GemmSegment* s, int count,
-                                                               int n, float* pack) {
-  if (w.dtype == DType::f32) {
-    gemm<Avx512>(g, a, c, static_cast<const float*>(w.data), s, count, n, pack);
-  } else {
-    gemm<Avx512>(g, a, c, static_cast<const std::uint16_t*>(w.data), s, count, n, pack);
-  }
+void gemm_sse2(const Call& call, const Part& part) { gemm_typed<Sse2>(call, part); }
+__attribute__((target("avx2,fma"))) void gemm_avx2(const Call& call, const Part& part) {
+  gemm_typed<Avx2>(call, part);
+}
+__attribute__((target("avx512f,avx2,fma"))) void gemm_avx512(const Call& call, const Part& part) {
+  gemm_typed<Avx512>(call, part);
 }
 
-GemmFn pick_gemm() {
+struct Kernel {
+  void (*run)(const Call&, const Part&);
+  int lanes, columns, pixels;  // vector width, register tile (pixels × columns)
+  template <class Isa>
+  static Kernel of(void (*run)(const Call&, const Part&)) {
+    return {run, Isa::kLanes, Isa::kVectors * Isa::kLanes, Isa::kPixels};
+  }
+};
+
+Kernel pick_kernel() {
   const char* forced = std::getenv("CONTINUO_CPU");
   const std::string_view isa = forced != nullptr ? forced : "";
-  if (isa == "sse2") return gemm_sse2;
+  if (isa == "sse2") return Kernel::of<Sse2>(gemm_sse2);
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2 && isa != "avx2" && __builtin_cpu_supports("avx512f")) return gemm_avx512;
-  return avx2 ? gemm_avx2 : gemm_sse2;
+  if (avx2 && isa != "avx2" && __builtin_cpu_supports("avx512f")) return Kernel::of<Avx512>(gemm_avx512);
+  return avx2 ? Kernel::of<Avx2>(gemm_avx2) : Kernel::of<Sse2>(gemm_sse2);
+}
+
+// ---- A second thread ---------------------------------------------------------------------------
+//
+// Large calls are cut into parts (column ranges, or pixel ranges when n is narrow) that the
+// caller and one persistent helper thread claim from an atomic counter. The caller never
+// waits for a helper that has not started: it withdraws the job and does every part itself,
+// so a descheduled helper (a busy machine) costs nothing. Parts write disjoint outputs with
+// the same arithmetic, so results do not depend on who did what. The helper spins briefly
+// after each job (calls come in bursts within a frame), then sleeps on a futex.
+// CONTINUO_THREADS=1 turns it off.
+
+constexpr int kMaxParts = 8;
+constexpr double kSplitMacs = 1 << 20;  // below this a call runs on the caller alone
+constexpr int kSpins = 20000;           // ≈ 50 µs of pause instructions
+
+struct Job {
+  const Kernel* kernel = nullptr;
+  const Call* call = nullptr;
+  std::array<Part, kMaxParts> parts;
+  int count = 0;
+  std::atomic<int> next{0};
+  std::atomic<bool> helper_done{false};
+
+  void work() {
+    for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
+      kernel->run(*call, parts[static_cast<std::size_t>(i)]);
+    }
+  }
+};
+
+void pause() { __builtin_ia32_pause(); }
+
+class Helper {
+ public:
+  // Runs the job's parts on the caller and the helper; returns when all are done.
+  void run(Job& job) {
+    Job* expected = nullptr;
+    const bool posted = slot_.compare_exchange_strong(expected, &job);  // busy: another caller's job
+    if (posted) slot_.notify_one();
+    job.work();
+    expected = &job;
+    if (!posted || slot_.compare_exchange_strong(expected, nullptr)) return;  // the helper never took it
+    for (int i = 0; i < kSpins && !job.helper_done.load(std::memory_order_acquire); ++i) pause();
+    job.helper_done.wait(false);
+  }
+
+  static Helper* instance() {
+    static Helper* helper = enabled() ? new Helper : nullptr;  // lives as long as the process
+    return helper;
+  }
+
+ private:
+  Helper() { std::thread([this] { loop(); }).detach(); }
+
+  static bool enabled() {
+    const char* threads = std::getenv("CONTINUO_THREADS");
+    if (threads != nullptr && std::string_view(threads) == "1") return false;
+    return std::thread::hardware_concurrency() > 1;
+  }
+
+  [[noreturn]] void loop() {
+    for (;;) {
+      Job* job = nullptr;
+      for (int i = 0; i < kSpins && (job = slot_.load(std::memory_order_acquire)) == nullptr; ++i) pause();
+      if (job == nullptr) {
+        slot_.wait(nullptr);
+        continue;
+      }
+      if (!slot_.compare_exchange_strong(job, nullptr)) continue;  // withdrawn meanwhile
+      job->work();
+      job->helper_done.store(true, std::memory_order_release);
+      job->helper_done.notify_one();
+    }
+  }
+
+  std::atomic<Job*> slot_{nullptr};
+};
+
+// Parts of about equal work: column ranges of whole register tiles where there are ≥ 4
+// tiles across, else pixel ranges of whole tiles.
+int split(const Kernel& k, int n, int pixels, std::array<Part, kMaxParts>& parts) {
+  const int column_tiles = n / k.columns;
+  const bool by_columns = column_tiles >= 4;
+  const int units = by_columns ? column_tiles : (pixels + k.pixels - 1) / k.pixels;
+  const int count = std::min(units, kMaxParts);
+  for (int i = 0; i < count; ++i) {
+    const int begin = units * i / count;
+    const int end = units * (i + 1) / count;
+    Part& p = parts[static_cast<std::size_t>(i)];
+    if (by_columns) {
+      p = {begin * k.columns, i + 1 == count ? n : end * k.columns, 0, pixels};
+    } else {
+      p = {0, n, begin * k.pixels, std::min(pixels, end * k.pixels)};
+    }
+  }
+  return count;
 }
 
 // ---- conv2d ----------------------------------------------------------------------------------
@@ -321,8 +436,22 @@ std::size_t conv_gemm_pack_size(std::size_t total_k, int n) {
 
 void conv_gemm(const PixelGrid& grid, const float* a, float* c, WeightView weight, const GemmSegment* segments,
                int count, int n, float* pack) {
-  static const GemmFn fn = pick_gemm();
-  fn(grid, a, c, weight, segments, count, n, pack);
+  static const Kernel kernel = pick_kernel();
+  const int pixels = grid.rows * grid.cols;
+  if (grid.rows <= 0 || grid.cols <= 0 || n <= 0) return;
+  const Call call{grid, a, c, weight, segments, count, n, pack};
+  double macs = 0;
+  for (int s = 0; s < count; ++s) macs += static_cast<double>(segments[s].k) * n * pixels;
+  Helper* helper = n >= kernel.lanes && macs >= kSplitMacs ? Helper::instance() : nullptr;
+  if (helper == nullptr) {
+    kernel.run(call, {0, n, 0, pixels});
+    return;
+  }
+  Job job;
+  job.kernel = &kernel;
+  job.call = &call;
+  job.count = split(kernel, n, pixels, job.parts);
+  helper->run(job);
 }
 
 }  // namespace detail
