@@ -1,0 +1,37 @@
+#include <stdexcept>
+
+#include "kernels/cuda/device.cuh"
+#include "kernels/rms_norm/rms_norm_cuda.hpp"
+
+namespace continuo::kernels::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// Batch 1: the whole vector in one block. Phase 1 reads x (sum of squares), the block sum's
+// closing barrier orders every read before phase 2 writes y[i] from x[i] in the same thread,
+// so y may alias x (no __restrict__ on them).
+__global__ void __launch_bounds__(kThreads)
+    rms_norm_kernel(std::size_t dim, float eps, device::Weights scale, const float* x, float* y) {
+  __shared__ float shared[kThreads / device::kWarp];
+  float sum = 0.0f;
+  for (std::size_t i = threadIdx.x; i < dim; i += kThreads) sum = fmaf(x[i], x[i], sum);
+  const float total = device::block_sum<kThreads>(sum, shared);
+  const float inv = 1.0f / sqrtf(total / static_cast<float>(dim) + eps);
+  for (std::size_t i = threadIdx.x; i < dim; i += kThreads) {
+    const float v = x[i] * inv;
+    y[i] = scale.present() ? v * scale.at(i) : v;
+  }
+}
+
+}  // namespace
+
+void rms_norm(cudaStream_t stream, const RmsNormShape& shape, DeviceWeightView scale,
+              const float* x, float* y) {
+  if (shape.dim == 0) return;
+  if (x == nullptr || y == nullptr) throw std::invalid_argument("rms_norm: null vector");
+  rms_norm_kernel<<<1, kThreads, 0, stream>>>(shape.dim, shape.eps, device::weights(scale), x, y);
+  CONTINUO_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace continuo::kernels::cuda
