@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -210,6 +211,81 @@ std::string show_choice(const Choices<E>& choices, E value) {
 std::string show(ResamplerQuality quality) { return show_choice(kResamplers, quality); }
 std::string show(LogLevel level) { return show_choice(kLogLevels, level); }
 
+// ---- [midi] -----------------------------------------------------------------------------
+
+const Choices<MidiTakeover> kTakeovers{{"none", MidiTakeover::none}, {"pickup", MidiTakeover::pickup}};
+
+std::string show(MidiTakeover takeover) { return show_choice(kTakeovers, takeover); }
+
+// One line, so describe_config stays "section.key = value" per line.
+std::string show(const std::vector<MidiCcMapping>& map) {
+  std::string text = "[";
+  for (const MidiCcMapping& m : map) {
+    text += (text.size() > 1 ? ", " : "") + std::string("{cc = ") + show(m.cc) +
+            ", param = " + show(std::string(midi_param_info(m.param).name)) + ", min = " + show(m.min) +
+            ", max = " + show(m.max) + ", bits = " + show(m.bits) + "}";
+  }
+  return text + "]";
+}
+
+// midi.cc_map: an array of inline tables {cc, param, min, max, bits}.
+struct CcMapRule {};
+
+MidiCcMapping read_cc_mapping(const Checker& checker, const std::string& name, const toml::node& node) {
+  const auto* table = node.as_table();
+  if (table == nullptr) checker.fail(name, node, "must be a table such as {cc = 70, param = \"temperature\"}");
+  MidiCcMapping m;
+  const toml::node* param = table->get("param");
+  if (param == nullptr) checker.fail(name, node, "needs param");
+  Choices<MidiParam> params;
+  for (const MidiParamInfo& info : kMidiParams) params.emplace_back(info.name, info.param);
+  m.param = read<MidiParam>(checker, name + ".param", *param, params);
+  const MidiParamInfo& info = midi_param_info(m.param);
+  m.min = info.lo;
+  m.max = info.hi;
+  bool has_cc = false;
+  for (const auto& [key, value] : *table) {
+    const std::string key_name = name + "." + std::string(key.str());
+    if (key == "cc") {
+      m.cc = read<int>(checker, key_name, value, Range{.lo = 0, .hi = 127});
+      has_cc = true;
+    } else if (key == "min") {
+      m.min = read<double>(checker, key_name, value, Range{.lo = info.lo, .hi = info.hi});
+    } else if (key == "max") {
+      m.max = read<double>(checker, key_name, value, Range{.lo = info.lo, .hi = info.hi});
+    } else if (key == "bits") {
+      m.bits = read<int>(checker, key_name, value, Range{.lo = 7, .hi = 7, .also = 14});
+    } else if (key != "param") {
+      checker.fail(key_name, value, "unknown key");
+    }
+  }
+  if (!has_cc) checker.fail(name, node, "needs cc");
+  // A 14-bit pair sends its LSB on cc + 32, so only CCs 0..31 can be its MSB.
+  if (m.bits == 14 && m.cc > 31) checker.fail(name + ".cc", *table->get("cc"), "must be between 0 and 31 with bits = 14");
+  return m;
+}
+
+template <typename T>
+  requires std::is_same_v<T, std::vector<MidiCcMapping>>
+T read(const Checker& checker, const std::string& name, const toml::node& node, CcMapRule) {
+  const auto* items = node.as_array();
+  if (items == nullptr) checker.fail(name, node, "must be an array");
+  T map;
+  std::array<bool, 128> used{};
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const std::string item_name = name + "[" + std::to_string(i) + "]";
+    const MidiCcMapping m = read_cc_mapping(checker, item_name, *items->get(i));
+    std::vector<int> ccs{m.cc};
+    if (m.bits == 14) ccs.push_back(m.cc + 32);
+    for (const int cc : ccs) {
+      if (used[cc]) checker.fail(item_name, *items->get(i), "CC " + std::to_string(cc) + " is already mapped");
+      used[cc] = true;
+    }
+    map.push_back(m);
+  }
+  return map;
+}
+
 struct Field {
   std::string_view section;
   std::string_view key;
@@ -270,6 +346,9 @@ const std::vector<Field>& fields() {
       field("control", "seed", [](auto& c) -> auto& { return c.control.seed; }, Range{.lo = 0}),
       field("render", "sample_rate", [](auto& c) -> auto& { return c.render.sample_rate; },
             Range{.lo = 8000, .hi = 192000, .also = 0}),
+      field("midi", "channel", [](auto& c) -> auto& { return c.midi.channel; }, Range{.lo = 0, .hi = 16}),
+      field("midi", "takeover", [](auto& c) -> auto& { return c.midi.takeover; }, kTakeovers),
+      field("midi", "cc_map", [](auto& c) -> auto& { return c.midi.cc_map; }, CcMapRule{}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

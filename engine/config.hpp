@@ -46,6 +46,54 @@ struct RenderConfig {
   int sample_rate = 0;  // 0: the model's own rate
 };
 
+// Performer parameters a MIDI controller can move (midi.cc_map), with the range each
+// accepts: the same ranges Controls enforces.
+enum class MidiParam { temperature, top_k, cfg_style, cfg_notes, cfg_drums, drums, volume_db, mute };
+
+struct MidiParamInfo {
+  MidiParam param;
+  const char* name;
+  double lo;
+  double hi;
+  bool integer;  // the value is rounded: top_k, drums, mute (0 off, 1 on)
+};
+
+inline constexpr MidiParamInfo kMidiParams[] = {
+    {MidiParam::temperature, "temperature", 0.01, 10, false}, {MidiParam::top_k, "top_k", 1, 1024, true},
+    {MidiParam::cfg_style, "cfg_style", -1, 7, false},        {MidiParam::cfg_notes, "cfg_notes", -1, 7, false},
+    {MidiParam::cfg_drums, "cfg_drums", -1, 7, false},        {MidiParam::drums, "drums", -1, 1, true},
+    {MidiParam::volume_db, "volume_db", -120, 24, false},     {MidiParam::mute, "mute", 0, 1, true},
+};
+
+inline constexpr const MidiParamInfo& midi_param_info(MidiParam param) { return kMidiParams[static_cast<int>(param)]; }
+
+// One controller knob: CC number cc (0..127; with bits = 14, 0..31 and its LSB at cc + 32)
+// sweeps param linearly from min (CC value 0) to max (the largest CC value).
+struct MidiCcMapping {
+  int cc = 0;
+  MidiParam param = MidiParam::temperature;
+  double min = 0.0;
+  double max = 1.0;
+  int bits = 7;
+
+  bool operator==(const MidiCcMapping&) const = default;
+};
+
+enum class MidiTakeover { none, pickup };
+
+struct MidiConfig {
+  int channel = 0;  // 0 omni, else only this channel (1..16)
+  MidiTakeover takeover = MidiTakeover::pickup;
+  // A generic 8-knob controller (CC 70..77) and its master fader (CC 7).
+  std::vector<MidiCcMapping> cc_map{
+      {70, MidiParam::temperature, 0.1, 2.5, 7}, {71, MidiParam::top_k, 1, 256, 7},
+      {72, MidiParam::cfg_style, 0, 7, 7},       {73, MidiParam::cfg_notes, 0, 7, 7},
+      {74, MidiParam::cfg_drums, 0, 7, 7},       {75, MidiParam::drums, -1, 1, 7},
+      {76, MidiParam::volume_db, -60, 6, 7},     {77, MidiParam::mute, 0, 1, 7},
+      {7, MidiParam::volume_db, -60, 6, 7},
+  };
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -53,6 +101,7 @@ struct Config {
   ModelConfig model;
   ControlSnapshot control;  // initial control values: [control] in the file
   RenderConfig render;
+  MidiConfig midi;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -1,5 +1,7 @@
 #include "engine/jack_client.hpp"
 
+#include <jack/midiport.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -94,8 +96,9 @@ void JackClient::install_callbacks() {
   jack_set_port_connect_callback(client_, on_port_connect, this);
 }
 
-void JackClient::activate(Playback& playback, jack_nframes_t latency_frames) {
+void JackClient::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi) {
   playback_ = &playback;
+  midi_ring_ = midi;
   latency_frames_ = latency_frames;
   if (jack_activate(client_) != 0) throw JackError("cannot activate JACK client '" + name() + "'");
 }
@@ -106,7 +109,22 @@ int JackClient::on_process(jack_nframes_t frames, void* self) {
   auto* left = static_cast<float*>(jack_port_get_buffer(client->outputs_[0], frames));
   auto* right = static_cast<float*>(jack_port_get_buffer(client->outputs_[1], frames));
   client->playback_->render(left, right, frames);
+  if (client->midi_ring_ != nullptr) client->read_midi(frames);
   return 0;
+}
+
+// Audio thread. Only copies: MidiRing::push is wait-free and counts what it drops; the
+// libjack calls here read the port buffer and allocate nothing. Parsing happens on
+// MidiInput's thread.
+void JackClient::read_midi(jack_nframes_t frames) {
+  void* buffer = jack_port_get_buffer(midi_in_, frames);
+  const jack_nframes_t cycle_start = jack_last_frame_time(client_);
+  const std::uint32_t count = jack_midi_get_event_count(buffer);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    jack_midi_event_t event;
+    if (jack_midi_event_get(&event, buffer, i) != 0) continue;
+    midi_ring_->push(cycle_start + event.time, event.buffer, event.size);
+  }
 }
 
 void JackClient::on_shutdown(jack_status_t, const char*, void* self) {

@@ -12,6 +12,7 @@
 
 #include "engine/config.hpp"
 #include "engine/playback.hpp"
+#include "midi/midi_ring.hpp"
 
 namespace continuo {
 
@@ -42,8 +43,10 @@ class JackClient {
   JackClient& operator=(const JackClient&) = delete;
 
   // Starts the process callback. latency_frames is what the engine adds to playback
-  // latency: its lookahead plus the model's own delay.
-  void activate(Playback& playback, jack_nframes_t latency_frames);
+  // latency: its lookahead plus the model's own delay. When midi is given, the process
+  // callback copies every event arriving on the MIDI port into it (one producer: give a
+  // ring to one active client at a time; it must outlive the client).
+  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr);
 
   int sample_rate() const;
   int buffer_frames() const;
@@ -55,6 +58,7 @@ class JackClient {
 
  private:
   static int on_process(jack_nframes_t frames, void* self);
+  void read_midi(jack_nframes_t frames);
   static void on_shutdown(jack_status_t code, const char* reason, void* self);
   static int on_xrun(void* self);
   static int on_sample_rate(jack_nframes_t rate, void* self);
@@ -73,6 +77,7 @@ class JackClient {
   std::array<jack_port_t*, 2> inputs_{};
   jack_port_t* midi_in_ = nullptr;
   Playback* playback_ = nullptr;
+  MidiRing* midi_ring_ = nullptr;
   jack_nframes_t latency_frames_ = 0;
 };
 

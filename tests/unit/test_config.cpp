@@ -40,6 +40,7 @@ const std::vector<std::string> kAllKeys{
     "engine.resampler",     "model.spec",         "model.seed",           "model.prefill_frames", "control.style_tokens",
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
     "control.temperature",  "control.top_k",      "control.seed",         "render.sample_rate",
+    "midi.channel",         "midi.takeover",      "midi.cc_map",
     "log.level"};
 
 class ConfigTest : public ::testing::Test {
@@ -101,7 +102,8 @@ TEST_F(ConfigTest, DefaultFileSetsEveryKey) {
   std::string section;
   std::vector<std::string> keys;
   for (const std::string& line : lines_of(text.str())) {
-    if (line.empty() || line[0] == '#') continue;
+    // Indented lines and a lone "]" continue a multi-line array (midi.cc_map).
+    if (line.empty() || line[0] == '#' || line[0] == ' ' || line[0] == ']') continue;
     if (line[0] == '[') {
       section = line.substr(1, line.find(']') - 1);
     } else {
