@@ -8,6 +8,7 @@ Run inside the reference venv (tools/reference_env.sh):
   .venv-ref/bin/python tools/make_fixtures.py tiny    # tests/fixtures/mrt2/tiny/*
   .venv-ref/bin/python tools/make_fixtures.py all
   .venv-ref/bin/python tools/make_fixtures.py encoder # tests/fixtures/mrt2/tiny_encoder/*
+  .venv-ref/bin/python tools/make_fixtures.py audio-float  # tests/fixtures/mrt2/tiny/audio_float.*
 
 Nothing here copies official code: it imports the package and calls it.
 
@@ -24,6 +25,11 @@ per-frame varying conditioning.  Saves weights in the official raw-checkpoint
 layout ('/'-joined flax paths, 'params/depthformer/...', 'params/soundstream/...'),
 the config, all inputs, intermediates, logits, samples, the Gumbel noise used
 for every draw, and the decoded audio.  See docs/mrt2-reference.md.
+
+`audio-float`: the tiny fixture's stored codes re-decoded by the same sampler's
+SpectroStream layers (codes -> embeddings -> decoder -> inverse STFT) with the
+weights of tiny.safetensors; saves the float audio before the int16 conversion
+and checks that converting it gives the stored audio_int16 exactly.
 """
 
 import argparse
@@ -203,6 +209,28 @@ def tiny_configs():
   return exp, dcfg, sscfg
 
 
+def tiny_sampler():
+  """Returns (exp, depthformer_config, spectrostream_config, sampler): the official
+  MagentaRT2Sampler of the tiny model, the module `tiny` runs (and whose params tiny.safetensors
+  holds) and whose SpectroStream decoding path `audio-float` steps on its own."""
+  from magenta_rt.jax import system
+  exp, dcfg, sscfg = tiny_configs()
+  sampler = system.MagentaRT2Sampler.Config(depthformer=dcfg, spectrostream=sscfg).make()
+  return exp, dcfg, sscfg, sampler
+
+
+def sampler_decode_layers(m):
+  """Inside a MagentaRT2Sampler.apply: the sampler's own layers after the depthformer and the
+  unique-code conversion, i.e. (quantizer.codes_to_embeddings_layer,
+  soundstream.embeddings_to_waveform_layer (decoder -> inverse STFT), int16 conversion), the
+  exact objects step_with_emits runs."""
+  layers = tuple(m.layers[2:])
+  assert len(layers) == 3, len(m.layers)
+  assert layers[0] is m.soundstream.quantizer.codes_to_embeddings_layer
+  assert layers[1] is m.soundstream.embeddings_to_waveform_layer
+  return layers
+
+
 def _tiny_config_json(exp, sscfg, frames):
   def spec(s):
     return dataclasses.asdict(s)
@@ -336,11 +364,9 @@ def cmd_tiny(args):
   import flax.traverse_util as ftu
   import sequence_layers.jax as sl
   from safetensors.numpy import save_file
-  from magenta_rt.jax import system
 
   frames = args.frames
-  exp, dcfg, sscfg = tiny_configs()
-  sampler = system.MagentaRT2Sampler.Config(depthformer=dcfg, spectrostream=sscfg).make()
+  exp, dcfg, sscfg, sampler = tiny_sampler()
   nch = exp.input_num_channels
   spec = jax.ShapeDtypeStruct([nch], jnp.int32)
   consts = {'temperature': jnp.array([TINY_TEMPERATURE], jnp.float32),
@@ -539,6 +565,118 @@ def cmd_tiny(args):
   (out / 'index.json').write_text(json.dumps(index, indent=1) + '\n')
   for f in sorted(out.iterdir()):
     print(f'{f.relative_to(ROOT)}: {f.stat().st_size:,} bytes')
+
+
+# ---------------------------------------------------------------------------
+# audio-float: the tiny fixture's decoded audio before the int16 conversion
+# ---------------------------------------------------------------------------
+
+def cmd_audio_float(args):
+  """Re-decodes the tiny fixture's stored `codes` with the official SpectroStream decoding path
+  of the tiny sampler (the layers step_with_emits runs after the depthformer:
+  quantizer.codes_to_embeddings_layer -> embeddings_to_waveform_layer), params from
+  tiny.safetensors, fp32, one frame per step from a fresh state, and saves the float waveform
+  before the int16 conversion. Checks that the sampler's own int16 layer on it gives the stored
+  audio_int16 bit for bit (and the numpy formula too)."""
+  jax = _imports()
+  import jax.numpy as jnp
+  import flax.traverse_util as ftu
+  import sequence_layers.jax as sl
+  from safetensors.numpy import load_file, save_file
+  from magenta_rt.jax import system
+
+  d = OUT / 'tiny'
+  exp, _, sscfg, sampler = tiny_sampler()
+  flat = load_file(str(d / 'tiny.safetensors'))
+  params = ftu.unflatten_dict({tuple(k.split('/')): jnp.asarray(v) for k, v in flat.items()})
+  A = load_file(str(d / 'fixtures.safetensors'))
+  codes, want = A['codes'], A['audio_int16']
+  cb = sscfg.quantizer.num_embeddings
+  R = exp.target_tokens_config.num_extra_tokens
+  unique = np.asarray(system.convert_from_unique_codes(jnp.asarray(A['depth_samples']), cb))
+  assert np.array_equal(unique, codes) and np.array_equal((A['depth_samples'] - R) % cb, codes)
+  frames, levels = codes.shape
+  spec = sl.ShapeDType([levels], jnp.int32)
+
+  def init(m):
+    q, w, i16 = sampler_decode_layers(m)
+    s_q = q.get_initial_state(1, spec, training=False)
+    spec_w = q.get_output_spec(spec)
+    s_w = w.get_initial_state(1, spec_w, training=False)
+    s_i = i16.get_initial_state(1, w.get_output_spec(spec_w), training=False)
+    return s_q, s_w, s_i
+
+  def step(m, c, st):
+    q, w, i16 = sampler_decode_layers(m)
+    x = sl.Sequence.from_values(c)
+    e, s_q = q.step(x, st[0], training=False)
+    y, s_w = w.step(e, st[1], training=False)
+    z, s_i = i16.step(y, st[2], training=False)
+    return (y.values, y.mask, z.values), (s_q, s_w, s_i)
+
+  init_j = jax.jit(lambda p: sampler.apply(p, method=init))
+  step_j = jax.jit(lambda p, c, s: sampler.apply(p, c, s, method=step))
+  st = init_j(params)
+  audio, valid, i16 = [], [], []
+  t0 = time.time()
+  for t in range(frames):
+    (y, mask, z), st = step_j(params, jnp.asarray(codes[t].reshape(1, 1, levels), jnp.int32), st)
+    audio.append(np.asarray(y, np.float32)[0])
+    valid.append(np.asarray(mask)[0])
+    i16.append(np.asarray(z)[0])
+  print(f'{frames} frames in {time.time() - t0:.1f}s')
+  audio, valid, i16 = np.stack(audio), np.stack(valid), np.stack(i16)
+  if audio.shape != want.shape or audio.dtype != np.float32:
+    raise SystemExit(f'audio-float: shape {audio.shape} {audio.dtype}, audio_int16 is {want.shape}')
+
+  # Self-check 1: the sampler's own int16 layer (system._float_samples_to_int16) on this stream.
+  bad_layer = int(np.sum(i16.astype(np.int16) != want))
+  # Self-check 2: the official formula in numpy on the saved float32 array alone.
+  x = np.clip(np.float32(0.5) * audio, np.float32(-1), np.float32(1))
+  conv = np.round(np.float32(32767.5) * x - np.float32(0.5)).astype(np.int16)
+  bad_np = int(np.sum(conv != want))
+  print(f'int16 of the float stream vs stored audio_int16: {bad_layer} (sampler layer), '
+        f'{bad_np} (numpy formula) of {want.size} samples differ')
+  if bad_layer or bad_np:
+    raise SystemExit('audio-float: the float stream does not reproduce audio_int16; '
+                     'is tiny.safetensors / fixtures.safetensors from the same `tiny` run?')
+  # Distance to the nearest int16 rounding boundary, in LSB (how much float error the stored
+  # int16 can hide: a sample this close to .5 may round either way).
+  v = np.float64(32767.5) * np.clip(0.5 * audio.astype(np.float64), -1, 1) - 0.5
+  frac = np.abs(v - np.floor(v) - 0.5)[audio != 0]  # x = 0 sits on a boundary (-0.5 -> -0)
+  peak = float(np.max(np.abs(audio)))
+  invalid = np.flatnonzero(~valid.reshape(frames, -1).all(axis=1))
+  if np.any(audio[invalid] != 0):
+    raise SystemExit(f'audio-float: invalid frames {invalid} are not silent')
+  print(f'peak |x| {peak:.6g}, invalid (silent) frames {invalid.tolist()}, '
+        f'nearest rounding boundary of a nonzero sample {frac.min():.3g} LSB')
+
+  arrays = {'audio_float': np.ascontiguousarray(audio)}
+  save_file(arrays, str(d / 'audio_float.safetensors'))
+  meta = {
+      'about': 'tools/make_fixtures.py audio-float: the tiny fixture\'s `codes` re-decoded in fp32 by '
+               'the official magenta-rt 2.0.3 SpectroStream decoding path of the tiny '
+               'MagentaRT2Sampler (quantizer.codes_to_embeddings_layer -> embeddings_to_waveform_layer '
+               '= decoder -> inverse STFT), params from tiny.safetensors, streamed one frame per step '
+               'from a fresh state; the float signal before the int16 conversion.',
+      'check': 'the official int16 conversion round(32767.5*clip(0.5*x,-1,1)-0.5) of audio_float '
+               '(the sampler\'s own layer and numpy) equals fixtures.safetensors audio_int16 exactly',
+      'peak_abs': peak,
+      'sha256': {'audio_float.safetensors':
+                 hashlib.sha256((d / 'audio_float.safetensors').read_bytes()).hexdigest(),
+                 'source fixtures.safetensors':
+                 hashlib.sha256((d / 'fixtures.safetensors').read_bytes()).hexdigest(),
+                 'source tiny.safetensors':
+                 hashlib.sha256((d / 'tiny.safetensors').read_bytes()).hexdigest()},
+      'arrays': {'audio_float': {
+          'shape': list(audio.shape), 'dtype': 'float32',
+          'meaning': 'float32 [T,S,2] SpectroStream output x per frame (S = samples per frame, '
+                     'stereo), before the int16 conversion; frame 0 is the decoder lookahead '
+                     '(exact zeros)'}},
+  }
+  (d / 'audio_float.json').write_text(json.dumps(meta, indent=1) + '\n')
+  for f in ('audio_float.safetensors', 'audio_float.json'):
+    print(f'{(d / f).relative_to(ROOT)}: {(d / f).stat().st_size:,} bytes')
 
 
 # ---------------------------------------------------------------------------
@@ -829,6 +967,7 @@ def main():
   t.add_argument('--frames', type=int, default=TINY_FRAMES)
   sub.add_parser('verify')
   sub.add_parser('encoder')
+  sub.add_parser('audio-float')
   a = sub.add_parser('all')
   a.add_argument('--frames', type=int, default=TINY_FRAMES)
   args = ap.parse_args()
@@ -838,6 +977,8 @@ def main():
     cmd_tiny(args)
   if args.cmd == 'encoder':
     cmd_encoder(args)
+  if args.cmd == 'audio-float':
+    cmd_audio_float(args)
   if args.cmd in ('verify', 'all'):
     sys.exit(0 if cmd_verify(args) else 1)
 

@@ -3,21 +3,30 @@
 // decoded frame by frame from the codec-only package tests/fixtures/mrt2/tiny/codec_package
 // (tools/mrt2_codec.py, regenerate.sh there), compared with `audio_int16`.
 //
-// The comparison is on int16 after the official conversion, ±1 LSB: the fixture stores
-// only int16, so the float signal before rounding is not available; within one LSB is as
-// close as an fp32 re-implementation (different summation order) can be promised when a
-// value lands near a rounding boundary. Every frame must match, including the silent first.
+// Two comparisons. (1) On the float signal before the int16 conversion, against
+// audio_float.safetensors (tools/make_fixtures.py audio-float: the same codes re-decoded by
+// the official sampler's SpectroStream layers; its int16 conversion reproduces audio_int16
+// exactly): relative error max|ours − official| / max|official| over the whole 104-frame
+// signal ≤ 1e-4 (issue 3). Normalised by the signal's peak, not each frame's: fp32 rounding
+// error is absolute, of the order of the intermediate activations, so a quiet frame's own peak
+// would inflate it without meaning anything audible (frame 0 is exact silence, peak 0); the
+// per-frame figure is printed for information. (2) On int16 after the official conversion,
+// ±1 LSB against the stored audio_int16: a sample landing near a rounding boundary may round
+// either way in an fp32 re-implementation (different summation order). Every frame must match,
+// including the silent first.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,8 +41,10 @@ const std::string kTiny = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mr
 // The fixtures file holds int32/int16 arrays that model/safetensors.hpp (F32/BF16 only)
 // refuses; this reads one array's bytes, trusting the committed file's header.
 template <typename T>
-std::vector<T> read_fixture(const std::string& name, const char* dtype) {
-  std::ifstream file(kTiny + "/fixtures.safetensors", std::ios::binary);
+std::vector<T> read_fixture(const std::string& name, const char* dtype,
+                            const std::string& file_name = "fixtures.safetensors") {
+  std::ifstream file(kTiny + "/" + file_name, std::ios::binary);
+  if (!file) throw std::runtime_error("cannot open " + kTiny + "/" + file_name);
   const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   std::uint64_t header_size = 0;
   std::memcpy(&header_size, bytes.data(), sizeof header_size);
@@ -95,6 +106,42 @@ TEST_F(SpectroStreamParity, StreamedFramesMatchTheOfficialInt16Output) {
               kFrames * samples, std::chrono::duration<double, std::micro>(total).count() / kFrames);
   EXPECT_LE(worst, 1);
   EXPECT_GT(nonzero, static_cast<int>(kFrames * samples / 2)) << "the fixture should not be mostly silence";
+}
+
+TEST_F(SpectroStreamParity, StreamedFloatSignalMatchesTheOfficialWithin1e4) {
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
+  const std::vector<float> official = read_fixture<float>("audio_float", "F32", "audio_float.safetensors");
+  SpectroStreamDecoder decoder(package_);
+  const auto samples = static_cast<std::size_t>(2 * decoder.frame_samples());
+  ASSERT_EQ(official.size(), kFrames * samples);
+
+  std::vector<float> ours(official.size());
+  for (int t = 0; t < kFrames; ++t) {
+    FrameCodes frame{};
+    std::copy_n(codes.begin() + t * kLmLevels, kLmLevels, frame.begin());
+    decoder.decode(frame, std::span<float>(ours).subspan(t * samples, samples));
+  }
+  double peak = 0.0, worst = 0.0, worst_in_frame = 0.0;
+  int worst_frame = -1;
+  for (int t = 0; t < kFrames; ++t) {
+    double frame_peak = 0.0, frame_worst = 0.0;
+    for (std::size_t i = t * samples; i < (t + 1) * samples; ++i) {
+      frame_peak = std::max(frame_peak, std::abs(static_cast<double>(official[i])));
+      frame_worst = std::max(frame_worst, std::abs(static_cast<double>(ours[i]) - official[i]));
+    }
+    peak = std::max(peak, frame_peak);
+    worst = std::max(worst, frame_worst);
+    if (frame_peak > 0.0 && frame_worst / frame_peak > worst_in_frame) {
+      worst_in_frame = frame_worst / frame_peak;
+      worst_frame = t;
+    }
+  }
+  ASSERT_GT(peak, 0.0);
+  const double relative = worst / peak;
+  std::printf("tiny decode float: max|err| %.3g, peak %.3g, relative (signal peak) %.3g; "
+              "per frame against its own peak at most %.3g (frame %d)\n",
+              worst, peak, relative, worst_in_frame, worst_frame);
+  EXPECT_LE(relative, 1e-4);
 }
 
 TEST_F(SpectroStreamParity, ResetRestartsTheStream) {
