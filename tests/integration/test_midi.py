@@ -62,7 +62,9 @@ def main():
         send(server, ["b0 46 3c"])
         midi_status(lambda m: m["params_set"] == base["params_set"] + 1, "the knob picked up")
 
-        send(server, ["40 41", "90 3c", "f7", "f0 7e 7f 06 01 f7", "f0" + "00" * 300 + "f7"], per_cycle=8, repeat=200)
+        # The stray 0xF7 first cancels running status (left at 0xB0 by the knob): after it,
+        # "40 41" is garbage, where it would otherwise be a legal CC 64 (pedal down).
+        send(server, ["f7", "40 41", "90 3c", "f0 7e 7f 06 01 f7", "f0" + "00" * 300 + "f7"], per_cycle=8, repeat=200)
         m = midi_status(lambda m: m["sysex"] - base["sysex"] >= 400, "the SysEx flood counted")
         if m["dropped"] - base["dropped"] < 600:
             jf.fail(f"garbage was not counted as dropped: {m}")
