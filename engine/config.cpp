@@ -254,7 +254,8 @@ MidiCcMapping read_cc_mapping(const Checker& checker, const std::string& name, c
     } else if (key == "max") {
       m.max = read<double>(checker, key_name, value, Range{.lo = info.lo, .hi = info.hi});
     } else if (key == "bits") {
-      m.bits = read<int>(checker, key_name, value, Range{.lo = 7, .hi = 7, .also = 14});
+      m.bits = value.value<std::int64_t>().value_or(0) == 14 ? 14 : 7;
+      if (value.value<std::int64_t>() != m.bits || !value.is_integer()) checker.fail(key_name, value, "must be 7 or 14");
     } else if (key != "param") {
       checker.fail(key_name, value, "unknown key");
     }
