@@ -350,6 +350,14 @@ const std::vector<Field>& fields() {
       field("midi", "channel", [](auto& c) -> auto& { return c.midi.channel; }, Range{.lo = 0, .hi = 16}),
       field("midi", "takeover", [](auto& c) -> auto& { return c.midi.takeover; }, kTakeovers),
       field("midi", "cc_map", [](auto& c) -> auto& { return c.midi.cc_map; }, CcMapRule{}),
+      field("osc", "enabled", [](auto& c) -> auto& { return c.osc.enabled; }, Flag{}),
+      field("osc", "bind", [](auto& c) -> auto& { return c.osc.bind; }, Text{.non_empty = true}),
+      field("osc", "port", [](auto& c) -> auto& { return c.osc.port; }, Range{.lo = 1, .hi = 65535}),
+      field("osc", "allow", [](auto& c) -> auto& { return c.osc.allow; },
+            List<Text>{0, 64, {.non_empty = true, .max_length = 64}}),
+      // 65507: the largest UDP payload over IPv4.
+      field("osc", "max_message_bytes", [](auto& c) -> auto& { return c.osc.max_message_bytes; },
+            Range{.lo = 64, .hi = 65507}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

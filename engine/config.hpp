@@ -94,6 +94,16 @@ struct MidiConfig {
   };
 };
 
+// The OSC server (docs/osc.md). UDP carries no secret, so access is by where it binds and
+// which sender networks it answers.
+struct OscConfig {
+  bool enabled = true;
+  std::string bind = "127.0.0.1";  // an IPv4 or IPv6 address; "0.0.0.0" or "::" for every interface
+  int port = 9000;  // always explicit: a port the performer's patch can name
+  std::vector<std::string> allow{"127.0.0.0/8"};  // sender networks, "a.b.c.d/n" or "v6addr/n"
+  int max_message_bytes = 32768;  // a larger datagram is dropped unread
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -102,6 +112,7 @@ struct Config {
   ControlSnapshot control;  // initial control values: [control] in the file
   RenderConfig render;
   MidiConfig midi;
+  OscConfig osc;
   LogLevel log_level = LogLevel::info;
 };
 

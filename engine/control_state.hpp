@@ -43,9 +43,23 @@ class ControlState {
   ControlSnapshot snapshot() const;
   void update(const std::function<void(ControlSnapshot&)>& edit);
 
+  // The generator's snapshot for one frame. Every onset it carries becomes sustain in the
+  // live state, so the model sees exactly one onset frame per note-on.
+  ControlSnapshot take_frame_snapshot();
+
+  // A note-on is an onset; the first one turns every masked pitch off, so what the
+  // performer holds is what the model is asked for. A note-off whose onset no frame has
+  // taken yet waits for that frame, so a short tap is still heard.
+  void note_on(int pitch);
+  void note_off(int pitch);
+  void clear_notes();  // every pitch back to masked: the model decides again
+
  private:
   mutable std::mutex mutex_;
   ControlSnapshot current_;
+  std::array<bool, kPitches> release_after_frame_{};
 };
+
+int held_notes(const ControlSnapshot& snapshot);  // pitches in onset or sustain
 
 }  // namespace continuo

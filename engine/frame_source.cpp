@@ -6,7 +6,7 @@
 
 namespace continuo {
 
-FrameSource::FrameSource(Model& model, const ControlState& control, int output_rate, ResamplerQuality quality)
+FrameSource::FrameSource(Model& model, ControlState& control, int output_rate, ResamplerQuality quality)
     : model_(model),
       control_(control),
       quality_(quality),
@@ -24,7 +24,7 @@ void FrameSource::set_output_rate(int rate) {
 }
 
 std::span<const float> FrameSource::next_frame() {
-  const ControlSnapshot control = control_.snapshot();
+  const ControlSnapshot control = control_.take_frame_snapshot();
   const auto started = std::chrono::steady_clock::now();
   model_.step(control, model_out_);
   step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());

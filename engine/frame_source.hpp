@@ -21,7 +21,7 @@ namespace continuo {
 // the frame to the output rate.
 class FrameSource {
  public:
-  FrameSource(Model& model, const ControlState& control, int output_rate, ResamplerQuality quality);
+  FrameSource(Model& model, ControlState& control, int output_rate, ResamplerQuality quality);
 
   // Interleaved stereo at the output rate. Valid until the next call.
   std::span<const float> next_frame();
@@ -36,7 +36,7 @@ class FrameSource {
 
  private:
   Model& model_;
-  const ControlState& control_;
+  ControlState& control_;
   ResamplerQuality quality_;
   int output_rate_;
   std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact

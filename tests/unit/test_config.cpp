@@ -41,6 +41,8 @@ const std::vector<std::string> kAllKeys{
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
     "control.temperature",  "control.top_k",      "control.seed",         "render.sample_rate",
     "midi.channel",         "midi.takeover",      "midi.cc_map",
+    "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
+    "osc.max_message_bytes",
     "log.level"};
 
 class ConfigTest : public ::testing::Test {
@@ -199,6 +201,13 @@ TEST_F(ConfigTest, FileErrorsNameFileLineAndKey) {
       {"[jack]\nreconnect_interval_ms = 10001\n", "2: jack.reconnect_interval_ms: must be between 50 and 10000"},
       {"[render]\nsample_rate = 4000\n", "2: render.sample_rate: must be 0 or between 8000 and 192000"},
       {"[model]\nspec = \"\"\n", "2: model.spec: must not be empty"},
+      {"[osc]\nport = 0\n", "2: osc.port: must be between 1 and 65535"},
+      {"[osc]\nport = 65536\n", "2: osc.port: must be between 1 and 65535"},
+      {"[osc]\nenabled = 1\n", "2: osc.enabled: must be true or false"},
+      {"[osc]\nbind = \"\"\n", "2: osc.bind: must not be empty"},
+      {"[osc]\nallow = \"127.0.0.1\"\n", "2: osc.allow: must be an array"},
+      {"[osc]\nallow = [\"\"]\n", "2: osc.allow[0]: must not be empty"},
+      {"[osc]\nmax_message_bytes = 65508\n", "2: osc.max_message_bytes: must be between 64 and 65507"},
       {"[log]\nlevel = \"verbose\"\n", "2: log.level: must be one of \"debug\", \"info\", \"warn\", \"error\""},
   };
   for (const FileErrorCase& c : cases) {
@@ -307,6 +316,22 @@ level = "error"
   EXPECT_EQ(again.jack.client_name, "say \"hi\"\\");
   EXPECT_EQ(again.control.cfg_style, 2.2f);
   EXPECT_EQ(again.engine.resampler, ResamplerQuality::fastest);
+}
+
+TEST_F(ConfigTest, ReadsTheOscSection) {
+  const Config c = load_config(write("[osc]\nenabled = false\nbind = \"::1\"\nport = 57120\n"
+                                     "allow = [\"10.0.0.0/8\", \"::1/128\"]\nmax_message_bytes = 65507\n"),
+                               {"osc.port=9001"});
+  EXPECT_FALSE(c.osc.enabled);
+  EXPECT_EQ(c.osc.bind, "::1");
+  EXPECT_EQ(c.osc.port, 9001);
+  EXPECT_EQ(c.osc.allow, (std::vector<std::string>{"10.0.0.0/8", "::1/128"}));
+  EXPECT_EQ(c.osc.max_message_bytes, 65507);
+  const OscConfig defaults;
+  EXPECT_TRUE(defaults.enabled);
+  EXPECT_EQ(defaults.bind, "127.0.0.1");
+  EXPECT_EQ(defaults.port, 9000);
+  EXPECT_EQ(defaults.allow, (std::vector<std::string>{"127.0.0.0/8"}));
 }
 
 TEST(ConfigBuiltIn, NoFileMeansDefaultsWithOverridesApplied) {

@@ -1,0 +1,129 @@
+#include "engine/controls.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+namespace continuo {
+namespace {
+
+std::string number_text(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
+
+// An inclusive range [lo, hi], or (lo, hi] when lo_open; NaN is outside every range.
+struct Bounds {
+  double lo;
+  double hi;
+  bool lo_open = false;
+
+  bool contains(double value) const { return (lo_open ? value > lo : value >= lo) && value <= hi; }
+};
+
+// "" when value is in bounds, else "<what> must be between 0 and 10, got nan".
+ControlResult check(const char* what, double value, Bounds bounds) {
+  if (bounds.contains(value)) return {};
+  const std::string lo = number_text(bounds.lo);
+  const std::string hi = number_text(bounds.hi);
+  const std::string rule = bounds.lo_open ? "greater than " + lo + " and at most " + hi
+                                          : "between " + lo + " and " + hi;
+  return std::string(what) + " must be " + rule + ", got " + number_text(value);
+}
+
+constexpr Bounds kCfg{-1, 7};
+
+}  // namespace
+
+Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
+                   float volume_db)
+    : state_(state), playback_(playback), status_(std::move(status)), volume_db_(volume_db) {}
+
+ControlResult Controls::set_temperature(float value) {
+  ControlResult why = check("temperature", value, {0, 10, true});
+  if (why.empty()) state_.update([&](ControlSnapshot& c) { c.temperature = value; });
+  return why;
+}
+
+ControlResult Controls::set_top_k(int value) {
+  ControlResult why = check("top_k", value, {1, 1024});
+  if (why.empty()) state_.update([&](ControlSnapshot& c) { c.top_k = value; });
+  return why;
+}
+
+ControlResult Controls::set_cfg_style(float value) {
+  ControlResult why = check("cfg_style", value, kCfg);
+  if (why.empty()) state_.update([&](ControlSnapshot& c) { c.cfg_style = value; });
+  return why;
+}
+
+ControlResult Controls::set_cfg_notes(float value) {
+  ControlResult why = check("cfg_notes", value, kCfg);
+  if (why.empty()) state_.update([&](ControlSnapshot& c) { c.cfg_notes = value; });
+  return why;
+}
+
+ControlResult Controls::set_cfg_drums(float value) {
+  ControlResult why = check("cfg_drums", value, kCfg);
+  if (why.empty()) state_.update([&](ControlSnapshot& c) { c.cfg_drums = value; });
+  return why;
+}
+
+ControlResult Controls::set_drums(int value) {
+  if (value < -1 || value > 1) return "drums must be -1 (model decides), 0 (off) or 1 (on), got " + std::to_string(value);
+  state_.update([&](ControlSnapshot& c) { c.drums = value; });
+  return {};
+}
+
+ControlResult Controls::set_seed(std::int64_t value) {
+  if (value < 0) return "seed must be at least 0, got " + std::to_string(value);
+  state_.update([&](ControlSnapshot& c) { c.seed = static_cast<std::uint64_t>(value); });
+  return {};
+}
+
+ControlResult Controls::set_style_tokens(const std::array<int, kStyleTokens>& tokens) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    ControlResult why = check(("style token " + std::to_string(i)).c_str(), tokens[i], {-1, 1023});
+    if (!why.empty()) return why;
+  }
+  state_.update([&](ControlSnapshot& c) { c.style_tokens = tokens; });
+  return {};
+}
+
+ControlResult Controls::note(int pitch, int velocity) {
+  ControlResult why = check("pitch", pitch, {0, kPitches - 1});
+  if (why.empty()) why = check("velocity", velocity, {0, 127});
+  if (!why.empty()) return why;
+  if (velocity > 0) {
+    state_.note_on(pitch);
+  } else {
+    state_.note_off(pitch);
+  }
+  return {};
+}
+
+ControlResult Controls::clear_notes() {
+  state_.clear_notes();
+  return {};
+}
+
+ControlResult Controls::set_volume_db(float db) {
+  ControlResult why = check("volume", db, {-120, 24});
+  if (!why.empty()) return why;
+  volume_db_.store(db, std::memory_order_relaxed);
+  playback_.set_volume_db(db);
+  return {};
+}
+
+ControlResult Controls::set_muted(bool muted) {
+  muted_.store(muted, std::memory_order_relaxed);
+  playback_.set_muted(muted);
+  return {};
+}
+
+StatusSnapshot Controls::status() const { return status_ ? status_() : StatusSnapshot{}; }
+
+}  // namespace continuo

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/control_state.hpp"
+#include "engine/playback.hpp"
+#include "engine/stats.hpp"
+
+namespace continuo {
+
+// Why a control was refused, in words a performer can act on ("temperature must be
+// between 0 and 10, got nan"). Empty means applied.
+using ControlResult = std::string;
+
+// Everything a performer can change, for osc/ and midi/ alike: each setter validates its
+// arguments, applies them (to the ControlState the generator snapshots at the next frame
+// boundary, or to Playback for gain), and says why when it refuses. Thread-safe; never
+// called from the audio thread.
+class Controls {
+ public:
+  // volume_db: the gain Playback starts at, so volume_db() reports it before any change.
+  Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
+           float volume_db = 0.0f);
+
+  ControlResult set_temperature(float value);      // (0, 10]
+  ControlResult set_top_k(int value);              // 1..1024
+  ControlResult set_cfg_style(float value);        // -1..7
+  ControlResult set_cfg_notes(float value);        // -1..7
+  ControlResult set_cfg_drums(float value);        // -1..7
+  ControlResult set_drums(int value);              // -1 model decides, 0 off, 1 on
+  ControlResult set_seed(std::int64_t value);      // >= 0
+  ControlResult set_style_tokens(const std::array<int, kStyleTokens>& tokens);  // each -1..1023
+  ControlResult note(int pitch, int velocity);     // pitch 0..127, velocity 0..127 (0 = off)
+  ControlResult clear_notes();
+  ControlResult set_volume_db(float db);           // -120..24
+  ControlResult set_muted(bool muted);
+
+  StatusSnapshot status() const;
+  ControlSnapshot snapshot() const { return state_.snapshot(); }
+  float volume_db() const { return volume_db_.load(std::memory_order_relaxed); }
+  bool muted() const { return muted_.load(std::memory_order_relaxed); }
+
+ private:
+  ControlState& state_;
+  Playback& playback_;
+  std::function<StatusSnapshot()> status_;
+  // Playback keeps only the linear gain; these are what the performer asked for.
+  std::atomic<float> volume_db_;
+  std::atomic<bool> muted_{false};
+};
+
+}  // namespace continuo
