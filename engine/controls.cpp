@@ -73,7 +73,9 @@ ControlResult Controls::set_cfg_drums(float value) {
 }
 
 ControlResult Controls::set_drums(int value) {
-  if (value < -1 || value > 1) return "drums must be -1 (model decides), 0 (off) or 1 (on), got " + std::to_string(value);
+  if (value < -1 || value > 1) {
+    return "drums must be -1 (model decides), 0 (off) or 1 (on), got " + std::to_string(value);
+  }
   state_.update([&](ControlSnapshot& c) { c.drums = value; });
   return {};
 }

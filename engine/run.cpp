@@ -1,15 +1,18 @@
 #include <csignal>
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "engine/app.hpp"
 #include "engine/audio_ring.hpp"
+#include "engine/controls.hpp"
 #include "engine/frame_source.hpp"
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
 #include "engine/log.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
+#include "osc/osc_server.hpp"
 
 namespace continuo {
 namespace {
@@ -48,7 +51,9 @@ class LiveEngine {
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
-        generator_(source_, ring_, sizes_.lookahead) {
+        generator_(source_, ring_, sizes_.lookahead),
+        controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db)),
+        osc_(config.osc.enabled ? std::make_unique<osc::OscServer>(config.osc, controls_) : nullptr) {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
@@ -58,8 +63,10 @@ class LiveEngine {
              sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
   }
 
-  // The client goes first: its process callback reads playback_ and ring_.
+  // OSC goes first: its commands read the session and playback. Then the client: its
+  // process callback reads playback_ and ring_.
   ~LiveEngine() {
+    osc_.reset();
     session_.reset();
     generator_.stop();
   }
@@ -69,7 +76,10 @@ class LiveEngine {
     if (session_->connected()) generator_.request_output_rate(session_->sample_rate());
     const std::uint64_t underruns = playback_.underruns();
     if (underruns > underruns_logged_) {
-      log_warn("engine: underrun, the generator fell behind playback (", underruns, " so far)");
+      const std::string text =
+          "underrun, the generator fell behind playback (" + std::to_string(underruns) + " so far)";
+      log_warn("engine: ", text);
+      if (osc_) osc_->notify("warning", text);
       underruns_logged_ = underruns;
     }
   }
@@ -101,6 +111,8 @@ class LiveEngine {
   Playback playback_;
   FrameSource source_;
   Generator generator_;
+  Controls controls_;  // what MIDI and OSC change
+  std::unique_ptr<osc::OscServer> osc_;
   std::uint64_t underruns_logged_ = 0;
 };
 
@@ -118,14 +130,20 @@ int run_live(const Config& config, const ModelRegistry& registry) {
     log_error("jack: ", error.what());
     return kExitFailure;
   }
-  LiveEngine engine(config, *model, std::move(session));
+  std::unique_ptr<LiveEngine> engine;
+  try {
+    engine = std::make_unique<LiveEngine>(config, *model, std::move(session));
+  } catch (const osc::OscError& error) {
+    log_error(error.what());
+    return kExitFailure;
+  }
   for (;;) {
     const int signal = signals.wait(std::chrono::milliseconds(20));
     if (signal == SIGINT || signal == SIGTERM) break;
-    if (signal == SIGUSR1) log_info("status ", engine.status().to_json());
-    engine.tick();
+    if (signal == SIGUSR1) log_info("status ", engine->status().to_json());
+    engine->tick();
   }
-  log_info("status ", engine.status().to_json());
+  log_info("status ", engine->status().to_json());
   return 0;
 }
 

@@ -7,6 +7,7 @@ packages=(
   jackd2 libjack-jackd2-dev
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev
   libgtest-dev libbenchmark-dev
+  liblo-dev liblo-tools
 )
 missing=()
 for p in "${packages[@]}"; do

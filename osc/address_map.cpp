@@ -1,0 +1,220 @@
+#include "osc/address_map.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace continuo::osc {
+namespace {
+
+constexpr const char* kNoTextTower = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead";
+
+int to_int(std::int64_t value) {
+  return static_cast<int>(std::clamp<std::int64_t>(value, std::numeric_limits<int>::min(),
+                                                   std::numeric_limits<int>::max()));
+}
+
+Arg count(std::uint64_t value) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::int32_t>::max();
+  return Arg::int32(static_cast<std::int32_t>(std::min(value, kMax)));
+}
+
+std::string number_text(double value) {
+  std::string text = std::to_string(value);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text;
+}
+
+// Reads argument i as the type expected: an integer where a float is expected, and a
+// float with an integral value where an integer is (TouchDesigner sends floats for all).
+std::string read_number(const Arg& arg, char expected, std::size_t i, Number& out) {
+  if (!arg.is_number()) return "argument " + std::to_string(i + 1) + " must be a number, got type " + arg.type;
+  out = {arg.number, arg.integer};
+  if (expected == 'f' || arg.type == 'i' || arg.type == 'h' || arg.type == 'T' || arg.type == 'F') return {};
+  constexpr double kLimit = 9.2e18;  // inside int64
+  if (!std::isfinite(arg.number) || std::trunc(arg.number) != arg.number || std::fabs(arg.number) > kLimit) {
+    return "argument " + std::to_string(i + 1) + " must be a whole number, got " + number_text(arg.number);
+  }
+  out.integer = static_cast<std::int64_t>(arg.number);
+  return {};
+}
+
+std::string signature(const Command& command) {
+  return (command.types.empty() ? std::string("no arguments") : std::string(command.types)) +
+         (command.help.empty() ? "" : " (" + std::string(command.help) + ")");
+}
+
+std::string read_args(const Message& message, const Command& command, std::vector<Number>& out) {
+  if (command.types == "*") return {};
+  const std::string got = message.args.empty() ? "none" : message.types();
+  if (message.args.size() != command.types.size()) return "expects " + signature(command) + ", got " + got;
+  out.resize(message.args.size());
+  for (std::size_t i = 0; i < message.args.size(); ++i) {
+    std::string why = read_number(message.args[i], command.types[i], i, out[i]);
+    if (!why.empty()) return why + "; expects " + signature(command);
+  }
+  return {};
+}
+
+// Commands that set one value through one Controls setter.
+Command set_float(std::string_view address, std::string_view help, ControlResult (Controls::*set)(float)) {
+  return {address, "f", help, [set](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+            return (c.controls.*set)(static_cast<float>(a[0].real));
+          }};
+}
+
+Command set_int(std::string_view address, std::string_view help, ControlResult (Controls::*set)(int)) {
+  return {address, "i", help, [set](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+            return (c.controls.*set)(to_int(a[0].integer));
+          }};
+}
+
+Command no_text_tower(std::string_view address, std::string_view help) {
+  return {address, "*", help, [](const std::vector<Number>&, CommandContext&) -> Outcome { return kNoTextTower; }};
+}
+
+// /continuo/status.reply: one field per entry, in this order.
+struct StatusInput {
+  StatusSnapshot engine;
+  ControlSnapshot control;
+  const Controls& controls;
+  std::uint64_t packets_dropped;
+};
+
+struct StatusField {
+  std::string_view name;
+  std::function<Arg(const StatusInput&)> get;
+};
+
+const std::vector<StatusField>& status_table() {
+  static const std::vector<StatusField> fields = [] {
+    std::vector<StatusField> f{
+        {"frames_generated", [](const StatusInput& s) { return count(s.engine.frames_generated); }},
+        {"ring_fill_ms", [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.ring_fill_ms)); }},
+        {"underruns", [](const StatusInput& s) { return count(s.engine.underruns); }},
+        {"xruns", [](const StatusInput& s) { return count(s.engine.xruns); }},
+        {"gen_ms_p50", [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.gen_ms_p50)); }},
+        {"gen_ms_p99", [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.gen_ms_p99)); }},
+        {"held_notes", [](const StatusInput& s) { return Arg::int32(held_notes(s.control)); }},
+        {"temperature", [](const StatusInput& s) { return Arg::float32(s.control.temperature); }},
+        {"top_k", [](const StatusInput& s) { return Arg::int32(s.control.top_k); }},
+        {"cfg_style", [](const StatusInput& s) { return Arg::float32(s.control.cfg_style); }},
+        {"cfg_notes", [](const StatusInput& s) { return Arg::float32(s.control.cfg_notes); }},
+        {"cfg_drums", [](const StatusInput& s) { return Arg::float32(s.control.cfg_drums); }},
+        {"drums", [](const StatusInput& s) { return Arg::int32(s.control.drums); }},
+        {"seed", [](const StatusInput& s) { return Arg::int64(static_cast<std::int64_t>(s.control.seed)); }},
+        {"volume_db", [](const StatusInput& s) { return Arg::float32(s.controls.volume_db()); }},
+        {"muted", [](const StatusInput& s) { return Arg::int32(s.controls.muted() ? 1 : 0); }},
+        {"osc_dropped", [](const StatusInput& s) { return count(s.packets_dropped); }},
+        {"control_version", [](const StatusInput& s) { return count(s.control.version); }},
+    };
+    static constexpr std::string_view kTokenNames[kStyleTokens] = {
+        "style_token_0", "style_token_1", "style_token_2", "style_token_3", "style_token_4",  "style_token_5",
+        "style_token_6", "style_token_7", "style_token_8", "style_token_9", "style_token_10", "style_token_11"};
+    for (std::size_t i = 0; i < kStyleTokens; ++i) {
+      f.push_back({kTokenNames[i], [i](const StatusInput& s) { return Arg::int32(s.control.style_tokens[i]); }});
+    }
+    return f;
+  }();
+  return fields;
+}
+
+Outcome status_reply(const std::vector<Number>&, CommandContext& context) {
+  const StatusInput input{context.controls.status(), context.controls.snapshot(), context.controls,
+                          context.packets_dropped};
+  Message reply{"/continuo/status.reply", {}};
+  for (const StatusField& field : status_table()) reply.args.push_back(field.get(input));
+  return reply;
+}
+
+Outcome help_reply(const std::vector<Number>&, CommandContext&) {
+  Message reply{"/continuo/help.reply", {}};
+  for (const Command& command : commands()) {
+    reply.args.push_back(Arg::string(std::string(command.address) + " " + signature(command)));
+  }
+  return reply;
+}
+
+Outcome style_tokens(const std::vector<Number>& args, CommandContext& context) {
+  std::array<int, kStyleTokens> tokens{};
+  for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = to_int(args[i].integer);
+  return context.controls.set_style_tokens(tokens);
+}
+
+Outcome on_off(const char* what, std::int64_t value, const std::function<ControlResult(bool)>& apply) {
+  if (value != 0 && value != 1) return std::string(what) + " must be 0 or 1, got " + std::to_string(value);
+  return apply(value == 1);
+}
+
+const Command* find(std::string_view address) {
+  const auto& all = commands();
+  const auto found = std::find_if(all.begin(), all.end(), [&](const Command& c) {
+    return c.address.back() == '/' ? address.starts_with(c.address) && address.size() > c.address.size()
+                                   : address == c.address;
+  });
+  return found == all.end() ? nullptr : &*found;
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all{
+      set_float("/continuo/temperature", "sampling temperature, greater than 0 and at most 10",
+                &Controls::set_temperature),
+      set_int("/continuo/topk", "sample among the k most likely tokens, 1..1024", &Controls::set_top_k),
+      set_float("/continuo/cfg/style", "guidance toward the style, -1..7", &Controls::set_cfg_style),
+      set_float("/continuo/cfg/notes", "guidance toward the held notes, -1..7", &Controls::set_cfg_notes),
+      set_float("/continuo/cfg/drums", "guidance toward the drums setting, -1..7", &Controls::set_cfg_drums),
+      set_int("/continuo/drums", "-1 model decides, 0 off, 1 on", &Controls::set_drums),
+      {"/continuo/seed", "i", "sampling seed, at least 0",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome { return c.controls.set_seed(a[0].integer); }},
+      {"/continuo/style/tokens", "iiiiiiiiiiii", "12 style tokens, each -1..1023, -1 masked", style_tokens},
+      {"/continuo/note", "ii", "pitch 0..127, velocity 0..127, 0 = note off",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+         return c.controls.note(to_int(a[0].integer), to_int(a[1].integer));
+       }},
+      {"/continuo/notes/clear", "", "",
+       [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.clear_notes(); }},
+      set_float("/continuo/volume", "output gain in dB, -120..24", &Controls::set_volume_db),
+      {"/continuo/mute", "i", "1 mute, 0 unmute",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+         return on_off("mute", a[0].integer, [&](bool on) { return c.controls.set_muted(on); });
+       }},
+      {"/continuo/status", "", "", status_reply},
+      {"/continuo/notify", "i", "1 sends this sender events, 0 stops",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+         return on_off("notify", a[0].integer, c.subscribe);
+       }},
+      {"/continuo/help", "", "", help_reply},
+      no_text_tower("/continuo/prompt", "text [weight]"),
+      no_text_tower("/continuo/prompts", "text weight text weight ..."),
+      no_text_tower("/continuo/prompt/", "N/text s or N/weight f"),
+  };
+  return all;
+}
+
+std::vector<std::string_view> status_fields() {
+  std::vector<std::string_view> names;
+  for (const StatusField& field : status_table()) names.push_back(field.name);
+  return names;
+}
+
+Message dispatch(const Message& message, CommandContext& context) {
+  const auto fail = [&](std::string reason) {
+    return Message{"/fail", {Arg::string(message.address), Arg::string(std::move(reason))}};
+  };
+  const Command* command = find(message.address);
+  if (command == nullptr) return fail("Command not found");
+  std::vector<Number> args;
+  std::string why = read_args(message, *command, args);
+  if (!why.empty()) return fail(std::move(why));
+  Outcome outcome = command->run(args, context);
+  if (auto* reply = std::get_if<Message>(&outcome)) return std::move(*reply);
+  auto& refusal = std::get<ControlResult>(outcome);
+  if (!refusal.empty()) return fail(std::move(refusal));
+  return Message{"/done", {Arg::string(message.address)}};
+}
+
+}  // namespace continuo::osc

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "engine/controls.hpp"
+#include "osc/osc_message.hpp"
+
+namespace continuo::osc {
+
+// What a command may touch besides Controls: the sender's event subscription and the
+// server's own counter for the status reply.
+struct CommandContext {
+  Controls& controls;
+  std::function<ControlResult(bool on)> subscribe;  // /continuo/notify, for the sender
+  std::uint64_t packets_dropped = 0;
+};
+
+// A command's arguments after type checking: both readings of each number.
+struct Number {
+  double real;
+  std::int64_t integer;
+};
+
+// A refusal ("" when applied, answered /done) or the command's own reply.
+using Outcome = std::variant<ControlResult, Message>;
+
+struct Command {
+  std::string_view address;  // exact; one ending in '/' matches every address under it
+  std::string_view types;    // f float, i integer, one per argument; "*" takes anything
+  std::string_view help;     // the arguments and their ranges, for /fail and /continuo/help
+  std::function<Outcome(const std::vector<Number>&, CommandContext&)> run;
+};
+
+// The address map: one table drives dispatch, /fail's expected signatures and
+// /continuo/help. docs/osc.md documents each entry (a unit test checks it names them all).
+const std::vector<Command>& commands();
+
+// The field names of /continuo/status.reply, in their fixed order.
+std::vector<std::string_view> status_fields();
+
+// The answer to one message: /done <address>, /fail <address> <reason>, or the
+// command's own reply (/continuo/status.reply, /continuo/help.reply).
+Message dispatch(const Message& message, CommandContext& context);
+
+}  // namespace continuo::osc

@@ -1,0 +1,199 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "osc/address_map.hpp"
+
+namespace continuo::osc {
+namespace {
+
+Arg f(float v) { return Arg::float32(v); }
+Arg i(std::int32_t v) { return Arg::int32(v); }
+Arg s(const char* v) { return Arg::string(v); }
+
+class OscDispatch : public ::testing::Test {
+ protected:
+  // The reply's address and, for /done and /fail, its arguments joined by " | ".
+  std::string send(const std::string& address, std::vector<Arg> args = {}) {
+    const Message reply = dispatch({address, std::move(args)}, context_);
+    std::string text = reply.address;
+    if (reply.address == "/done" || reply.address == "/fail") {
+      for (const Arg& arg : reply.args) text += " | " + arg.text;
+    }
+    return text;
+  }
+
+  std::string done(const std::string& address) { return "/done | " + address; }
+  std::string failed(const std::string& address, const std::string& why) { return "/fail | " + address + " | " + why; }
+
+  ControlSnapshot now() const { return state_.snapshot(); }
+
+  ControlState state_{ControlSnapshot{}};
+  AudioRing ring_{1024};
+  Playback playback_{ring_, PlaybackConfig{}};
+  Controls controls_{state_, playback_, [] {
+                       StatusSnapshot st;
+                       st.frames_generated = 42;
+                       st.underruns = 0;
+                       st.ring_fill_ms = 180.5;
+                       return st;
+                     }};
+  std::vector<bool> subscriptions_;
+  CommandContext context_{controls_, [this](bool on) { subscriptions_.push_back(on); return ControlResult{}; }, 3};
+};
+
+TEST_F(OscDispatch, EverySetterRoundTripsWithDone) {
+  EXPECT_EQ(send("/continuo/temperature", {f(0.7f)}), done("/continuo/temperature"));
+  EXPECT_EQ(send("/continuo/topk", {i(64)}), done("/continuo/topk"));
+  EXPECT_EQ(send("/continuo/cfg/style", {f(2)}), done("/continuo/cfg/style"));
+  EXPECT_EQ(send("/continuo/cfg/notes", {f(3)}), done("/continuo/cfg/notes"));
+  EXPECT_EQ(send("/continuo/cfg/drums", {f(4)}), done("/continuo/cfg/drums"));
+  EXPECT_EQ(send("/continuo/drums", {i(0)}), done("/continuo/drums"));
+  EXPECT_EQ(send("/continuo/seed", {i(99)}), done("/continuo/seed"));
+  std::vector<Arg> tokens;
+  for (int t = 0; t < kStyleTokens; ++t) tokens.push_back(i(t * 10));
+  EXPECT_EQ(send("/continuo/style/tokens", tokens), done("/continuo/style/tokens"));
+  EXPECT_EQ(send("/continuo/note", {i(60), i(100)}), done("/continuo/note"));
+  EXPECT_EQ(send("/continuo/volume", {f(-6)}), done("/continuo/volume"));
+  EXPECT_EQ(send("/continuo/mute", {i(1)}), done("/continuo/mute"));
+  const ControlSnapshot c = now();
+  EXPECT_EQ(c.temperature, 0.7f);
+  EXPECT_EQ(c.top_k, 64);
+  EXPECT_EQ(c.cfg_style, 2.0f);
+  EXPECT_EQ(c.cfg_notes, 3.0f);
+  EXPECT_EQ(c.cfg_drums, 4.0f);
+  EXPECT_EQ(c.drums, 0);
+  EXPECT_EQ(c.seed, 99u);
+  EXPECT_EQ(c.style_tokens[11], 110);
+  EXPECT_EQ(c.notes[60], NoteState::onset);
+  EXPECT_EQ(controls_.volume_db(), -6.0f);
+  EXPECT_TRUE(controls_.muted());
+  EXPECT_EQ(send("/continuo/notes/clear"), done("/continuo/notes/clear"));
+  EXPECT_EQ(now().notes[60], NoteState::masked);
+}
+
+TEST_F(OscDispatch, IntsAndFloatsAreTakenForEachOtherWhenUnambiguous) {
+  EXPECT_EQ(send("/continuo/temperature", {i(2)}), done("/continuo/temperature"));
+  EXPECT_EQ(now().temperature, 2.0f);
+  EXPECT_EQ(send("/continuo/topk", {f(12.0f)}), done("/continuo/topk"));  // TouchDesigner sends floats
+  EXPECT_EQ(now().top_k, 12);
+  EXPECT_EQ(send("/continuo/note", {f(64), f(0)}), done("/continuo/note"));
+  EXPECT_EQ(send("/continuo/seed", {Arg::int64(5'000'000'000)}), done("/continuo/seed"));
+  EXPECT_EQ(now().seed, 5'000'000'000u);
+  EXPECT_EQ(send("/continuo/mute", {Arg{'T', 1, 1, {}}}), done("/continuo/mute"));
+  EXPECT_EQ(send("/continuo/topk", {f(12.5f)}),
+            failed("/continuo/topk", "argument 1 must be a whole number, got 12.5; expects i (sample among the k "
+                                     "most likely tokens, 1..1024)"));
+  EXPECT_EQ(send("/continuo/topk", {f(std::numeric_limits<float>::quiet_NaN())}),
+            failed("/continuo/topk", "argument 1 must be a whole number, got nan; expects i (sample among the k "
+                                     "most likely tokens, 1..1024)"));
+}
+
+TEST_F(OscDispatch, WrongTypesAndArityNameTheSignature) {
+  EXPECT_EQ(send("/continuo/temperature", {s("hot")}),
+            failed("/continuo/temperature", "argument 1 must be a number, got type s; expects f (sampling "
+                                            "temperature, greater than 0 and at most 10)"));
+  EXPECT_EQ(send("/continuo/temperature"),
+            failed("/continuo/temperature",
+                   "expects f (sampling temperature, greater than 0 and at most 10), got none"));
+  EXPECT_EQ(send("/continuo/note", {i(60)}),
+            failed("/continuo/note", "expects ii (pitch 0..127, velocity 0..127, 0 = note off), got i"));
+  EXPECT_EQ(send("/continuo/notes/clear", {i(1)}), failed("/continuo/notes/clear", "expects no arguments, got i"));
+  EXPECT_EQ(send("/continuo/style/tokens", {i(1), i(2)}),
+            failed("/continuo/style/tokens", "expects iiiiiiiiiiii (12 style tokens, each -1..1023, -1 masked), got ii"));
+}
+
+TEST_F(OscDispatch, RefusedValuesAnswerWithTheControlsReason) {
+  EXPECT_EQ(send("/continuo/temperature", {f(std::numeric_limits<float>::quiet_NaN())}),
+            failed("/continuo/temperature", "temperature must be greater than 0 and at most 10, got nan"));
+  EXPECT_EQ(send("/continuo/temperature", {f(std::numeric_limits<float>::infinity())}),
+            failed("/continuo/temperature", "temperature must be greater than 0 and at most 10, got inf"));
+  EXPECT_EQ(send("/continuo/topk", {i(0)}), failed("/continuo/topk", "top_k must be between 1 and 1024, got 0"));
+  EXPECT_EQ(send("/continuo/topk", {Arg::int64(1LL << 40)}),
+            failed("/continuo/topk", "top_k must be between 1 and 1024, got 2147483647"));
+  EXPECT_EQ(send("/continuo/seed", {i(-4)}), failed("/continuo/seed", "seed must be at least 0, got -4"));
+  EXPECT_EQ(send("/continuo/volume", {f(30)}), failed("/continuo/volume", "volume must be between -120 and 24, got 30"));
+  EXPECT_EQ(send("/continuo/mute", {i(2)}), failed("/continuo/mute", "mute must be 0 or 1, got 2"));
+  EXPECT_EQ(send("/continuo/note", {i(200), i(1)}), failed("/continuo/note", "pitch must be between 0 and 127, got 200"));
+  EXPECT_EQ(now().version, 0u) << "nothing refused may change the state";
+}
+
+TEST_F(OscDispatch, UnknownAddressesAreNotFound) {
+  EXPECT_EQ(send("/continuo/bogus", {i(1)}), failed("/continuo/bogus", "Command not found"));
+  EXPECT_EQ(send("/continuo/temperature/extra", {f(1)}), failed("/continuo/temperature/extra", "Command not found"));
+  EXPECT_EQ(send("/continuo/prompt/"), failed("/continuo/prompt/", "Command not found"));
+}
+
+TEST_F(OscDispatch, PromptsFailHonestlyWithoutATextTower) {
+  const std::string why = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead";
+  EXPECT_EQ(send("/continuo/prompt", {s("warm jazz")}), failed("/continuo/prompt", why));
+  EXPECT_EQ(send("/continuo/prompts", {s("a"), f(1), s("b"), f(0.5f)}), failed("/continuo/prompts", why));
+  EXPECT_EQ(send("/continuo/prompt/1/text", {s("a")}), failed("/continuo/prompt/1/text", why));
+  EXPECT_EQ(send("/continuo/prompt/3/weight", {f(0.2f)}), failed("/continuo/prompt/3/weight", why));
+}
+
+TEST_F(OscDispatch, NotifySubscribesTheSender) {
+  EXPECT_EQ(send("/continuo/notify", {i(1)}), done("/continuo/notify"));
+  EXPECT_EQ(send("/continuo/notify", {f(0)}), done("/continuo/notify"));
+  EXPECT_EQ(send("/continuo/notify", {i(7)}), failed("/continuo/notify", "notify must be 0 or 1, got 7"));
+  EXPECT_EQ(subscriptions_, (std::vector<bool>{true, false}));
+}
+
+TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
+  controls_.note(60, 100);
+  controls_.note(64, 100);
+  controls_.set_top_k(77);
+  controls_.set_volume_db(-3);
+  const Message reply = dispatch({"/continuo/status", {}}, context_);
+  ASSERT_EQ(reply.address, "/continuo/status.reply");
+  const std::vector<std::string_view> names = status_fields();
+  ASSERT_EQ(reply.args.size(), names.size());
+  const auto field = [&](std::string_view name) {
+    const auto at = std::find(names.begin(), names.end(), name);
+    EXPECT_NE(at, names.end()) << name;
+    return reply.args[static_cast<std::size_t>(at - names.begin())];
+  };
+  EXPECT_EQ(names[0], "frames_generated");
+  EXPECT_EQ(field("frames_generated").integer, 42);
+  EXPECT_EQ(field("ring_fill_ms").number, 180.5);
+  EXPECT_EQ(field("held_notes").integer, 2);
+  EXPECT_EQ(field("top_k").integer, 77);
+  EXPECT_EQ(field("volume_db").number, -3.0);
+  EXPECT_EQ(field("osc_dropped").integer, 3);
+  EXPECT_EQ(field("seed").type, 'h');
+  EXPECT_EQ(field("style_token_11").integer, -1);
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i'));
+}
+
+TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
+  const Message reply = dispatch({"/continuo/help", {}}, context_);
+  ASSERT_EQ(reply.address, "/continuo/help.reply");
+  ASSERT_EQ(reply.args.size(), commands().size());
+  EXPECT_EQ(reply.args[0].text, "/continuo/temperature f (sampling temperature, greater than 0 and at most 10)");
+}
+
+std::string read_docs() {
+  std::ifstream in(std::filesystem::path(CONTINUO_SOURCE_DIR) / "docs" / "osc.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(OscDocs, DocumentEveryAddressAndStatusField) {
+  const std::string docs = read_docs();
+  ASSERT_FALSE(docs.empty()) << "docs/osc.md is missing";
+  for (const Command& command : commands()) {
+    EXPECT_NE(docs.find("`" + std::string(command.address)), std::string::npos) << command.address;
+  }
+  for (std::string_view name : status_fields()) {
+    // The docs name the style tokens as a range: `style_token_0` … `style_token_11`.
+    if (name.starts_with("style_token_") && name != "style_token_0" && name != "style_token_11") continue;
+    EXPECT_NE(docs.find("`" + std::string(name) + "`"), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace continuo::osc
