@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds tests/cuda/test_cuda_kernels with nvcc alone: no CMake, no JACK or other project
+# dependencies, for a GPU machine whose image lacks them. Same flags as the CMake build.
+#   tests/cuda/build_standalone.sh [output-dir]     (default build/cuda-standalone)
+# Environment: NVCC (default nvcc), HOST_CXX (default clang++-19 if present, else g++),
+# ARCHS (default: SASS for sm_80/86/89/90 and compute_80 PTX, as the CMake build),
+# JOBS (parallel compiles, default nproc).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-build/cuda-standalone}
+mkdir -p "$out/obj"
+nvcc=${NVCC:-nvcc}
+host=${HOST_CXX:-$(command -v clang++-19 || command -v g++)}
+archs=${ARCHS:--gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_86,code=sm_86 -gencode=arch=compute_89,code=sm_89 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=compute_80}
+jobs=${JOBS:-$(nproc)}
+common=(-std=c++20 -O2 -I. -ccbin "$host")
+cuda_flags=("${common[@]}" $archs -Werror all-warnings -Xcompiler=-Wall,-Wextra,-Wno-unused-function)
+cxx_flags=("${common[@]}" -Xcompiler=-Wall,-Wextra)
+
+sources=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp tests/cuda/test_cuda_kernels.cpp)
+objects=()
+pids=()
+for src in "${sources[@]}"; do
+  obj="$out/obj/$(echo "$src" | tr / _).o"
+  objects+=("$obj")
+  if [[ $src == *.cu ]]; then
+    "$nvcc" "${cuda_flags[@]}" -c "$src" -o "$obj" &
+  else
+    "$nvcc" "${cxx_flags[@]}" -x c++ -c "$src" -o "$obj" &
+  fi
+  pids+=($!)
+  if (( ${#pids[@]} >= jobs )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+"$nvcc" -ccbin "$host" "${objects[@]}" -o "$out/test_cuda_kernels"
+echo "built $out/test_cuda_kernels"
