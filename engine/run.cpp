@@ -42,6 +42,18 @@ LiveSizes live_sizes(const EngineConfig& engine, const ModelInfo& model, int rat
   return sizes;
 }
 
+// A taken port leaves the engine playing without OSC: sound comes first, and the log says
+// how to fix it. A config mistake (bind address, allow entry) stops the start instead.
+std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls) {
+  if (!config.enabled) return nullptr;
+  try {
+    return std::make_unique<osc::OscServer>(config, controls);
+  } catch (const osc::OscBindError& error) {
+    log_error(error.what(), "; playing on without OSC");
+    return nullptr;
+  }
+}
+
 class LiveEngine {
  public:
   LiveEngine(const Config& config, Model& model, std::unique_ptr<JackSession> session)
@@ -53,7 +65,7 @@ class LiveEngine {
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
         generator_(source_, ring_, sizes_.lookahead),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db)),
-        osc_(config.osc.enabled ? std::make_unique<osc::OscServer>(config.osc, controls_) : nullptr) {
+        osc_(make_osc(config.osc, controls_)) {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }

@@ -53,9 +53,13 @@ int open_socket(const OscConfig& config) {
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
   if (bind(fd, as_sockaddr(address), length_of(address)) != 0) {
-    const std::string why = std::strerror(errno);
+    const int error = errno;
+    const std::string why = std::strerror(error);
     close(fd);
-    throw OscError("osc: cannot listen on " + describe(as_sockaddr(address)) + ": " + why +
+    if (error != EADDRINUSE) {
+      throw OscError("osc: cannot listen on " + describe(as_sockaddr(address)) + ": " + why + " (check osc.bind)");
+    }
+    throw OscBindError("osc: cannot listen on " + describe(as_sockaddr(address)) + ": " + why +
                    " (set osc.port to a free port, or osc.enabled = false)");
   }
   return fd;

@@ -23,6 +23,11 @@ struct OscError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The port is taken (another engine, or a test running beside this one).
+struct OscBindError : OscError {
+  using OscError::OscError;
+};
+
 struct OscCounters {
   std::uint64_t messages = 0;           // dispatched, each answered
   std::uint64_t dropped_not_allowed = 0;

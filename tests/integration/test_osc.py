@@ -317,6 +317,19 @@ def not_allowed(server):
     print("allowlist: a sender outside osc.allow is dropped and logged", flush=True)
 
 
+def port_taken_or_bind_wrong(server, port):
+    """A second engine on a taken port plays on without OSC; a bad osc.bind stops the start."""
+    second = jf.Continuo(server, ["--model", "double:counter", "--set", f"osc.port={port}"],
+                         client="continuo2").start()
+    jf.wait_until(lambda: "playing on without OSC" in second.stderr(), 10, what="the taken-port message")
+    second.stop_checked()
+    result = jf.run_cli(["run", "--server", server.name, "--client-name", "continuo3", "--model", "double:counter",
+                         "--set", "osc.bind=not-an-address"], timeout=30, env=server.env)
+    if result.returncode != 1 or 'osc.bind: "not-an-address" is not an IP address' not in result.stderr:
+        jf.fail(f"a bad osc.bind should stop the start with exit 1:\n{result}")
+    print("a taken port leaves the engine playing without OSC; a bad osc.bind stops it", flush=True)
+
+
 def main():
     with jf.JackServer("osc") as server:
         server.start()
@@ -325,6 +338,7 @@ def main():
         refusals(client, continuo)
         drops(client, continuo)
         floods(client, continuo)
+        port_taken_or_bind_wrong(server, client.target[1])
         status = client.status()
         if status["underruns"] != 0:
             jf.fail(f"{status['underruns']} underruns while taking OSC: {status}")
