@@ -12,10 +12,11 @@ void JackSession::open_client() {
   events_ = std::move(events);
 }
 
-void JackSession::activate(Playback& playback, jack_nframes_t latency_frames) {
+void JackSession::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi) {
   playback_ = &playback;
   latency_frames_ = latency_frames;
-  client_->activate(playback, latency_frames);
+  midi_ = midi;
+  client_->activate(playback, latency_frames, midi);
   log_info("jack: client '", client_->name(), "' active at ", sample_rate(), " Hz, ", buffer_frames(),
            " frames per period");
   if (!config_.auto_connect) return;
@@ -54,7 +55,7 @@ void JackSession::try_reconnect() {
   }
   // The new server starts without our old connections and maybe at another rate.
   playback_->restart_with_fade_in();
-  client_->activate(*playback_, latency_frames_);
+  client_->activate(*playback_, latency_frames_, midi_);
   for (const PortConnection& connection : saved_connections_) client_->connect(connection);
   ++reconnects_;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - lost_at_).count();

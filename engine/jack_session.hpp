@@ -20,7 +20,8 @@ class JackSession {
   explicit JackSession(const JackConfig& config);  // opens the client; throws JackError
 
   // Starts audio; patches the configured outputs when auto_connect is set.
-  void activate(Playback& playback, jack_nframes_t latency_frames);
+  // MIDI from the midi_in port goes to `midi` (kept across reconnects) when given.
+  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr);
   void poll();
 
   bool connected() const { return client_ != nullptr; }
@@ -40,6 +41,7 @@ class JackSession {
   std::unique_ptr<JackEvents> events_;  // one set per client: callbacks of a dead one can't touch the next
   std::unique_ptr<JackClient> client_;
   Playback* playback_ = nullptr;
+  MidiRing* midi_ = nullptr;
   jack_nframes_t latency_frames_ = 0;
   std::vector<PortConnection> saved_connections_;
   std::uint64_t xruns_before_ = 0;

@@ -12,6 +12,8 @@
 #include "engine/log.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
+#include "midi/controls_sink.hpp"
+#include "midi/midi_input.hpp"
 #include "osc/osc_server.hpp"
 
 namespace continuo {
@@ -65,21 +67,26 @@ class LiveEngine {
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
         generator_(source_, ring_, sizes_.lookahead),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db)),
+        midi_sink_(controls_),
+        midi_(midi_sink_, config.midi),
         osc_(make_osc(config.osc, controls_)) {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
     generator_.start();
-    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency));
+    midi_.sync_all(config.control, config.engine.volume_db);  // knobs pick up from here
+    midi_.start();
+    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), &midi_.midi_ring());
     log_info("engine: running ", model.info().name, ", lookahead ", config.engine.lookahead_ms, " ms (",
              sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
   }
 
   // OSC goes first: its commands read the session and playback. Then the client: its
-  // process callback reads playback_ and ring_.
+  // process callback reads playback_, ring_ and the MIDI ring.
   ~LiveEngine() {
     osc_.reset();
     session_.reset();
+    midi_.stop();
     generator_.stop();
   }
 
@@ -112,6 +119,7 @@ class LiveEngine {
     s.sample_rate = rate;
     s.buffer_frames = session_->buffer_frames();
     s.stages = source_.stage_percentiles();
+    s.midi_json = midi_.stats().to_json();
     return s;
   }
 
@@ -124,6 +132,8 @@ class LiveEngine {
   FrameSource source_;
   Generator generator_;
   Controls controls_;  // what MIDI and OSC change
+  ControlsSink midi_sink_;
+  MidiInput midi_;
   std::unique_ptr<osc::OscServer> osc_;
   std::uint64_t underruns_logged_ = 0;
 };

@@ -49,7 +49,9 @@ std::string StatusSnapshot::to_json() const {
     out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
         << ",\"ms_p99\":" << stages[i].p99 << "}";
   }
-  out << "}}";
+  out << "}";
+  if (!midi_json.empty()) out << ",\"midi\":" << midi_json;
+  out << "}";
   return out.str();
 }
 

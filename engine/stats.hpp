@@ -44,6 +44,7 @@ struct StatusSnapshot {
   int sample_rate = 0;
   int buffer_frames = 0;
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
+  std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
 
   std::string to_json() const;
 };
