@@ -45,20 +45,9 @@ void add(std::size_t n, const float* x, float* y) {
 
 }  // namespace
 
-void SpectroStreamDecoder::Conv::run(int group, const float* x, float* scratch, float* y) {
-  float* own = history.data() + static_cast<std::size_t>(group) * kernels::conv2d_history_size(shape);
-  kernels::conv2d(shape, weight, bias, own, x, scratch, y);
-}
-
 void SpectroStreamDecoder::Up::run(int group, const float* x, float* scratch, float* y) {
   float* own = overlap.data() + static_cast<std::size_t>(group) * kernels::conv_transpose2d_overlap_size(shape);
   kernels::conv_transpose2d(shape, weight, bias, own, x, scratch, y);
-}
-
-SpectroStreamDecoder::Conv SpectroStreamDecoder::make_conv(const char* name, Conv2dShape shape, int groups) {
-  const std::string prefix = name;
-  return {shape, package_.view(prefix + ".kernel"), package_.view(prefix + ".bias"),
-          std::vector<float>(kernels::conv2d_history_size(shape) * static_cast<std::size_t>(groups))};
 }
 
 SpectroStreamDecoder::SpectroStreamDecoder(const ModelPackage& package)
@@ -67,16 +56,16 @@ SpectroStreamDecoder::SpectroStreamDecoder(const ModelPackage& package)
   const SpectroStreamConfig& c = config_;
   const int projected = c.input_bins * c.input_channels;
   embedding_ = package.view("codec.rvq.embedding");
-  proj_ = make_conv("codec.input.proj", {1, 1, c.features, projected, 1, 0, 1}, 1);
-  b1_ = make_conv("codec.input.b1", {1, 1, c.features, projected, 1, 0, 1}, 1);
-  b2_ = make_conv("codec.input.b2", {1, 1, projected, projected, 1, 0, 1}, 1);
+  proj_ = Conv::load(package_, "codec.input.proj", {1, 1, c.features, projected, 1, 0, 1}, 1);
+  b1_ = Conv::load(package_, "codec.input.b1", {1, 1, c.features, projected, 1, 0, 1}, 1);
+  b2_ = Conv::load(package_, "codec.input.b2", {1, 1, projected, projected, 1, 0, 1}, 1);
   const Conv2dShape unit{3, 3, c.input_channels, c.input_channels, c.input_bins, 1, 1};
-  res_a_ = make_conv("codec.input.res_a", unit, 1);
-  res_b_ = make_conv("codec.input.res_b", unit, 1);
+  res_a_ = Conv::load(package_, "codec.input.res_a", unit, 1);
+  res_b_ = Conv::load(package_, "codec.input.res_b", unit, 1);
   build_blocks();
   const int frames = c.stft_frames();
   const int k = c.output_kernel;
-  output_ = make_conv("codec.output",
+  output_ = Conv::load(package_, "codec.output",
                       {k, k, c.blocks.back().channels, c.channels / c.splits, c.bins, (k - 1) / 2, frames}, c.splits);
   istft_shape_ = {c.fft_size, c.hop, c.splits, frames};
   fft_plan_ = kernels::make_fft_plan(c.fft_size);
@@ -125,8 +114,8 @@ void SpectroStreamDecoder::build_blocks() {
                 std::vector<float>(kernels::conv_transpose2d_overlap_size(up) * static_cast<std::size_t>(groups))};
     const int out_frames = frames * spec.time_stride;
     const int out_freq = freq * spec.freq_stride;
-    block.conv = make_conv((name + ".conv").c_str(), {3, 3, cout, cout, out_freq, 1, out_frames}, groups);
-    if (c.has_skip(i)) block.skip = make_conv((name + ".skip").c_str(), {1, 1, cin, cout, freq, 0, frames}, groups);
+    block.conv = Conv::load(package_, name + ".conv", {3, 3, cout, cout, out_freq, 1, out_frames}, groups);
+    if (c.has_skip(i)) block.skip = Conv::load(package_, name + ".skip", {1, 1, cin, cout, freq, 0, frames}, groups);
     block.upsample = {frames, freq, cout, spec.time_stride, spec.freq_stride};
     block.groups = groups;
     block.in_floats = static_cast<std::size_t>(frames) * freq * cin;
@@ -138,11 +127,11 @@ void SpectroStreamDecoder::build_blocks() {
 }
 
 void SpectroStreamDecoder::reset() {
-  for (Conv* conv : {&proj_, &b1_, &b2_, &res_a_, &res_b_, &output_}) std::ranges::fill(conv->history, 0.0f);
+  for (Conv* conv : {&proj_, &b1_, &b2_, &res_a_, &res_b_, &output_}) conv->reset();
   for (Block& b : blocks_) {
     std::ranges::fill(b.up.overlap, 0.0f);
-    std::ranges::fill(b.conv.history, 0.0f);
-    if (b.skip) std::ranges::fill(b.skip->history, 0.0f);
+    b.conv.reset();
+    if (b.skip) b.skip->reset();
   }
   std::ranges::fill(istft_overlap_, 0.0f);
   silent_frames_left_ = config_.lookahead * config_.stft_frames();

@@ -14,6 +14,7 @@
 #include "model/mrt2_types.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream_config.hpp"
+#include "model/streaming_conv.hpp"
 
 namespace continuo::model {
 
@@ -58,13 +59,7 @@ class SpectroStreamDecoder {
   static std::int16_t to_int16(float x);
 
  private:
-  // One convolution and its per-group streaming history.
-  struct Conv {
-    kernels::Conv2dShape shape;
-    kernels::WeightView weight, bias;
-    std::vector<float> history;
-    void run(int group, const float* x, float* scratch, float* y);
-  };
+  using Conv = StreamingConv;
   struct Up {
     kernels::ConvTranspose2dShape shape;
     kernels::WeightView weight, bias;
@@ -82,7 +77,6 @@ class SpectroStreamDecoder {
     std::size_t out_floats = 0;  // per group
   };
 
-  Conv make_conv(const char* name, kernels::Conv2dShape shape, int groups);
   void build_blocks();
   void input_stage(const FrameCodes& codes);
   void run_block(Block& block);

@@ -36,19 +36,9 @@ bool SpectroStreamEncoder::present(const ModelPackage& package) {
   return package.manifest().architecture.contains("codec_encoder_blocks");
 }
 
-void SpectroStreamEncoder::Conv::run(int group, const float* x, float* scratch, float* y) {
-  float* own = history.data() + static_cast<std::size_t>(group) * kernels::conv2d_history_size(shape);
-  kernels::conv2d(shape, weight, bias, own, x, scratch, y);
-}
-
 void SpectroStreamEncoder::Down::run(int group, const float* x, float* scratch, float* y) {
   float* own = history.data() + static_cast<std::size_t>(group) * kernels::conv2d_strided_history_size(shape);
   kernels::conv2d_strided(shape, weight, bias, own, x, scratch, y);
-}
-
-SpectroStreamEncoder::Conv SpectroStreamEncoder::make_conv(const std::string& name, Conv2dShape shape, int groups) {
-  return {shape, package_.view(name + ".kernel"), package_.view(name + ".bias"),
-          std::vector<float>(kernels::conv2d_history_size(shape) * static_cast<std::size_t>(groups))};
 }
 
 SpectroStreamEncoder::SpectroStreamEncoder(const ModelPackage& package)
@@ -71,13 +61,13 @@ SpectroStreamEncoder::SpectroStreamEncoder(const ModelPackage& package)
   spectrum_.resize(2 * static_cast<std::size_t>(frames) * c.fft_size);
 
   const int k = config_.base_kernel;
-  input_ = make_conv("codec.encoder.input", {k, k, 2, config_.base_channels, c.bins, (k - 1) / 2, frames},
+  input_ = Conv::load(package_, "codec.encoder.input", {k, k, 2, config_.base_channels, c.bins, (k - 1) / 2, frames},
                      config_.splits);
   build_blocks();
   const int flat = config_.bins * config_.channels();
-  proj_ = make_conv("codec.encoder.output.proj", {1, 1, flat, c.features, 1, 0, 1}, 1);
-  b1_ = make_conv("codec.encoder.output.b1", {1, 1, flat, flat, 1, 0, 1}, 1);
-  b2_ = make_conv("codec.encoder.output.b2", {1, 1, flat, c.features, 1, 0, 1}, 1);
+  proj_ = Conv::load(package_, "codec.encoder.output.proj", {1, 1, flat, c.features, 1, 0, 1}, 1);
+  b1_ = Conv::load(package_, "codec.encoder.output.b1", {1, 1, flat, flat, 1, 0, 1}, 1);
+  b2_ = Conv::load(package_, "codec.encoder.output.b2", {1, 1, flat, c.features, 1, 0, 1}, 1);
   embedding_.resize(static_cast<std::size_t>(c.features));
 
   std::size_t floats = static_cast<std::size_t>(config_.splits) * frames * c.bins * config_.base_channels;
@@ -113,7 +103,7 @@ SpectroStreamEncoder::Block SpectroStreamEncoder::make_block(const std::string& 
   const int out_frames = frames / spec.time_stride;
   const int out_freq = kernels::conv2d_strided_out_freq(down);
   Block b;
-  b.conv = make_conv(name + ".conv", {3, 3, cin, cin, freq, 1, frames}, groups);
+  b.conv = Conv::load(package_, name + ".conv", {3, 3, cin, cin, freq, 1, frames}, groups);
   const std::string down_name = name + (bottleneck ? ".conv_a" : ".down");
   b.down = {down, package_.view(down_name + ".kernel"), package_.view(down_name + ".bias"),
             std::vector<float>(kernels::conv2d_strided_history_size(down) * static_cast<std::size_t>(groups))};
@@ -121,7 +111,7 @@ SpectroStreamEncoder::Block SpectroStreamEncoder::make_block(const std::string& 
     b.pool = kernels::AvgPool2dShape{frames, freq, cin, spec.time_stride, spec.freq_stride};
   }
   if (config_.has_skip(block)) {
-    b.skip = make_conv(name + ".skip", {1, 1, cin, spec.channels, out_freq, 0, out_frames}, groups);
+    b.skip = Conv::load(package_, name + ".skip", {1, 1, cin, spec.channels, out_freq, 0, out_frames}, groups);
   }
   b.groups = groups;
   b.in_floats = static_cast<std::size_t>(frames) * freq * cin;
@@ -142,11 +132,11 @@ void SpectroStreamEncoder::build_blocks() {
 }
 
 void SpectroStreamEncoder::reset() {
-  for (Conv* conv : {&input_, &proj_, &b1_, &b2_}) std::ranges::fill(conv->history, 0.0f);
+  for (Conv* conv : {&input_, &proj_, &b1_, &b2_}) conv->reset();
   for (Block& b : blocks_) {
-    std::ranges::fill(b.conv.history, 0.0f);
+    b.conv.reset();
     std::ranges::fill(b.down.history, 0.0f);
-    if (b.skip) std::ranges::fill(b.skip->history, 0.0f);
+    if (b.skip) b.skip->reset();
   }
   std::ranges::fill(samples_, 0.0f);
   std::ranges::fill(spectrum_, 0.0f);

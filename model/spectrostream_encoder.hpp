@@ -14,6 +14,7 @@
 #include "model/mrt2_types.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream_encoder_config.hpp"
+#include "model/streaming_conv.hpp"
 
 namespace continuo::model {
 
@@ -61,13 +62,7 @@ class SpectroStreamEncoder {
   std::span<const float> last_embedding() const { return embedding_; }
 
  private:
-  // A stride-1 convolution and its per-group streaming history.
-  struct Conv {
-    kernels::Conv2dShape shape;
-    kernels::WeightView weight, bias;
-    std::vector<float> history;
-    void run(int group, const float* x, float* scratch, float* y);
-  };
+  using Conv = StreamingConv;
   struct Down {
     kernels::Conv2dStridedShape shape;
     kernels::WeightView weight, bias;
@@ -86,7 +81,6 @@ class SpectroStreamEncoder {
     std::size_t out_floats = 0;  // per group
   };
 
-  Conv make_conv(const std::string& name, kernels::Conv2dShape shape, int groups);
   Block make_block(const std::string& name, int block, int frames, int freq, int groups);
   void build_blocks();
   void run_block(Block& block);
