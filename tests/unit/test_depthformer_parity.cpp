@@ -18,6 +18,7 @@
 #include "kernels/ops.hpp"
 #include "model/depthformer.hpp"
 #include "model/safetensors.hpp"
+#include "tests/fixture_arrays.hpp"
 
 namespace continuo::model {
 namespace {
@@ -29,57 +30,14 @@ constexpr std::size_t kFrames = 104;
 constexpr float kTemperature = 1.3f;  // tiny/config.json
 constexpr std::size_t kTopK = 5;
 
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// fixtures.safetensors holds I32/U32/I16 arrays, which model/safetensors refuses by design
-// (packages are F32/BF16 only). This reader finds one array by name in the header the
-// reference safetensors writer produced and returns its values as doubles.
+// The fixture arrays of one file, as doubles.
 class Fixtures {
  public:
-  explicit Fixtures(const fs::path& path) : bytes_(read_bytes(path)) {
-    std::uint64_t length = 0;
-    std::memcpy(&length, bytes_.data(), sizeof length);
-    header_ = bytes_.substr(8, length);
-    data_ = 8 + length;
-  }
-
-  std::vector<double> get(const std::string& name) const {
-    const std::size_t entry = header_.find("\"" + name + "\":{");
-    if (entry == std::string::npos) throw std::runtime_error("no fixture array " + name);
-    const std::size_t end = header_.find('}', entry);
-    const std::string object = header_.substr(entry, end - entry);
-    const std::string dtype = field(object, "\"dtype\":\"", '"');
-    const std::string offsets = field(object, "\"data_offsets\":[", ']');
-    const std::size_t begin = data_ + std::stoull(offsets);
-    const std::size_t stop = data_ + std::stoull(offsets.substr(offsets.find(',') + 1));
-    if (dtype == "F32") return values<float>(begin, stop);
-    if (dtype == "I32") return values<std::int32_t>(begin, stop);
-    throw std::runtime_error(name + ": dtype " + dtype + " not read by this test");
-  }
+  explicit Fixtures(const fs::path& path) : bytes_(fixtures::read_file(path)) {}
+  std::vector<double> get(const std::string& name) const { return fixtures::read_array_as_doubles(bytes_, name); }
 
  private:
-  static std::string field(const std::string& object, const std::string& key, char stop) {
-    const std::size_t at = object.find(key) + key.size();
-    return object.substr(at, object.find(stop, at) - at);
-  }
-
-  template <typename T>
-  std::vector<double> values(std::size_t begin, std::size_t end) const {
-    std::vector<double> out((end - begin) / sizeof(T));
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      T value;
-      std::memcpy(&value, bytes_.data() + begin + i * sizeof(T), sizeof(T));
-      out[i] = static_cast<double>(value);
-    }
-    return out;
-  }
-
   std::string bytes_;
-  std::string header_;
-  std::size_t data_ = 0;
 };
 
 FrameConditioning conditioning(const Fixtures& f, std::size_t t) {
@@ -331,7 +289,7 @@ TEST_F(DepthformerPackage, WrongShapeIsNamed) {
 
 TEST_F(DepthformerPackage, MissingArchitectureKeyIsNamed) {
   write_weights("", false);
-  std::string toml = read_bytes(dir_ / "model.toml");
+  std::string toml = fixtures::read_file(dir_ / "model.toml");
   const std::size_t at = toml.find("depth_heads = 3\n");
   ASSERT_NE(at, std::string::npos);
   toml.erase(at, std::string("depth_heads = 3\n").size());

@@ -22,32 +22,16 @@
 
 #include "model/spectrostream.hpp"
 #include "model/spectrostream_encoder.hpp"
+#include "tests/fixture_arrays.hpp"
 
 namespace continuo::model {
 namespace {
 
 const std::string kDir = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mrt2/tiny_encoder";
 
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
-
-// One F32 or I32 array of fixtures.safetensors (model/safetensors.hpp reads F32/BF16 only).
 template <typename T>
 std::vector<T> fixture(const std::string& name) {
-  const std::string bytes = read_bytes(kDir + "/fixtures.safetensors");
-  std::uint64_t header_size = 0;
-  std::memcpy(&header_size, bytes.data(), sizeof header_size);
-  const std::string header = bytes.substr(8, header_size);
-  const std::size_t at = header.find("\"" + name + "\":");
-  const std::size_t offsets = header.find("\"data_offsets\":[", at);
-  if (at == std::string::npos || offsets == std::string::npos) throw std::runtime_error("no fixture " + name);
-  std::size_t begin = 0, end = 0;
-  std::sscanf(header.c_str() + offsets, "\"data_offsets\":[%zu,%zu]", &begin, &end);
-  std::vector<T> values((end - begin) / sizeof(T));
-  std::memcpy(values.data(), bytes.data() + 8 + header_size + begin, end - begin);
-  return values;
+  return fixtures::read_array<T>(kDir + "/fixtures.safetensors", name);
 }
 
 constexpr int kFrames = 40;
@@ -154,7 +138,7 @@ std::filesystem::path edited_package(const std::string& file, const std::string&
   const auto dir = std::filesystem::temp_directory_path() / ("spectrostream_encoder_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::copy(kDir + "/package", dir);
-  std::string text = read_bytes(dir / file);
+  std::string text = fixtures::read_file(dir / file);
   text.replace(text.find(from), from.size(), to);
   std::ofstream(dir / file, std::ios::binary) << text;
   return dir;

@@ -32,33 +32,16 @@
 #include <vector>
 
 #include "model/spectrostream.hpp"
+#include "tests/fixture_arrays.hpp"
 
 namespace continuo::model {
 namespace {
 
 const std::string kTiny = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mrt2/tiny";
 
-// The fixtures file holds int32/int16 arrays that model/safetensors.hpp (F32/BF16 only)
-// refuses; this reads one array's bytes, trusting the committed file's header.
 template <typename T>
-std::vector<T> read_fixture(const std::string& name, const char* dtype,
-                            const std::string& file_name = "fixtures.safetensors") {
-  std::ifstream file(kTiny + "/" + file_name, std::ios::binary);
-  if (!file) throw std::runtime_error("cannot open " + kTiny + "/" + file_name);
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::uint64_t header_size = 0;
-  std::memcpy(&header_size, bytes.data(), sizeof header_size);
-  const std::string header(bytes.data() + 8, header_size);
-  const std::size_t at = header.find("\"" + name + "\":");
-  const std::size_t offsets = header.find("\"data_offsets\":[", at);
-  if (at == std::string::npos || offsets == std::string::npos || header.find(dtype, at) > offsets) {
-    throw std::runtime_error("fixture array " + name + " (" + dtype + ") not found");
-  }
-  std::size_t begin = 0, end = 0;
-  std::sscanf(header.c_str() + offsets, "\"data_offsets\":[%zu,%zu]", &begin, &end);
-  std::vector<T> values((end - begin) / sizeof(T));
-  std::memcpy(values.data(), bytes.data() + 8 + header_size + begin, end - begin);
-  return values;
+std::vector<T> read_fixture(const std::string& name, const std::string& file_name = "fixtures.safetensors") {
+  return fixtures::read_array<T>(kTiny + "/" + file_name, name);
 }
 
 constexpr int kFrames = 104;
@@ -78,8 +61,8 @@ TEST_F(SpectroStreamParity, ReadsTheTinyConfig) {
 }
 
 TEST_F(SpectroStreamParity, StreamedFramesMatchTheOfficialInt16Output) {
-  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
-  const std::vector<std::int16_t> official = read_fixture<std::int16_t>("audio_int16", "I16");
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes");
+  const std::vector<std::int16_t> official = read_fixture<std::int16_t>("audio_int16");
   SpectroStreamDecoder decoder(package_);
   const auto samples = static_cast<std::size_t>(2 * decoder.frame_samples());
   ASSERT_EQ(codes.size(), kFrames * static_cast<std::size_t>(kLmLevels));
@@ -109,8 +92,8 @@ TEST_F(SpectroStreamParity, StreamedFramesMatchTheOfficialInt16Output) {
 }
 
 TEST_F(SpectroStreamParity, StreamedFloatSignalMatchesTheOfficialWithin1e4) {
-  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
-  const std::vector<float> official = read_fixture<float>("audio_float", "F32", "audio_float.safetensors");
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes");
+  const std::vector<float> official = read_fixture<float>("audio_float", "audio_float.safetensors");
   SpectroStreamDecoder decoder(package_);
   const auto samples = static_cast<std::size_t>(2 * decoder.frame_samples());
   ASSERT_EQ(official.size(), kFrames * samples);
@@ -145,7 +128,7 @@ TEST_F(SpectroStreamParity, StreamedFloatSignalMatchesTheOfficialWithin1e4) {
 }
 
 TEST_F(SpectroStreamParity, ResetRestartsTheStream) {
-  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes", "I32");
+  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes");
   SpectroStreamDecoder decoder(package_);
   std::vector<float> first(2 * static_cast<std::size_t>(decoder.frame_samples()));
   std::vector<float> again(first.size());
