@@ -2,49 +2,13 @@
 
 #include <string_view>
 
+#include "model/architecture.hpp"
 #include "model/mrt2_types.hpp"
 
 namespace continuo::model {
 namespace {
 
-class ArchReader {
- public:
-  ArchReader(const Manifest& manifest, const std::filesystem::path& dir)
-      : manifest_(manifest), where_((dir / "model.toml").string() + ": architecture.") {}
-
-  std::size_t count(std::string_view key, std::int64_t min = 1) const {
-    const auto& value = find(key);
-    const auto* integer = std::get_if<std::int64_t>(&value);
-    if (integer == nullptr) fail(key, "must be an integer");
-    if (*integer < min) fail(key, "must be at least " + std::to_string(min));
-    return static_cast<std::size_t>(*integer);
-  }
-
-  float number(std::string_view key) const {
-    const auto& value = find(key);
-    if (const auto* integer = std::get_if<std::int64_t>(&value))
-      return static_cast<float>(*integer);
-    return static_cast<float>(std::get<double>(value));
-  }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
-    throw ModelFileError(where_ + std::string(key) + ": " + problem);
-  }
-
- private:
-  const ArchValue& find(std::string_view key) const {
-    const auto it = manifest_.architecture.find(std::string(key));
-    if (it == manifest_.architecture.end()) {
-      fail(key, "missing (re-convert the model with tools/convert_mrt2.py)");
-    }
-    return it->second;
-  }
-
-  const Manifest& manifest_;
-  std::string where_;
-};
-
-StackConfig read_stack(const ArchReader& arch, const std::string& tag) {
+StackConfig read_stack(const ArchitectureReader& arch, const std::string& tag) {
   StackConfig stack;
   stack.layers = arch.count(tag + "_layers");
   stack.dims = arch.count(tag + "_dims");
@@ -59,7 +23,7 @@ StackConfig read_stack(const ArchReader& arch, const std::string& tag) {
 
 DepthformerConfig DepthformerConfig::from_manifest(const Manifest& manifest,
                                                    const std::filesystem::path& dir) {
-  const ArchReader arch(manifest, dir);
+  const ArchitectureReader arch(manifest, dir, "the Depthformer");
   DepthformerConfig c;
   c.levels = arch.count("levels");
   // FrameCodes has a fixed number of levels: a package predicting another count cannot run.
@@ -92,8 +56,8 @@ DepthformerConfig DepthformerConfig::from_manifest(const Manifest& manifest,
   c.temporal.cross_horizon = arch.count("temporal_cross_horizon", 0);
   c.depth = read_stack(arch, "depth");
   c.depth.horizon = arch.count("depth_horizon", 0);
-  c.norm_eps = arch.number("norm_eps");
-  c.logit_soft_cap = arch.number("logit_soft_cap");
+  c.norm_eps = static_cast<float>(arch.number("norm_eps"));
+  c.logit_soft_cap = static_cast<float>(arch.number("logit_soft_cap"));
   return c;
 }
 

@@ -1,36 +1,18 @@
 #include "model/spectrostream_config.hpp"
 
 #include <string>
+#include <string_view>
 
+#include "model/architecture.hpp"
 #include "model/mrt2_types.hpp"
 
 namespace continuo::model {
 namespace {
 
-struct Reader {
-  const ModelPackage& package;
-
-  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    throw ModelFileError((package.dir() / "model.toml").string() + ": architecture." + key + ": " + problem);
-  }
-
-  int get(const std::string& key, int min = 1) const {
-    const auto& arch = package.manifest().architecture;
-    const auto it = arch.find(key);
-    if (it == arch.end()) fail(key, "missing (the SpectroStream decoder needs it)");
-    const auto* value = std::get_if<std::int64_t>(&it->second);
-    if (value == nullptr) fail(key, "must be an integer");
-    if (*value < min || *value > (1 << 24)) fail(key, "out of range");
-    return static_cast<int>(*value);
-  }
-};
-
-void check(const Reader& read, SpectroStreamConfig& c) {
+void check(const ArchitectureReader& read, SpectroStreamConfig& c) {
   int freq_scale = 1;
   for (const auto& b : c.blocks) freq_scale *= b.freq_stride;
-  auto require = [&](bool ok, const char* key, const std::string& problem) {
-    if (!ok) read.fail(key, problem);
-  };
+  const auto require = [&](bool ok, std::string_view key, const std::string& problem) { read.require(ok, key, problem); };
   for (const auto& b : c.blocks) {
     require(b.time_stride > 1 || b.freq_stride > 1, "codec_blocks", "a block with stride (1, 1) is not implemented");
   }
@@ -50,7 +32,7 @@ void check(const Reader& read, SpectroStreamConfig& c) {
 }  // namespace
 
 SpectroStreamConfig SpectroStreamConfig::from(const ModelPackage& package) {
-  const Reader read{package};
+  const ArchitectureReader read(package, "the SpectroStream decoder");
   SpectroStreamConfig c;
   c.sample_rate = read.get("codec_sample_rate");
   c.levels = read.get("codec_levels");

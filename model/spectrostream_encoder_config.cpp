@@ -1,29 +1,16 @@
 #include "model/spectrostream_encoder_config.hpp"
 
 #include <string>
+#include <string_view>
+
+#include "model/architecture.hpp"
 
 namespace continuo::model {
 namespace {
 
-[[noreturn]] void fail(const ModelPackage& package, const std::string& key, const std::string& problem) {
-  throw ModelFileError((package.dir() / "model.toml").string() + ": architecture." + key + ": " + problem);
-}
-
-int get(const ModelPackage& package, const std::string& key, int min = 1) {
-  const auto& arch = package.manifest().architecture;
-  const auto it = arch.find(key);
-  if (it == arch.end()) fail(package, key, "missing (the SpectroStream encoder needs it)");
-  const auto* value = std::get_if<std::int64_t>(&it->second);
-  if (value == nullptr) fail(package, key, "must be an integer");
-  if (*value < min || *value > (1 << 24)) fail(package, key, "out of range");
-  return static_cast<int>(*value);
-}
-
-void check(const ModelPackage& package, const SpectroStreamEncoderConfig& e) {
+void check(const ArchitectureReader& read, const SpectroStreamEncoderConfig& e) {
   const SpectroStreamConfig& c = e.codec;
-  auto require = [&](bool ok, const char* key, const std::string& problem) {
-    if (!ok) fail(package, key, problem);
-  };
+  const auto require = [&](bool ok, std::string_view key, const std::string& problem) { read.require(ok, key, problem); };
   int freq_scale = 1;
   for (const auto& b : e.blocks) freq_scale *= b.freq_stride;
   require(!e.blocks.empty(), "codec_encoder_blocks", "must be at least 1");
@@ -43,20 +30,21 @@ void check(const ModelPackage& package, const SpectroStreamEncoderConfig& e) {
 }  // namespace
 
 SpectroStreamEncoderConfig SpectroStreamEncoderConfig::from(const ModelPackage& package) {
+  const ArchitectureReader read(package, "the SpectroStream encoder");
   SpectroStreamEncoderConfig e;
   e.codec = SpectroStreamConfig::from(package);
-  e.base_kernel = get(package, "codec_encoder_base_kernel");
-  e.base_channels = get(package, "codec_encoder_base_channels");
-  const int blocks = get(package, "codec_encoder_blocks");
+  e.base_kernel = read.get("codec_encoder_base_kernel");
+  e.base_channels = read.get("codec_encoder_base_channels");
+  const int blocks = read.get("codec_encoder_blocks");
   for (int i = 0; i < blocks; ++i) {
     const std::string key = "codec_encoder_block" + std::to_string(i);
-    e.blocks.push_back({get(package, key + "_time_stride"), get(package, key + "_freq_stride"),
-                        get(package, key + "_channels")});
+    e.blocks.push_back({read.get(key + "_time_stride"), read.get(key + "_freq_stride"),
+                        read.get(key + "_channels")});
   }
-  e.splits = get(package, "codec_encoder_splits");
-  e.merge_block = get(package, "codec_encoder_merge_block", 0);
-  e.bins = get(package, "codec_encoder_bins");
-  check(package, e);
+  e.splits = read.get("codec_encoder_splits");
+  e.merge_block = read.get("codec_encoder_merge_block", 0);
+  e.bins = read.get("codec_encoder_bins");
+  check(read, e);
   return e;
 }
 
