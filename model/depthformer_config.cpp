@@ -34,11 +34,11 @@ DepthformerConfig DepthformerConfig::from_manifest(const Manifest& manifest,
   if (c.vocab != c.levels * c.codebook + c.reserved_tokens) {
     arch.fail("vocab", "must be levels * codebook + reserved_tokens");
   }
-  c.sos_id = static_cast<int>(arch.count("sos_id", 0));
+  c.sos_id = arch.get("sos_id", 0);
   if (static_cast<std::size_t>(c.sos_id) >= c.reserved_tokens) {
     arch.fail("sos_id", "must be a reserved id (below reserved_tokens)");
   }
-  c.conditioning_offset = static_cast<int>(arch.count("conditioning_offset"));
+  c.conditioning_offset = arch.get("conditioning_offset");
   c.encoder_dims = arch.count("encoder_dims");
   c.style_vocab = arch.count("style_vocab");
   c.style_dims = arch.count("style_dims");
