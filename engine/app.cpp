@@ -42,7 +42,7 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
   log_info("config: ", config.path);
   log_debug("config values in force:\n", describe_config(config));
   if (invocation.command == Command::render) {
-    return render_offline(config, registry, invocation.seconds, invocation.out_path);
+    return render_offline(config, registry, invocation);
   }
   return run_live(config, registry);
 }

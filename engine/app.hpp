@@ -15,6 +15,7 @@ inline constexpr int kExitUsage = 2;
 int app_main(const std::vector<std::string>& args, const ModelRegistry& registry);
 
 int run_live(const Config& config, const ModelRegistry& registry);
-int render_offline(const Config& config, const ModelRegistry& registry, double seconds, const std::string& out_path);
+struct Invocation;
+int render_offline(const Config& config, const ModelRegistry& registry, const Invocation& invocation);
 
 }  // namespace continuo

@@ -81,12 +81,21 @@ bool take_key_option(const std::string& arg, ArgReader& reader, Invocation& invo
   return false;
 }
 
+bool take_render_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
+  if (arg == "--seconds") invocation.seconds = parse_seconds(reader.value_of(arg));
+  else if (arg == "--out") invocation.out_path = reader.value_of(arg);
+  else if (arg == "--midi") invocation.midi_path = reader.value_of(arg);
+  else if (arg == "--control") invocation.control_path = reader.value_of(arg);
+  else if (arg == "--prompt") invocation.prompt = reader.value_of(arg);
+  else return false;
+  return true;
+}
+
 void take_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
   if (arg == "--help" || arg == "-h") invocation.help = true;
   else if (arg == "--config") invocation.config_path = reader.value_of(arg);
   else if (arg == "--set") invocation.overrides.push_back(reader.value_of(arg));
-  else if (invocation.command == Command::render && arg == "--seconds") invocation.seconds = parse_seconds(reader.value_of(arg));
-  else if (invocation.command == Command::render && arg == "--out") invocation.out_path = reader.value_of(arg);
+  else if (invocation.command == Command::render && take_render_option(arg, reader, invocation)) return;
   else if (!take_key_option(arg, reader, invocation)) throw UsageError("unknown option '" + arg + "'; try: continuo " + (invocation.command == Command::render ? "render" : "run") + " --help");
 }
 
@@ -121,10 +130,14 @@ std::string usage(Command command) {
              "Plays the model live as a JACK client: audio out_l/out_r, in_l/in_r, MIDI midi_in.\n"
              "SIGUSR1 prints a status line; SIGINT/SIGTERM stop cleanly.\n\n" + common;
     case Command::render:
-      return "usage: continuo render --seconds N --out FILE.wav [options]\n"
-             "Renders the model offline, as fast as it runs, to a 32-bit float stereo WAV.\n\n"
+      return "usage: continuo render --seconds N --out FILE.wav [--midi FILE.mid] [--control FILE] [options]\n"
+             "Renders the model offline, as fast as it runs, to a 32-bit float stereo WAV.\n"
+             "The same inputs and seed give the same file, byte for byte.\n\n"
              "  --seconds N           length to render (0 < N <= 86400)\n"
-             "  --out FILE.wav        output file (written whole or not at all)\n" + common;
+             "  --out FILE.wav        output file (written whole or not at all)\n"
+             "  --midi FILE.mid       notes and CCs at their times, through the live MIDI handling\n"
+             "  --control FILE        timed OSC commands, one per line: <seconds> <address> [args]\n"
+             "  --prompt TEXT         not available: no model has a text tower yet (issues 6/8)\n" + common;
     case Command::help:
       break;
   }

@@ -21,6 +21,9 @@ struct Invocation {
   std::vector<std::string> overrides;  // "section.key=value", flags first mapped onto keys
   double seconds = 0.0;                // render
   std::string out_path;                // render
+  std::string midi_path;               // render --midi: a Standard MIDI File played through the MIDI path
+  std::string control_path;            // render --control: a timed control script (engine/control_script.hpp)
+  std::optional<std::string> prompt;   // render --prompt: refused while no model has a text tower
 };
 
 Invocation parse_command_line(const std::vector<std::string>& args);
