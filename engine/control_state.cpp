@@ -1,10 +1,20 @@
 #include "engine/control_state.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace continuo {
 
-ControlState::ControlState(const ControlSnapshot& initial) : current_(initial) {}
+ControlState::ControlState(const ControlSnapshot& initial, Clock clock)
+    : clock_(std::move(clock)), current_(initial) {
+  uncarried_.reserve(kMaxUncarried);
+}
+
+void ControlState::changed() {
+  ++current_.version;
+  if (uncarried_.size() == kMaxUncarried) uncarried_.erase(uncarried_.begin());
+  uncarried_.push_back({current_.version, clock_()});
+}
 
 ControlSnapshot ControlState::snapshot() const {
   std::lock_guard lock(mutex_);
@@ -14,22 +24,29 @@ ControlSnapshot ControlState::snapshot() const {
 void ControlState::update(const std::function<void(ControlSnapshot&)>& edit) {
   std::lock_guard lock(mutex_);
   edit(current_);
-  ++current_.version;
+  changed();
 }
 
 ControlSnapshot ControlState::take_frame_snapshot() {
+  std::vector<ControlChange> carried;
+  return take_frame_snapshot(carried);
+}
+
+ControlSnapshot ControlState::take_frame_snapshot(std::vector<ControlChange>& carried) {
   std::lock_guard lock(mutex_);
+  carried.assign(uncarried_.begin(), uncarried_.end());
+  uncarried_.clear();
   const ControlSnapshot taken = current_;
-  bool changed = false;
+  bool any_onset = false;
   for (int p = 0; p < kPitches; ++p) {
     NoteState& note = current_.notes[static_cast<std::size_t>(p)];
     if (note != NoteState::onset) continue;
     bool& release = release_after_frame_[static_cast<std::size_t>(p)];
     note = release ? NoteState::off : NoteState::sustain;
     release = false;
-    changed = true;
+    any_onset = true;
   }
-  if (changed) ++current_.version;
+  if (any_onset) ++current_.version;  // the model's own bookkeeping: not a performer change, not stamped
   return taken;
 }
 
@@ -40,7 +57,7 @@ void ControlState::note_on(int pitch) {
   }
   current_.notes.at(static_cast<std::size_t>(pitch)) = NoteState::onset;
   release_after_frame_.at(static_cast<std::size_t>(pitch)) = false;
-  ++current_.version;
+  changed();
 }
 
 void ControlState::note_off(int pitch) {
@@ -52,14 +69,14 @@ void ControlState::note_off(int pitch) {
   }
   if (note != NoteState::sustain) return;
   note = NoteState::off;
-  ++current_.version;
+  changed();
 }
 
 void ControlState::clear_notes() {
   std::lock_guard lock(mutex_);
   current_.notes.fill(NoteState::masked);
   release_after_frame_.fill(false);
-  ++current_.version;
+  changed();
 }
 
 int held_notes(const ControlSnapshot& snapshot) {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 namespace continuo {
 
@@ -34,11 +36,21 @@ struct ControlSnapshot {
   std::uint64_t seed = 0;
 };
 
+// One performer change: the version it created and when it arrived, so its latency to
+// the first sample heard can be measured (docs/osc.md, control latency).
+struct ControlChange {
+  std::uint64_t version = 0;
+  std::chrono::steady_clock::time_point arrived;
+};
+
 // The control state that MIDI and OSC write and the generator reads. Neither side is the
 // audio thread, so a mutex is the simplest correct guard; the copy it protects is small.
 class ControlState {
  public:
-  explicit ControlState(const ControlSnapshot& initial);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  // clock: what timestamps each change on arrival; tests pass a fake one.
+  explicit ControlState(const ControlSnapshot& initial, Clock clock = std::chrono::steady_clock::now);
 
   ControlSnapshot snapshot() const;
   void update(const std::function<void(ControlSnapshot&)>& edit);
@@ -46,6 +58,9 @@ class ControlState {
   // The generator's snapshot for one frame. Every onset it carries becomes sustain in the
   // live state, so the model sees exactly one onset frame per note-on.
   ControlSnapshot take_frame_snapshot();
+  // The same, also handing over the changes no frame had carried yet (oldest first), so
+  // the caller knows which performer changes this frame is the first to hear.
+  ControlSnapshot take_frame_snapshot(std::vector<ControlChange>& carried);
 
   // A note-on is an onset; the first one turns every masked pitch off, so what the
   // performer holds is what the model is asked for. A note-off whose onset no frame has
@@ -55,9 +70,18 @@ class ControlState {
   void clear_notes();  // every pitch back to masked: the model decides again
 
  private:
+  // Caller holds mutex_. A change the performer made: bumps the version and stamps it.
+  void changed();
+
+  // Bounded: a flood between two frames keeps the newest stamps and drops the rest
+  // (they would all measure the same frame anyway).
+  static constexpr std::size_t kMaxUncarried = 1024;
+
   mutable std::mutex mutex_;
+  Clock clock_;
   ControlSnapshot current_;
   std::array<bool, kPitches> release_after_frame_{};
+  std::vector<ControlChange> uncarried_;  // changes no frame snapshot has taken yet
 };
 
 int held_notes(const ControlSnapshot& snapshot);  // pitches in onset or sustain

@@ -39,8 +39,8 @@ constexpr Bounds kCfg{-1, 7};
 }  // namespace
 
 Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-                   float volume_db)
-    : state_(state), playback_(playback), status_(std::move(status)), volume_db_(volume_db) {}
+                   float volume_db, std::function<void()> reset)
+    : state_(state), playback_(playback), status_(std::move(status)), reset_(std::move(reset)), volume_db_(volume_db) {}
 
 ControlResult Controls::set_temperature(float value) {
   ControlResult why = check("temperature", value, {0, 10, true});
@@ -125,6 +125,16 @@ ControlResult Controls::set_muted(bool muted) {
   playback_.set_muted(muted);
   return {};
 }
+
+ControlResult Controls::reset() {
+  if (!reset_) return "reset is not available without a running generator";
+  reset_();
+  return {};
+}
+
+// A model package's reset is its prefill (model.prefill_frames of silence, then a fresh
+// continuation), so asking for silence as the context is asking for a reset.
+ControlResult Controls::prefill_silence() { return reset(); }
 
 StatusSnapshot Controls::status() const { return status_ ? status_() : StatusSnapshot{}; }
 

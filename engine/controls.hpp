@@ -23,8 +23,10 @@ using ControlResult = std::string;
 class Controls {
  public:
   // volume_db: the gain Playback starts at, so volume_db() reports it before any change.
+  // reset: schedules a fresh continuation at the next frame boundary and returns at once
+  // (the generator's request_reset); none refuses reset and prefill.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-           float volume_db = 0.0f);
+           float volume_db = 0.0f, std::function<void()> reset = {});
 
   ControlResult set_temperature(float value);      // (0, 10]
   ControlResult set_top_k(int value);              // 1..1024
@@ -38,6 +40,8 @@ class Controls {
   ControlResult clear_notes();
   ControlResult set_volume_db(float db);           // -120..24
   ControlResult set_muted(bool muted);
+  ControlResult reset();            // fade out, model reset with the configured seed, fade in
+  ControlResult prefill_silence();  // the same reset: a model package prefills with silence
 
   StatusSnapshot status() const;
   ControlSnapshot snapshot() const { return state_.snapshot(); }
@@ -48,6 +52,7 @@ class Controls {
   ControlState& state_;
   Playback& playback_;
   std::function<StatusSnapshot()> status_;
+  std::function<void()> reset_;
   // Playback keeps only the linear gain; these are what the performer asked for.
   std::atomic<float> volume_db_;
   std::atomic<bool> muted_{false};

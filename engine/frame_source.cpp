@@ -23,8 +23,15 @@ void FrameSource::set_output_rate(int rate) {
                                         : std::make_unique<Resampler>(info.sample_rate, rate, quality_, info.channels);
 }
 
+void FrameSource::reset(std::uint64_t seed) {
+  model_.reset(seed);
+  const int rate = output_rate_;
+  output_rate_ = 0;  // forces a fresh resampler
+  set_output_rate(rate);
+}
+
 std::span<const float> FrameSource::next_frame() {
-  const ControlSnapshot control = control_.take_frame_snapshot();
+  const ControlSnapshot control = control_.take_frame_snapshot(carried_);
   const auto started = std::chrono::steady_clock::now();
   model_.step(control, model_out_);
   step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());

@@ -30,6 +30,13 @@ class FrameSource {
   void set_output_rate(int rate);
   int output_rate() const { return output_rate_; }
 
+  // The performer changes the last frame was the first to carry (generator thread).
+  std::span<const ControlChange> last_frame_changes() const { return carried_; }
+
+  // A fresh continuation from the next frame: the model's streaming state and the
+  // resampler's history cleared. Generator thread, at a frame boundary.
+  void reset(std::uint64_t seed);
+
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   const DurationWindow& step_ms() const { return step_ms_; }
   std::vector<StagePercentiles> stage_percentiles() const;
@@ -42,6 +49,7 @@ class FrameSource {
   std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact
   std::vector<float> model_out_;
   std::vector<float> resampled_;
+  std::vector<ControlChange> carried_;
   std::atomic<std::uint64_t> frames_{0};
   DurationWindow step_ms_;
 

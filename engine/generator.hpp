@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
 #include "engine/audio_ring.hpp"
 #include "engine/frame_source.hpp"
+#include "engine/stats.hpp"
 
 namespace continuo {
 
@@ -16,7 +18,8 @@ namespace continuo {
 // waited on; this thread polls the ring's fill.
 class Generator {
  public:
-  Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames);
+  // fade_frames: how long a reset fades the old continuation out and the new one in.
+  Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames, std::size_t fade_frames = 480);
   ~Generator();
   Generator(const Generator&) = delete;
   Generator& operator=(const Generator&) = delete;
@@ -27,16 +30,41 @@ class Generator {
   // From JACK's sample-rate callback; applied at the next frame boundary.
   void request_output_rate(int rate) { requested_rate_.store(rate, std::memory_order_relaxed); }
 
+  // Any thread, returns at once: at the next frame boundary the generator fades out the
+  // frame it makes, resets the model with this seed and fades the next frame in. The
+  // fades are applied here, before the ring, so the audio thread plays on as ever.
+  void request_reset(std::uint64_t seed);
+  std::uint64_t resets() const { return resets_.load(std::memory_order_relaxed); }
+
+  // Ring frames the audio thread has read so far, from any thread but the audio thread's.
+  // Counted as pushed minus still readable, pushed read first: a push in between can only
+  // make it lag, so a frame is never taken as heard early.
+  std::uint64_t frames_read() const;
+  ControlLatency& control_latency() { return latency_; }
+  const ControlLatency& control_latency() const { return latency_; }
+
+  // One step of the loop, for tests that drive it without the thread: false when the
+  // ring is full enough.
+  bool fill_once();
+
  private:
   void loop();
-  bool fill_once();  // false when the ring is full enough
+  void make_frame();
+  void push_pending();
 
   FrameSource& source_;
   AudioRing& ring_;
   const std::size_t lookahead_frames_;
+  const std::size_t fade_frames_;
   std::vector<float> pending_;
   std::size_t pending_offset_ = 0;
   std::atomic<int> requested_rate_{0};
+  std::atomic<bool> reset_requested_{false};
+  std::atomic<std::uint64_t> reset_seed_{0};
+  std::atomic<std::uint64_t> resets_{0};
+  bool fade_in_next_ = false;
+  std::atomic<std::uint64_t> frames_pushed_{0};
+  ControlLatency latency_;
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <csignal>
 #include <cmath>
 #include <memory>
@@ -65,8 +66,9 @@ class LiveEngine {
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
-        generator_(source_, ring_, sizes_.lookahead),
-        controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db)),
+        generator_(source_, ring_, sizes_.lookahead, sizes_.playback.fade_frames),
+        controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
+                  [this, seed = config.model.seed] { generator_.request_reset(seed); }),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
         osc_(make_osc(config.osc, controls_)) {
@@ -92,6 +94,9 @@ class LiveEngine {
 
   void tick() {
     session_->poll();
+    // Control latency is resolved here, off the audio thread, from what it has read.
+    generator_.control_latency().resolve(generator_.frames_read(), std::chrono::steady_clock::now(),
+                                         session_->sample_rate());
     if (session_->connected()) generator_.request_output_rate(session_->sample_rate());
     const std::uint64_t underruns = playback_.underruns();
     if (underruns > underruns_logged_) {
@@ -118,6 +123,9 @@ class LiveEngine {
     s.cpu_percent = process_cpu_percent();
     s.sample_rate = rate;
     s.buffer_frames = session_->buffer_frames();
+    s.control_ms_p50 = generator_.control_latency().percentile(50);
+    s.control_ms_p95 = generator_.control_latency().percentile(95);
+    s.control_samples = generator_.control_latency().count();
     s.stages = source_.stage_percentiles();
     s.midi_json = midi_.stats().to_json();
     return s;

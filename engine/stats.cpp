@@ -37,6 +37,25 @@ std::uint64_t DurationWindow::count() const {
   return count_;
 }
 
+void ControlLatency::frame_queued(std::span<const ControlChange> changes, std::uint64_t start) {
+  std::lock_guard lock(mutex_);
+  for (const ControlChange& change : changes) {
+    if (queued_.size() == kMaxQueued) queued_.pop_front();
+    queued_.push_back({change.arrived, start});
+  }
+}
+
+void ControlLatency::resolve(std::uint64_t read, TimePoint now, int rate) {
+  std::lock_guard lock(mutex_);
+  while (!queued_.empty() && queued_.front().start < read) {
+    const Queued& q = queued_.front();
+    const double since_start_ms = rate > 0 ? 1000.0 * static_cast<double>(read - q.start) / rate : 0.0;
+    const double ms = std::chrono::duration<double, std::milli>(now - q.arrived).count() - since_start_ms;
+    measured_.add(std::max(ms, 0.0));  // a change cannot be heard before it arrived
+    queued_.pop_front();
+  }
+}
+
 std::string StatusSnapshot::to_json() const {
   std::ostringstream out;
   out.precision(4);
@@ -44,7 +63,8 @@ std::string StatusSnapshot::to_json() const {
       << ",\"ring_fill_ms\":" << ring_fill_ms << ",\"underruns\":" << underruns << ",\"xruns\":" << xruns
       << ",\"reconnects\":" << reconnects << ",\"gen_ms_p50\":" << gen_ms_p50 << ",\"gen_ms_p99\":" << gen_ms_p99
       << ",\"dsp_load_percent\":" << dsp_load_percent << ",\"cpu_percent\":" << cpu_percent
-      << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
+      << ",\"control_ms_p50\":" << control_ms_p50 << ",\"control_ms_p95\":" << control_ms_p95
+      << ",\"control_samples\":" << control_samples << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
   for (std::size_t i = 0; i < stages.size(); ++i) {
     out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
         << ",\"ms_p99\":" << stages[i].p99 << "}";

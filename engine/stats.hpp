@@ -1,10 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "engine/control_state.hpp"
 
 namespace continuo {
 
@@ -21,6 +26,37 @@ class DurationWindow {
   std::vector<double> ring_;
   std::size_t next_ = 0;
   std::uint64_t count_ = 0;
+};
+
+// Control latency (issue 5, timing): from a change's arrival to the first output sample
+// of the first frame that carries it. Positions count frames through the audio ring (at
+// the output rate): the generator knows where each frame starts, the main loop knows how
+// far the audio thread has read, so the audio thread does nothing new. Non-RT threads only.
+class ControlLatency {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  // Generator: the frame whose first sample is ring position `start` carries `changes`.
+  void frame_queued(std::span<const ControlChange> changes, std::uint64_t start);
+
+  // Main loop: the audio thread has read `read` ring frames as of `now`. Each queued change
+  // whose frame start it has passed is measured, the frames read since that start taken
+  // back at `rate` Hz, so the 20 ms poll does not inflate the number (within one period).
+  void resolve(std::uint64_t read, TimePoint now, int rate);
+
+  double percentile(double p) const { return measured_.percentile(p); }  // ms; 0 when none
+  std::uint64_t count() const { return measured_.count(); }
+
+ private:
+  struct Queued {
+    TimePoint arrived;
+    std::uint64_t start;
+  };
+  static constexpr std::size_t kMaxQueued = 4096;  // a flood keeps the newest
+
+  std::mutex mutex_;
+  std::deque<Queued> queued_;  // in ring order: frames are queued in the order they play
+  DurationWindow measured_;
 };
 
 struct StagePercentiles {
@@ -43,6 +79,9 @@ struct StatusSnapshot {
   double cpu_percent = 0.0;        // this process, over its lifetime, of one core
   int sample_rate = 0;
   int buffer_frames = 0;
+  double control_ms_p50 = 0.0;      // control latency, see ControlLatency; 0 before any
+  double control_ms_p95 = 0.0;
+  std::uint64_t control_samples = 0;  // changes measured so far
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
 

@@ -116,6 +116,12 @@ const std::vector<StatusField>& status_table() {
     for (std::size_t i = 0; i < kStyleTokens; ++i) {
       f.push_back({kTokenNames[i], [i](const StatusInput& s) { return Arg::int32(s.control.style_tokens[i]); }});
     }
+    // Appended after the style tokens: fields are only ever added at the end.
+    f.push_back({"control_ms_p50",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.control_ms_p50)); }});
+    f.push_back({"control_ms_p95",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.control_ms_p95)); }});
+    f.push_back({"control_samples", [](const StatusInput& s) { return count(s.engine.control_samples); }});
     return f;
   }();
   return fields;
@@ -182,6 +188,10 @@ const std::vector<Command>& commands() {
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
          return on_off("mute", a[0].integer, [&](bool on) { return c.controls.set_muted(on); });
        }},
+      {"/continuo/reset", "", "fade out, fresh continuation with the configured seed, fade in",
+       [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.reset(); }},
+      {"/continuo/prefill/silence", "", "the same reset: a model package prefills its context with silence",
+       [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.prefill_silence(); }},
       {"/continuo/status", "", "", status_reply},
       {"/continuo/notify", "i", "1 sends this sender events, 0 stops",
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome {

@@ -192,5 +192,20 @@ TEST_F(ControlsTest, ChangesBumpTheVersionAndRefusalsDoNot) {
   EXPECT_EQ(state_.snapshot().version, start + 3);
 }
 
+TEST_F(ControlsTest, ResetAndPrefillAreRefusedWithoutAGenerator) {
+  EXPECT_EQ(controls_.reset(), "reset is not available without a running generator");
+  EXPECT_EQ(controls_.prefill_silence(), "reset is not available without a running generator");
+}
+
+TEST_F(ControlsTest, ResetAndPrefillScheduleTheSameResetAndLeaveTheControls) {
+  int resets = 0;
+  Controls controls(state_, playback_, {}, 0.0f, [&] { ++resets; });
+  const std::uint64_t version = state_.snapshot().version;
+  EXPECT_EQ(controls.reset(), "");
+  EXPECT_EQ(controls.prefill_silence(), "");
+  EXPECT_EQ(resets, 2);
+  EXPECT_EQ(state_.snapshot().version, version);  // the performer's settings stay
+}
+
 }  // namespace
 }  // namespace continuo

@@ -165,7 +165,7 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("osc_dropped").integer, 3);
   EXPECT_EQ(field("seed").type, 'h');
   EXPECT_EQ(field("style_token_11").integer, -1);
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i'));
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi");
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
