@@ -17,7 +17,8 @@ import jackfixture as jf  # noqa: E402
 # /continuo/status.reply, in the order docs/osc.md gives.
 STATUS_FIELDS = ["frames_generated", "ring_fill_ms", "underruns", "xruns", "gen_ms_p50", "gen_ms_p99",
                  "held_notes", "temperature", "top_k", "cfg_style", "cfg_notes", "cfg_drums", "drums", "seed",
-                 "volume_db", "muted", "osc_dropped", "control_version"] + [f"style_token_{i}" for i in range(12)]
+                 "volume_db", "muted", "osc_dropped", "control_version"] + [f"style_token_{i}" for i in range(12)] + [
+                 "control_ms_p50", "control_ms_p95", "control_samples"]
 MAX_MESSAGE_BYTES = 32768  # osc.max_message_bytes default
 NO_TEXT_TOWER = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead"
 
@@ -209,6 +210,9 @@ def round_trips(client):
         jf.fail(f"style tokens in status {status} are not {tokens}")
     client.expect_done("/continuo/notify", 1)
     client.expect_done("/continuo/notify", 0)
+    # /done means scheduled: the reset itself shows as the generator's log line.
+    client.expect_done("/continuo/reset")
+    client.expect_done("/continuo/prefill/silence")
     client.send(message("/continuo/help"))
     help_reply = client.receive(5.0)
     if help_reply is None or help_reply[0] != "/continuo/help.reply" or len(help_reply[2]) < 15:
@@ -247,7 +251,7 @@ def refusals(client, continuo):
         client.expect_fail(address, args, reason)
         require_alive(continuo, f"{address} {args!r:.60}")
     after = client.status()
-    unchanged = [k for k in STATUS_FIELDS[6:16] + STATUS_FIELDS[18:] if after[k] != before[k]]
+    unchanged = [k for k in STATUS_FIELDS[6:16] + STATUS_FIELDS[18:30] if after[k] != before[k]]
     if unchanged or after["control_version"] != before["control_version"]:
         jf.fail(f"refused commands changed the state: {unchanged}; {before} -> {after}")
     print(f"refusals: {len(cases)} commands answered /fail, state unchanged", flush=True)
