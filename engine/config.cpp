@@ -350,6 +350,7 @@ const std::vector<Field>& fields() {
       field("midi", "channel", [](auto& c) -> auto& { return c.midi.channel; }, Range{.lo = 0, .hi = 16}),
       field("midi", "takeover", [](auto& c) -> auto& { return c.midi.takeover; }, kTakeovers),
       field("midi", "cc_map", [](auto& c) -> auto& { return c.midi.cc_map; }, CcMapRule{}),
+      field("midi", "learn_file", [](auto& c) -> auto& { return c.midi.learn_file; }, Text{}),
       field("osc", "enabled", [](auto& c) -> auto& { return c.osc.enabled; }, Flag{}),
       field("osc", "bind", [](auto& c) -> auto& { return c.osc.bind; }, Text{.non_empty = true}),
       field("osc", "port", [](auto& c) -> auto& { return c.osc.port; }, Range{.lo = 1, .hi = 65535}),

@@ -92,6 +92,9 @@ struct MidiConfig {
       {76, MidiParam::volume_db, -60, 6, 7},     {77, MidiParam::mute, 0, 1, 7},
       {7, MidiParam::volume_db, -60, 6, 7},
   };
+  // MIDI learn's user mapping file: "" keeps learned knobs for this run only; else they are
+  // written there (temp file + rename) and loaded at start on top of cc_map.
+  std::string learn_file;
 };
 
 // The OSC server (docs/osc.md). UDP carries no secret, so access is by where it binds and

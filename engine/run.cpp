@@ -47,10 +47,26 @@ LiveSizes live_sizes(const EngineConfig& engine, const ModelInfo& model, int rat
 
 // A taken port leaves the engine playing without OSC: sound comes first, and the log says
 // how to fix it. A config mistake (bind address, allow entry) stops the start instead.
-std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls) {
+std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls, MidiInput& midi) {
   if (!config.enabled) return nullptr;
+  // MIDI learn: the answer goes to the sender from the MIDI thread when a CC is bound.
+  osc::LearnHooks learn{
+      [&midi](const std::string& param, std::function<void(const osc::Message&)> reply) {
+        return midi.learn(param, [reply = std::move(reply)](MidiParam p, std::optional<int> cc) {
+          if (cc) {
+            reply({"/done", {osc::Arg::string("/continuo/learn"), osc::Arg::string(midi_param_info(p).name),
+                             osc::Arg::int32(*cc)}});
+          } else {
+            reply({"/fail", {osc::Arg::string("/continuo/learn"), osc::Arg::string("learn cancelled")}});
+          }
+        });
+      },
+      [&midi]() -> ControlResult {
+        midi.cancel_learn();
+        return {};
+      }};
   try {
-    return std::make_unique<osc::OscServer>(config, controls);
+    return std::make_unique<osc::OscServer>(config, controls, std::move(learn));
   } catch (const osc::OscBindError& error) {
     log_error(error.what(), "; playing on without OSC");
     return nullptr;
@@ -71,7 +87,7 @@ class LiveEngine {
                   [this, seed = config.model.seed] { generator_.request_reset(seed); }),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
-        osc_(make_osc(config.osc, controls_)) {
+        osc_(make_osc(config.osc, controls_, midi_)) {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
@@ -86,6 +102,7 @@ class LiveEngine {
   // OSC goes first: its commands read the session and playback. Then the client: its
   // process callback reads playback_, ring_ and the MIDI ring.
   ~LiveEngine() {
+    midi_.cancel_learn();  // its answer would go through osc_
     osc_.reset();
     session_.reset();
     midi_.stop();

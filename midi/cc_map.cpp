@@ -3,10 +3,26 @@
 #include <algorithm>
 #include <cmath>
 
+#include "midi/learn_file.hpp"
+
 namespace continuo {
 
 CcMap::CcMap(const std::vector<MidiCcMapping>& mappings, MidiTakeover takeover) : takeover_(takeover) {
+  build(mappings);
+}
+
+void CcMap::bind(const MidiCcMapping& mapping) { build(with_learned(mappings(), {mapping})); }
+
+std::vector<MidiCcMapping> CcMap::mappings() const {
+  std::vector<MidiCcMapping> all;
+  for (const Knob& knob : knobs_) all.push_back(knob.mapping);
+  return all;
+}
+
+void CcMap::build(const std::vector<MidiCcMapping>& mappings) {
+  knobs_.clear();
   by_cc_.fill(-1);
+  is_lsb_.fill(false);
   for (const MidiCcMapping& mapping : mappings) {
     const int index = static_cast<int>(knobs_.size());
     Knob knob;

@@ -34,6 +34,11 @@ class CcMap {
 
   bool maps(int cc) const { return cc >= 0 && cc < 128 && by_cc_[cc] >= 0; }
 
+  // MIDI learn: mapping replaces whatever used its CC (a 14-bit pair goes entirely). The
+  // parameters' values stay known, so the new knob picks them up like any other.
+  void bind(const MidiCcMapping& mapping);
+  std::vector<MidiCcMapping> mappings() const;
+
  private:
   struct Knob {
     MidiCcMapping mapping;
@@ -43,6 +48,7 @@ class CcMap {
   };
 
   static std::size_t index(MidiParam param) { return static_cast<std::size_t>(param); }
+  void build(const std::vector<MidiCcMapping>& mappings);
   std::optional<ParamChange> move(std::size_t knob, double position);  // position 0..1
   bool takes_over(const Knob& knob, double wanted) const;
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/log.hpp"
+#include "midi/learn_file.hpp"
 
 namespace continuo {
 namespace {
@@ -36,7 +37,83 @@ std::string MidiStats::to_json() const {
 }
 
 MidiInput::MidiInput(MidiSink& sink, const MidiConfig& config, std::size_t ring_events)
-    : sink_(sink), config_(config), ring_(ring_events), map_(config.cc_map, config.takeover) {}
+    : sink_(sink), config_(config), ring_(ring_events), map_(config.cc_map, config.takeover) {
+  if (config.learn_file.empty()) return;
+  try {
+    learned_ = read_learn_file(config.learn_file);
+  } catch (const LearnFileError& error) {
+    log_error("midi: ", error.what(), "; keeping midi.cc_map");
+    return;
+  }
+  for (const MidiCcMapping& m : learned_) map_.bind(m);
+  if (!learned_.empty()) log_info("midi: ", learned_.size(), " learned knob(s) from ", config.learn_file);
+}
+
+std::string MidiInput::learn(const std::string& param, LearnDone done) {
+  const std::optional<MidiParam> found = midi_param_named(param);
+  if (!found) {
+    std::string names;
+    for (const MidiParamInfo& info : kMidiParams) names += (names.empty() ? "" : ", ") + std::string(info.name);
+    return "unknown parameter \"" + param + "\"; one of " + names;
+  }
+  LearnDone replaced;
+  std::optional<MidiParam> was;
+  {
+    const std::lock_guard lock(mutex_);
+    replaced = std::move(learn_done_);
+    was = learning_;
+    learning_ = found;
+    learn_done_ = std::move(done);
+  }
+  if (was && replaced) replaced(*was, std::nullopt);
+  return {};
+}
+
+bool MidiInput::cancel_learn() {
+  LearnDone done;
+  std::optional<MidiParam> was;
+  {
+    const std::lock_guard lock(mutex_);
+    done = std::move(learn_done_);
+    was = learning_;
+    learning_.reset();
+    learn_done_ = nullptr;
+  }
+  if (was && done) done(*was, std::nullopt);
+  return was.has_value();
+}
+
+std::vector<MidiCcMapping> MidiInput::mappings() const {
+  const std::lock_guard lock(mutex_);
+  return map_.mappings();
+}
+
+void MidiInput::bind_learned(int cc) {
+  const MidiParam param = *learning_;
+  const MidiParamInfo& info = midi_param_info(param);
+  MidiCcMapping m{cc, param, info.lo, info.hi, 7};
+  for (const MidiCcMapping& c : config_.cc_map) {
+    if (c.param == param) {
+      m.min = c.min;
+      m.max = c.max;
+      break;
+    }
+  }
+  map_.bind(m);
+  learned_ = with_learned(learned_, {m});
+  log_info("midi: learned CC ", cc, " -> ", info.name);
+  if (!config_.learn_file.empty()) {
+    try {
+      write_learn_file(config_.learn_file, learned_);
+    } catch (const LearnFileError& error) {
+      log_error("midi: ", error.what());
+    }
+  }
+  LearnDone done = std::move(learn_done_);
+  learning_.reset();
+  learn_done_ = nullptr;
+  if (done) done(param, cc);
+}
 
 MidiInput::~MidiInput() { stop(); }
 
@@ -177,6 +254,10 @@ void MidiInput::control_change(int cc, int value) {
       return;
     default:
       break;
+  }
+  if (learning_) {
+    bind_learned(cc);  // the move that binds changes nothing: the knob picks the value up
+    return;
   }
   const std::optional<ParamChange> change = map_.control_change(cc, value);
   if (!change) return;

@@ -4,7 +4,9 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,7 +83,20 @@ class MidiInput {
 
   MidiStats stats() const;
 
+  // MIDI learn. done(param, cc) is called once, on the MIDI thread with this object's lock
+  // held, when the next CC moved (other than 64, 120, 121, 123) is bound to param; or
+  // done(param, nullopt) when the arming is cancelled or replaced by another learn(). The
+  // moved CC replaces any earlier binding of that CC; the bound knob sweeps the range the
+  // config's first knob on param has (7-bit), else the parameter's whole range, and picks
+  // the value up like any knob. With midi.learn_file set the learned knobs are written
+  // there (atomically) after each bind. Returns "" when armed, else why not.
+  using LearnDone = std::function<void(MidiParam param, std::optional<int> cc)>;
+  std::string learn(const std::string& param, LearnDone done);
+  bool cancel_learn();  // true when a learn was armed
+  std::vector<MidiCcMapping> mappings() const;  // what the knobs do now, learned ones included
+
  private:
+  void bind_learned(int cc);
   void dispatch(const MidiMessage& message);
   void note_on(int pitch, int velocity);
   void note_off(int pitch);
@@ -102,6 +117,9 @@ class MidiInput {
   std::bitset<128> sustained_;  // released while the pedal was down, still sounding
   bool pedal_down_ = false;
   MidiStats counts_;
+  std::optional<MidiParam> learning_;
+  LearnDone learn_done_;
+  std::vector<MidiCcMapping> learned_;  // bound by learn, in order: the learn file's contents
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -154,6 +154,20 @@ Outcome on_off(const char* what, std::int64_t value, const std::function<Control
   return apply(value == 1);
 }
 
+Outcome learn(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (a parameter name such as temperature)";
+  if (!context.learn) return "no MIDI input";
+  ControlResult why = context.learn(m.args[0].text);
+  if (!why.empty()) return why;
+  return Message{};  // armed: answered when a CC is bound
+}
+
+Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
+  if (!context.learn_cancel) return "no MIDI input";
+  return context.learn_cancel();
+}
+
 const Command* find(std::string_view address) {
   const auto& all = commands();
   const auto found = std::find_if(all.begin(), all.end(), [&](const Command& c) {
@@ -198,6 +212,9 @@ const std::vector<Command>& commands() {
          return on_off("notify", a[0].integer, c.subscribe);
        }},
       {"/continuo/help", "", "", help_reply},
+      {"/continuo/learn", "*", "s: temperature, top_k, cfg_style, cfg_notes, cfg_drums, drums, volume_db or mute; "
+       "the next CC moved is bound, answered /done /continuo/learn <param> <cc>", learn},
+      {"/continuo/learn/cancel", "", "disarms learn", learn_cancel},
       no_text_tower("/continuo/prompt", "text [weight]"),
       no_text_tower("/continuo/prompts", "text weight text weight ..."),
       no_text_tower("/continuo/prompt/", "N/text s or N/weight f"),
@@ -218,6 +235,7 @@ Message dispatch(const Message& message, CommandContext& context) {
   const Command* command = find(message.address);
   if (command == nullptr) return fail("Command not found");
   std::vector<Number> args;
+  context.message = &message;
   std::string why = read_args(message, *command, args);
   if (!why.empty()) return fail(std::move(why));
   Outcome outcome = command->run(args, context);

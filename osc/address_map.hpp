@@ -13,10 +13,21 @@ namespace continuo::osc {
 
 // What a command may touch besides Controls: the sender's event subscription and the
 // server's own counter for the status reply.
+// MIDI learn, from the engine that owns the MIDI input. arm(param, reply) arms it and
+// returns "" or why not; reply is called once later, from the MIDI thread, with the
+// answer for the sender (/done /continuo/learn <param> <cc>, or /fail when cancelled).
+struct LearnHooks {
+  std::function<ControlResult(const std::string& param, std::function<void(const Message&)> reply)> arm;
+  std::function<ControlResult()> cancel;
+};
+
 struct CommandContext {
   Controls& controls;
   std::function<ControlResult(bool on)> subscribe;  // /continuo/notify, for the sender
   std::uint64_t packets_dropped = 0;
+  std::function<ControlResult(const std::string& param)> learn = {};  // /continuo/learn; empty: no MIDI
+  std::function<ControlResult()> learn_cancel = {};
+  const Message* message = nullptr;  // the message being dispatched, for string arguments
 };
 
 // A command's arguments after type checking: both readings of each number.
@@ -43,7 +54,8 @@ const std::vector<Command>& commands();
 std::vector<std::string_view> status_fields();
 
 // The answer to one message: /done <address>, /fail <address> <reason>, or the
-// command's own reply (/continuo/status.reply, /continuo/help.reply).
+// command's own reply (/continuo/status.reply, /continuo/help.reply). A reply with an
+// empty address means none now (/continuo/learn answers when a CC is bound).
 Message dispatch(const Message& message, CommandContext& context);
 
 }  // namespace continuo::osc

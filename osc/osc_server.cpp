@@ -75,9 +75,10 @@ Allowlist make_allowlist(const std::vector<std::string>& networks) {
 
 }  // namespace
 
-OscServer::OscServer(const OscConfig& config, Controls& controls)
+OscServer::OscServer(const OscConfig& config, Controls& controls, LearnHooks learn)
     : allow_(make_allowlist(config.allow)),
       controls_(controls),
+      learn_(std::move(learn)),
       max_bytes_(static_cast<std::size_t>(config.max_message_bytes)),
       fd_(open_socket(config)),
       port_(config.port),
@@ -131,8 +132,15 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const sockadd
     return;
   }
   CommandContext context{controls_, [&](bool on) { return subscribe(sender, on); }, counters().dropped()};
+  if (learn_.arm) {
+    context.learn = [this, sender](const std::string& param) {
+      return learn_.arm(param, [this, sender](const Message& reply) { send(reply, sender); });
+    };
+    context.learn_cancel = learn_.cancel;
+  }
   for (const Message& message : messages) {
-    send(dispatch(message, context), sender);
+    const Message reply = dispatch(message, context);
+    if (!reply.address.empty()) send(reply, sender);
     messages_.fetch_add(1, std::memory_order_relaxed);
   }
 }

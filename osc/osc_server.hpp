@@ -13,6 +13,7 @@
 
 #include "engine/config.hpp"
 #include "engine/controls.hpp"
+#include "osc/address_map.hpp"
 #include "osc/allowlist.hpp"
 #include "osc/osc_message.hpp"
 
@@ -44,7 +45,7 @@ struct OscCounters {
 // server's port, as scsynth's do, so a client can listen on the port it sends from.
 class OscServer {
  public:
-  OscServer(const OscConfig& config, Controls& controls);  // throws OscError
+  OscServer(const OscConfig& config, Controls& controls, LearnHooks learn = {});  // throws OscError
   ~OscServer();
   OscServer(const OscServer&) = delete;
   OscServer& operator=(const OscServer&) = delete;
@@ -66,6 +67,7 @@ class OscServer {
 
   Allowlist allow_;
   Controls& controls_;
+  LearnHooks learn_;
   std::size_t max_bytes_;
   int fd_ = -1;
   int port_ = 0;

@@ -40,7 +40,7 @@ const std::vector<std::string> kAllKeys{
     "engine.resampler",     "model.spec",         "model.seed",           "model.prefill_frames", "control.style_tokens",
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
     "control.temperature",  "control.top_k",      "control.seed",         "render.sample_rate",
-    "midi.channel",         "midi.takeover",      "midi.cc_map",
+    "midi.channel",         "midi.takeover",      "midi.cc_map",          "midi.learn_file",
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes",
     "log.level"};
