@@ -30,7 +30,11 @@ void fade_in_head(std::vector<float>& audio, std::size_t fade) {
 }  // namespace
 
 Generator::Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames, std::size_t fade_frames)
-    : source_(source), ring_(ring), lookahead_frames_(lookahead_frames), fade_frames_(fade_frames) {}
+    : source_(source),
+      ring_(ring),
+      lookahead_frames_(lookahead_frames),
+      fade_frames_(fade_frames),
+      analyser_(source.output_rate()) {}
 
 Generator::~Generator() { stop(); }
 
@@ -101,6 +105,8 @@ void Generator::make_frame() {
     fade_in_next_ = true;
     log_info("generator: reset, a fresh continuation from the next frame");
   }
+  // The audio exactly as it is pushed (fades included), heard from ring position start.
+  analysis_.push(analyser_.analyse(pending_, source_.output_rate()), frames_pushed_.load(std::memory_order_relaxed));
 }
 
 }  // namespace continuo

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/analysis.hpp"
 #include "engine/audio_ring.hpp"
 #include "engine/frame_source.hpp"
 #include "engine/stats.hpp"
@@ -42,6 +43,9 @@ class Generator {
   std::uint64_t frames_read() const;
   ControlLatency& control_latency() { return latency_; }
   const ControlLatency& control_latency() const { return latency_; }
+  // Each frame's features (engine/analysis.hpp), queued at the ring position of its first
+  // sample, for the main loop to send once frames_read() has passed it.
+  AnalysisQueue& analysis() { return analysis_; }
 
   // One step of the loop, for tests that drive it without the thread: false when the
   // ring is full enough.
@@ -65,6 +69,8 @@ class Generator {
   bool fade_in_next_ = false;
   std::atomic<std::uint64_t> frames_pushed_{0};
   ControlLatency latency_;
+  Analyser analyser_;
+  AnalysisQueue analysis_;
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

@@ -1,3 +1,4 @@
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -115,6 +116,7 @@ class LiveEngine {
     generator_.control_latency().resolve(generator_.frames_read(), std::chrono::steady_clock::now(),
                                          session_->sample_rate());
     if (session_->connected()) generator_.request_output_rate(session_->sample_rate());
+    send_heard_analysis();
     const std::uint64_t underruns = playback_.underruns();
     if (underruns > underruns_logged_) {
       const std::string text =
@@ -122,6 +124,20 @@ class LiveEngine {
       log_warn("engine: ", text);
       if (osc_) osc_->notify("warning", text);
       underruns_logged_ = underruns;
+    }
+  }
+
+  // Each frame's features go out once the audio thread has read its first sample, so
+  // visuals line up with the sound (within this loop's 20 ms tick and one JACK period).
+  void send_heard_analysis() {
+    std::array<AnalysisFrame, 16> heard;
+    const std::uint64_t read = generator_.frames_read();
+    for (;;) {
+      const std::size_t n = generator_.analysis().take_heard(read, heard);
+      if (osc_) {
+        for (std::size_t i = 0; i < n; ++i) osc_->send_analysis(heard[i]);
+      }
+      if (n < heard.size()) break;
     }
   }
 

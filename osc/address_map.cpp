@@ -215,6 +215,11 @@ const std::vector<Command>& commands() {
       {"/continuo/learn", "*", "s: temperature, top_k, cfg_style, cfg_notes, cfg_drums, drums, volume_db or mute; "
        "the next CC moved is bound, answered /done /continuo/learn <param> <cc>", learn},
       {"/continuo/learn/cancel", "", "disarms learn", learn_cancel},
+      {"/continuo/subscribe/analysis", "i", "1 sends this sender /continuo/analysis per frame heard, 0 stops",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
+         if (!c.subscribe_analysis) return "no analysis feed here";
+         return on_off("subscribe/analysis", a[0].integer, c.subscribe_analysis);
+       }},
       no_text_tower("/continuo/prompt", "text [weight]"),
       no_text_tower("/continuo/prompts", "text weight text weight ..."),
       no_text_tower("/continuo/prompt/", "N/text s or N/weight f"),

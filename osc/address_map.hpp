@@ -28,6 +28,7 @@ struct CommandContext {
   std::function<ControlResult(const std::string& param)> learn = {};  // /continuo/learn; empty: no MIDI
   std::function<ControlResult()> learn_cancel = {};
   const Message* message = nullptr;  // the message being dispatched, for string arguments
+  std::function<ControlResult(bool on)> subscribe_analysis = {};  // /continuo/subscribe/analysis; empty: no feed
 };
 
 // A command's arguments after type checking: both readings of each number.

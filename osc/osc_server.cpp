@@ -131,7 +131,11 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const sockadd
     log_debug("osc: dropped a ", size, "-byte packet from ", describe(as_sockaddr(sender)), ": ", why);
     return;
   }
-  CommandContext context{controls_, [&](bool on) { return subscribe(sender, on); }, counters().dropped()};
+  CommandContext context{controls_, [&](bool on) { return subscribe(subscribers_, "/continuo/notify", sender, on); },
+                         counters().dropped()};
+  context.subscribe_analysis = [&](bool on) {
+    return subscribe(analysis_subscribers_, "/continuo/subscribe/analysis", sender, on);
+  };
   if (learn_.arm) {
     context.learn = [this, sender](const std::string& param) {
       return learn_.arm(param, [this, sender](const Message& reply) { send(reply, sender); });
@@ -152,19 +156,20 @@ void OscServer::send(const Message& message, const sockaddr_storage& to) {
   sendto(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT, as_sockaddr(to), length_of(to));
 }
 
-ControlResult OscServer::subscribe(const sockaddr_storage& sender, bool on) {
+ControlResult OscServer::subscribe(std::vector<sockaddr_storage>& list, const char* command,
+                                   const sockaddr_storage& sender, bool on) {
   std::lock_guard lock(subscribers_mutex_);
-  const auto found = std::find_if(subscribers_.begin(), subscribers_.end(),
-                                  [&](const sockaddr_storage& s) { return same_sender(s, sender); });
+  const auto found =
+      std::find_if(list.begin(), list.end(), [&](const sockaddr_storage& s) { return same_sender(s, sender); });
   if (!on) {
-    if (found != subscribers_.end()) subscribers_.erase(found);
+    if (found != list.end()) list.erase(found);
     return {};
   }
-  if (found != subscribers_.end()) return {};
-  if (subscribers_.size() >= kMaxSubscribers) {
-    return "too many subscribers (" + std::to_string(kMaxSubscribers) + "); another must send /continuo/notify 0";
+  if (found != list.end()) return {};
+  if (list.size() >= kMaxSubscribers) {
+    return "too many subscribers (" + std::to_string(kMaxSubscribers) + "); another must send " + command + " 0";
   }
-  subscribers_.push_back(sender);
+  list.push_back(sender);
   return {};
 }
 
@@ -172,6 +177,23 @@ void OscServer::notify(const std::string& event, const std::string& text) {
   const Message message{"/continuo/" + event, {Arg::string(text)}};
   std::lock_guard lock(subscribers_mutex_);
   for (const sockaddr_storage& subscriber : subscribers_) send(message, subscriber);
+}
+
+bool OscServer::has_analysis_subscribers() {
+  std::lock_guard lock(subscribers_mutex_);
+  return !analysis_subscribers_.empty();
+}
+
+// Field order: loudness_db, onset, centroid_hz, chroma C..B (docs/osc.md).
+void OscServer::send_analysis(const AnalysisFrame& frame) {
+  Message message{"/continuo/analysis", {}};
+  message.args.reserve(3 + frame.chroma.size());
+  message.args.push_back(Arg::float32(frame.loudness_db));
+  message.args.push_back(Arg::float32(frame.onset));
+  message.args.push_back(Arg::float32(frame.centroid_hz));
+  for (float c : frame.chroma) message.args.push_back(Arg::float32(c));
+  std::lock_guard lock(subscribers_mutex_);
+  for (const sockaddr_storage& subscriber : analysis_subscribers_) send(message, subscriber);
 }
 
 OscCounters OscServer::counters() const {

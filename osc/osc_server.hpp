@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/analysis.hpp"
 #include "engine/config.hpp"
 #include "engine/controls.hpp"
 #include "osc/address_map.hpp"
@@ -53,6 +54,11 @@ class OscServer {
   // Sends /continuo/<event> text to every sender subscribed with /continuo/notify 1.
   void notify(const std::string& event, const std::string& text);
 
+  // Sends /continuo/analysis (docs/osc.md) to every sender subscribed with
+  // /continuo/subscribe/analysis 1. From the main loop, once the frame is heard.
+  void send_analysis(const AnalysisFrame& frame);
+  bool has_analysis_subscribers();
+
   OscCounters counters() const;
   int port() const { return port_; }
 
@@ -63,7 +69,8 @@ class OscServer {
   void receive_one();
   void handle(const std::uint8_t* data, std::size_t size, const sockaddr_storage& sender);
   void send(const Message& message, const sockaddr_storage& to);
-  ControlResult subscribe(const sockaddr_storage& sender, bool on);
+  ControlResult subscribe(std::vector<sockaddr_storage>& list, const char* command, const sockaddr_storage& sender,
+                          bool on);
 
   Allowlist allow_;
   Controls& controls_;
@@ -80,6 +87,7 @@ class OscServer {
 
   std::mutex subscribers_mutex_;  // notify runs on the main thread
   std::vector<sockaddr_storage> subscribers_;
+  std::vector<sockaddr_storage> analysis_subscribers_;
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
