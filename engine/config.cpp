@@ -287,6 +287,94 @@ T read(const Checker& checker, const std::string& name, const toml::node& node, 
   return map;
 }
 
+// ---- [[presets]] ---------------------------------------------------------------------
+
+// The control ranges, shared by [control] and every preset.
+const Range kTemperature{.lo = 0, .hi = 10, .lo_open = true};
+const Range kTopK{.lo = 1, .hi = 1024};
+const Range kCfg{.lo = -1, .hi = 7};
+const Range kDrums{.lo = -1, .hi = 1};
+const List<Range> kStyleTokenList{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}};
+
+Preset read_preset(const Checker& checker, const std::string& name, const toml::node& node) {
+  const auto* table = node.as_table();
+  if (table == nullptr) checker.fail(name, node, "must be a table such as {name = \"calm\", temperature = 0.8}");
+  Preset p;
+  bool has_name = false;
+  for (const auto& [key, value] : *table) {
+    const std::string key_name = name + "." + std::string(key.str());
+    if (key == "name") {
+      p.name = read<std::string>(checker, key_name, value, Text{.non_empty = true, .max_length = 256});
+      has_name = true;
+    } else if (key == "program") {
+      p.program = read<int>(checker, key_name, value, Range{.lo = 0, .hi = 127});
+    } else if (key == "style_tokens") {
+      p.style_tokens = read<std::array<int, kStyleTokens>>(checker, key_name, value, kStyleTokenList);
+    } else if (key == "temperature") {
+      p.temperature = read<float>(checker, key_name, value, kTemperature);
+    } else if (key == "top_k") {
+      p.top_k = read<int>(checker, key_name, value, kTopK);
+    } else if (key == "cfg_style") {
+      p.cfg_style = read<float>(checker, key_name, value, kCfg);
+    } else if (key == "cfg_notes") {
+      p.cfg_notes = read<float>(checker, key_name, value, kCfg);
+    } else if (key == "cfg_drums") {
+      p.cfg_drums = read<float>(checker, key_name, value, kCfg);
+    } else if (key == "drums") {
+      p.drums = read<int>(checker, key_name, value, kDrums);
+    } else {
+      checker.fail(key_name, value, "unknown key");
+    }
+  }
+  if (!has_name) checker.fail(name, node, "needs name");
+  return p;
+}
+
+std::vector<Preset> read_presets(const Checker& checker, const toml::node& node) {
+  const auto* items = node.as_array();
+  if (items == nullptr) checker.fail("presets", node, "must be an array of tables ([[presets]])");
+  std::vector<Preset> presets;
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const std::string item_name = "presets[" + std::to_string(i) + "]";
+    const toml::node& item = *items->get(i);
+    Preset p = read_preset(checker, item_name, item);
+    for (std::size_t j = 0; j < presets.size(); ++j) {
+      const std::string earlier = "presets[" + std::to_string(j) + "]";
+      if (presets[j].name == p.name) {
+        checker.fail(item_name + ".name", *item.as_table()->get("name"),
+                     "duplicate name " + show(p.name) + " (also " + earlier + ")");
+      }
+      if (p.program && presets[j].program == p.program) {
+        checker.fail(item_name + ".program", *item.as_table()->get("program"),
+                     "duplicate program " + std::to_string(*p.program) + " (also " + earlier + ")");
+      }
+    }
+    presets.push_back(std::move(p));
+  }
+  return presets;
+}
+
+// One line: "[{name = "calm", program = 0, temperature = 0.8}, ...]".
+std::string show(const std::vector<Preset>& presets) {
+  std::string text = "[";
+  for (const Preset& p : presets) {
+    text += (text.size() > 1 ? ", " : "") + std::string("{name = ") + show(p.name);
+    const auto add = [&](const char* key, const auto& value) {
+      if (value) text += std::string(", ") + key + " = " + show(*value);
+    };
+    add("program", p.program);
+    add("style_tokens", p.style_tokens);
+    add("temperature", p.temperature);
+    add("top_k", p.top_k);
+    add("cfg_style", p.cfg_style);
+    add("cfg_notes", p.cfg_notes);
+    add("cfg_drums", p.cfg_drums);
+    add("drums", p.drums);
+    text += "}";
+  }
+  return text + "]";
+}
+
 struct Field {
   std::string_view section;
   std::string_view key;
@@ -336,14 +424,14 @@ const std::vector<Field>& fields() {
       field("model", "prefill_frames", [](auto& c) -> auto& { return c.model.prefill_frames; },
             Range{.lo = 0, .hi = 5000}),
       field("control", "style_tokens", [](auto& c) -> auto& { return c.control.style_tokens; },
-            List<Range>{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}}),
-      field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, Range{.lo = -1, .hi = 1}),
-      field("control", "cfg_style", [](auto& c) -> auto& { return c.control.cfg_style; }, Range{.lo = -1, .hi = 7}),
-      field("control", "cfg_notes", [](auto& c) -> auto& { return c.control.cfg_notes; }, Range{.lo = -1, .hi = 7}),
-      field("control", "cfg_drums", [](auto& c) -> auto& { return c.control.cfg_drums; }, Range{.lo = -1, .hi = 7}),
+            kStyleTokenList),
+      field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, kDrums),
+      field("control", "cfg_style", [](auto& c) -> auto& { return c.control.cfg_style; }, kCfg),
+      field("control", "cfg_notes", [](auto& c) -> auto& { return c.control.cfg_notes; }, kCfg),
+      field("control", "cfg_drums", [](auto& c) -> auto& { return c.control.cfg_drums; }, kCfg),
       field("control", "temperature", [](auto& c) -> auto& { return c.control.temperature; },
-            Range{.lo = 0, .hi = 10, .lo_open = true}),
-      field("control", "top_k", [](auto& c) -> auto& { return c.control.top_k; }, Range{.lo = 1, .hi = 1024}),
+            kTemperature),
+      field("control", "top_k", [](auto& c) -> auto& { return c.control.top_k; }, kTopK),
       field("control", "seed", [](auto& c) -> auto& { return c.control.seed; }, Range{.lo = 0}),
       field("render", "sample_rate", [](auto& c) -> auto& { return c.render.sample_rate; },
             Range{.lo = 8000, .hi = 192000, .also = 0}),
@@ -449,7 +537,13 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   for (const std::string& flag : overrides) apply_override(flag, root, checker);
   Config config;
   config.path = path.empty() ? "(built-in defaults)" : path;
-  for (const auto& [section, node] : root) read_section(checker, std::string(section.str()), node, config);
+  for (const auto& [section, node] : root) {
+    if (section == "presets") {
+      config.presets = read_presets(checker, node);
+    } else {
+      read_section(checker, std::string(section.str()), node, config);
+    }
+  }
   return config;
 }
 
@@ -458,7 +552,7 @@ std::string describe_config(const Config& config) {
   for (const Field& f : fields()) {
     text += std::string(f.section) + "." + std::string(f.key) + " = " + f.show(config) + "\n";
   }
-  return text;
+  return text + "presets = " + show(config.presets) + "\n";
 }
 
 }  // namespace continuo

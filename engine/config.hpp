@@ -7,6 +7,7 @@
 
 #include "engine/control_state.hpp"
 #include "engine/log.hpp"
+#include "engine/preset.hpp"
 #include "engine/resampler.hpp"
 
 namespace continuo {
@@ -116,6 +117,7 @@ struct Config {
   RenderConfig render;
   MidiConfig midi;
   OscConfig osc;
+  std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };
 

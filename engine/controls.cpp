@@ -39,8 +39,13 @@ constexpr Bounds kCfg{-1, 7};
 }  // namespace
 
 Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-                   float volume_db, std::function<void()> reset)
-    : state_(state), playback_(playback), status_(std::move(status)), reset_(std::move(reset)), volume_db_(volume_db) {}
+                   float volume_db, std::function<void()> reset, std::vector<Preset> presets)
+    : state_(state),
+      playback_(playback),
+      status_(std::move(status)),
+      reset_(std::move(reset)),
+      presets_(std::move(presets)),
+      volume_db_(volume_db) {}
 
 ControlResult Controls::set_temperature(float value) {
   ControlResult why = check("temperature", value, {0, 10, true});
@@ -135,6 +140,56 @@ ControlResult Controls::reset() {
 // A model package's reset is its prefill (model.prefill_frames of silence, then a fresh
 // continuation), so asking for silence as the context is asking for a reset.
 ControlResult Controls::prefill_silence() { return reset(); }
+
+ControlResult Controls::recall_preset(const Preset& p) {
+  const std::string in = "preset \"" + p.name + "\": ";
+  ControlResult why;
+  const auto check_opt = [&](const char* what, const auto& value, Bounds bounds) {
+    if (why.empty() && value) why = check(what, static_cast<double>(*value), bounds);
+  };
+  check_opt("temperature", p.temperature, {0, 10, true});
+  check_opt("top_k", p.top_k, {1, 1024});
+  check_opt("cfg_style", p.cfg_style, kCfg);
+  check_opt("cfg_notes", p.cfg_notes, kCfg);
+  check_opt("cfg_drums", p.cfg_drums, kCfg);
+  check_opt("drums", p.drums, {-1, 1});
+  if (p.style_tokens) {
+    for (std::size_t i = 0; i < p.style_tokens->size() && why.empty(); ++i) {
+      why = check(("style token " + std::to_string(i)).c_str(), (*p.style_tokens)[i], {-1, 1023});
+    }
+  }
+  if (!why.empty()) return in + why;
+  state_.update([&](ControlSnapshot& c) {
+    if (p.style_tokens) c.style_tokens = *p.style_tokens;
+    if (p.temperature) c.temperature = *p.temperature;
+    if (p.top_k) c.top_k = *p.top_k;
+    if (p.cfg_style) c.cfg_style = *p.cfg_style;
+    if (p.cfg_notes) c.cfg_notes = *p.cfg_notes;
+    if (p.cfg_drums) c.cfg_drums = *p.cfg_drums;
+    if (p.drums) c.drums = *p.drums;
+  });
+  return {};
+}
+
+ControlResult Controls::recall_preset(const std::string& name) {
+  const Preset* found = preset_named(name);
+  if (found == nullptr) return "no preset named \"" + name + "\"";
+  return recall_preset(*found);
+}
+
+const Preset* Controls::preset_named(const std::string& name) const {
+  for (const Preset& p : presets_) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const Preset* Controls::preset_for_program(int program) const {
+  for (const Preset& p : presets_) {
+    if (p.program == program) return &p;
+  }
+  return nullptr;
+}
 
 StatusSnapshot Controls::status() const { return status_ ? status_() : StatusSnapshot{}; }
 

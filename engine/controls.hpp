@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/control_state.hpp"
 #include "engine/playback.hpp"
+#include "engine/preset.hpp"
 #include "engine/stats.hpp"
 
 namespace continuo {
@@ -25,8 +27,9 @@ class Controls {
   // volume_db: the gain Playback starts at, so volume_db() reports it before any change.
   // reset: schedules a fresh continuation at the next frame boundary and returns at once
   // (the generator's request_reset); none refuses reset and prefill.
+  // presets: the config's [[presets]], fixed for the engine's life.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-           float volume_db = 0.0f, std::function<void()> reset = {});
+           float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {});
 
   ControlResult set_temperature(float value);      // (0, 10]
   ControlResult set_top_k(int value);              // 1..1024
@@ -43,6 +46,14 @@ class Controls {
   ControlResult reset();            // fade out, model reset with the configured seed, fade in
   ControlResult prefill_silence();  // the same reset: a model package prefills with silence
 
+  // Applies every value the preset sets in one ControlState update: one version, so one
+  // frame boundary hears all of it. Refused whole when any value is out of range.
+  ControlResult recall_preset(const Preset& preset);
+  ControlResult recall_preset(const std::string& name);  // "no preset named ..." when none
+  const Preset* preset_named(const std::string& name) const;
+  const Preset* preset_for_program(int program) const;  // nullptr: no preset has it
+  const std::vector<Preset>& presets() const { return presets_; }
+
   StatusSnapshot status() const;
   ControlSnapshot snapshot() const { return state_.snapshot(); }
   float volume_db() const { return volume_db_.load(std::memory_order_relaxed); }
@@ -53,6 +64,7 @@ class Controls {
   Playback& playback_;
   std::function<StatusSnapshot()> status_;
   std::function<void()> reset_;
+  const std::vector<Preset> presets_;
   // Playback keeps only the linear gain; these are what the performer asked for.
   std::atomic<float> volume_db_;
   std::atomic<bool> muted_{false};

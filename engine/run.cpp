@@ -85,7 +85,7 @@ class LiveEngine {
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
         generator_(source_, ring_, sizes_.lookahead, sizes_.playback.fade_frames),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
-                  [this, seed = config.model.seed] { generator_.request_reset(seed); }),
+                  [this, seed = config.model.seed] { generator_.request_reset(seed); }, config.presets),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
         osc_(make_osc(config.osc, controls_, midi_)) {

@@ -33,6 +33,9 @@ class ControlsSink final : public MidiSink {
     return "unknown parameter";
   }
 
+  const Preset* preset(int program) override { return controls_.preset_for_program(program); }
+  std::string recall(const Preset& preset) override { return controls_.recall_preset(preset); }
+
  private:
   Controls& controls_;
 };

@@ -31,6 +31,7 @@ std::string MidiStats::to_json() const {
   add("ignored", ignored);
   add("dropped", dropped);
   add("sysex", sysex);
+  add("presets", presets);
   text += ",\"held_notes\":[";
   for (std::size_t i = 0; i < held_notes.size(); ++i) text += (i ? "," : "") + std::to_string(held_notes[i]);
   return text + "]}";
@@ -192,8 +193,11 @@ void MidiInput::dispatch(const MidiMessage& message) {
     case 0xB0:
       control_change(message.data1, message.data2);
       break;
+    case 0xC0:
+      program_change(message.data1);
+      break;
     default:
-      ++counts_.ignored;  // aftertouch, program change (presets: not yet), pitch bend
+      ++counts_.ignored;  // aftertouch, pitch bend
   }
 }
 
@@ -263,6 +267,28 @@ void MidiInput::control_change(int cc, int value) {
   if (!change) return;
   ++counts_.params_set;
   check(sink_.set(change->param, change->value), midi_param_info(change->param).name, cc);
+}
+
+void MidiInput::program_change(int program) {
+  const Preset* preset = sink_.preset(program);
+  if (preset == nullptr) {
+    ++counts_.ignored;  // no preset has this program
+    return;
+  }
+  const std::string refused = sink_.recall(*preset);
+  check(refused, "program change", program);
+  if (!refused.empty()) return;
+  ++counts_.presets;
+  // The preset moved these parameters: knobs on them pick the new values up.
+  const auto sync_opt = [&](MidiParam param, const auto& value) {
+    if (value) map_.sync(param, static_cast<double>(*value));
+  };
+  sync_opt(MidiParam::temperature, preset->temperature);
+  sync_opt(MidiParam::top_k, preset->top_k);
+  sync_opt(MidiParam::cfg_style, preset->cfg_style);
+  sync_opt(MidiParam::cfg_notes, preset->cfg_notes);
+  sync_opt(MidiParam::cfg_drums, preset->cfg_drums);
+  sync_opt(MidiParam::drums, preset->drums);
 }
 
 MidiStats MidiInput::stats() const {

@@ -27,6 +27,10 @@ class MidiSink {
   virtual std::string note(int pitch, int velocity) = 0;  // velocity 0: off
   virtual std::string clear_notes() = 0;
   virtual std::string set(MidiParam param, double value) = 0;
+  // Program change: the preset with this program (0..127), or nullptr when none has it
+  // (the message is then counted as ignored); recall applies it at one frame boundary.
+  virtual const Preset* preset(int /*program*/) { return nullptr; }
+  virtual std::string recall(const Preset& /*preset*/) { return "presets are not available"; }
 };
 
 // Counters for the status line; every field only grows, except held_notes.
@@ -39,9 +43,10 @@ struct MidiStats {
   std::uint64_t params_set = 0;     // mapped CCs that changed a parameter
   std::uint64_t filtered = 0;       // channel messages on a channel not listened to
   std::uint64_t refused = 0;        // the sink said no
-  std::uint64_t ignored = 0;        // parsed but not used: pitch bend, program change (presets: not yet), clock...
+  std::uint64_t ignored = 0;        // parsed but not used: pitch bend, program change with no preset, clock...
   std::uint64_t dropped = 0;        // ring full, oversize events, stray data bytes, truncated messages
   std::uint64_t sysex = 0;          // SysEx skipped (whole events in the audio thread, or inside events)
+  std::uint64_t presets = 0;        // program changes that recalled a preset
   std::vector<int> held_notes;      // sounding now: keys down or held by the sustain pedal
 
   // {"events":..,...,"held_notes":[60,64]}: the lead's hook for the engine status line.
@@ -54,7 +59,8 @@ struct MidiStats {
 //   note on/off (velocity 0 = off), sustain pedal (CC 64 holds released keys until the
 //   pedal goes up), all notes off (CC 123) and all sound off (CC 120), reset all
 //   controllers (CC 121: pedal up), channel filter (midi.channel), and every other CC
-//   through midi.cc_map with soft takeover.
+//   through midi.cc_map with soft takeover; program change recalls the preset with that
+//   program ([[presets]]), and knobs pick its values up.
 // The audio thread is never woken or waited on.
 class MidiInput {
  public:
@@ -101,6 +107,7 @@ class MidiInput {
   void note_on(int pitch, int velocity);
   void note_off(int pitch);
   void control_change(int cc, int value);
+  void program_change(int program);
   void pedal(bool down);
   void all_notes_off();
   void check(const std::string& refused, const char* what, int number);

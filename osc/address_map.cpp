@@ -163,6 +163,12 @@ Outcome learn(const std::vector<Number>&, CommandContext& context) {
   return Message{};  // armed: answered when a CC is bound
 }
 
+Outcome preset(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (a preset name from the config's [[presets]])";
+  return context.controls.recall_preset(m.args[0].text);
+}
+
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
   if (!context.learn_cancel) return "no MIDI input";
   return context.learn_cancel();
@@ -215,6 +221,8 @@ const std::vector<Command>& commands() {
       {"/continuo/learn", "*", "s: temperature, top_k, cfg_style, cfg_notes, cfg_drums, drums, volume_db or mute; "
        "the next CC moved is bound, answered /done /continuo/learn <param> <cc>", learn},
       {"/continuo/learn/cancel", "", "disarms learn", learn_cancel},
+      {"/continuo/preset", "*", "s: a preset name from the config's [[presets]]; all its values at one frame boundary",
+       preset},
       {"/continuo/subscribe/analysis", "i", "1 sends this sender /continuo/analysis per frame heard, 0 stops",
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
          if (!c.subscribe_analysis) return "no analysis feed here";

@@ -43,7 +43,7 @@ const std::vector<std::string> kAllKeys{
     "midi.channel",         "midi.takeover",      "midi.cc_map",          "midi.learn_file",
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes",
-    "log.level"};
+    "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -79,6 +79,14 @@ TEST_F(ConfigTest, DefaultFileEqualsBuiltInDefaultsExceptAutoConnect) {
   const Config loaded = load_config(path, {});
   Config expected;
   expected.jack.auto_connect = true;
+  // The file ships two example presets; none is built in.
+  EXPECT_TRUE(Config{}.presets.empty());
+  ASSERT_EQ(loaded.presets.size(), 2u);
+  EXPECT_EQ(loaded.presets[0].name, "calm");
+  EXPECT_EQ(loaded.presets[0].program, 0);
+  EXPECT_EQ(loaded.presets[1].name, "drive");
+  EXPECT_EQ(loaded.presets[1].program, 1);
+  expected.presets = loaded.presets;
 
   EXPECT_EQ(loaded.path, path);
   EXPECT_TRUE(loaded.jack.auto_connect);
@@ -103,12 +111,19 @@ TEST_F(ConfigTest, DefaultFileSetsEveryKey) {
   text << in.rdbuf();
   std::string section;
   std::vector<std::string> keys;
+  bool array_of_tables = false;
   for (const std::string& line : lines_of(text.str())) {
     // Indented lines and a lone "]" continue a multi-line array (midi.cc_map).
     if (line.empty() || line[0] == '#' || line[0] == ' ' || line[0] == ']') continue;
-    if (line[0] == '[') {
+    if (line.rfind("[[", 0) == 0) {
+      // An array of tables ([[presets]]) is one key, however many entries it has.
+      section = line.substr(2, line.find(']') - 2);
+      if (std::find(keys.begin(), keys.end(), section) == keys.end()) keys.push_back(section);
+      array_of_tables = true;
+    } else if (line[0] == '[') {
       section = line.substr(1, line.find(']') - 1);
-    } else {
+      array_of_tables = false;
+    } else if (!array_of_tables) {
       keys.push_back(section + "." + line.substr(0, line.find(' ')));
     }
   }

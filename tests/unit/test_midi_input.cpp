@@ -162,7 +162,7 @@ TEST(MidiInput, GarbageSysExAndRefusalsAreCountedNotFatal) {
   send(input, {0x90, 60});                            // truncated by the end of the event
   send(input, {0xF8, 0xF0, 1, 2, 3, 0xF7, 0xFA});     // clock, SysEx, start
   send(input, {0x90, 127, 100});                      // the sink refuses
-  send(input, {0xE0, 0, 64, 0xC0, 3});                // pitch bend, program change: not used yet
+  send(input, {0xE0, 0, 64, 0xC0, 3});                // pitch bend; program change with no preset
   const MidiStats stats = input.stats();
   EXPECT_EQ(stats.dropped, 3u);
   EXPECT_EQ(stats.sysex, 1u);
