@@ -34,6 +34,9 @@ SndfilePtr open_wav(const std::string& path, int rate) {
   info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
   SndfilePtr file(sf_open(path.c_str(), SFM_WRITE, &info));
   if (!file) throw std::runtime_error("cannot write '" + path + "': " + sf_strerror(nullptr));
+  // libsndfile's PEAK chunk carries the time of writing: without it the same render is the
+  // same file, byte for byte.
+  sf_command(file.get(), SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
   return file;
 }
 
