@@ -24,6 +24,7 @@
 #include <random>
 #include <string>
 #include <ctime>
+#include <utility>
 #include <vector>
 
 #include "kernels/conv2d/conv2d.hpp"
@@ -206,12 +207,19 @@ struct Storage {
   }
 };
 
-Op conv_op(Storage& s, std::mt19937& rng, const std::string& name, kernels::Conv2dShape sh, int calls) {
-  const std::size_t w = static_cast<std::size_t>(sh.kt) * sh.kf * sh.cin * sh.cout;
-  const float bound = std::sqrt(3.0f / static_cast<float>(sh.kt * sh.kf * sh.cin));
+// A [kt, kf, cin, cout] kernel and its bias, scaled so activations stay near unit size.
+std::pair<kernels::WeightView, kernels::WeightView> random_kernel(Storage& s, std::mt19937& rng, int kt, int kf,
+                                                                  int cin, int cout) {
+  const std::size_t w = static_cast<std::size_t>(kt) * kf * cin * cout;
+  const float bound = std::sqrt(3.0f / static_cast<float>(kt * kf * cin));
   const kernels::WeightView weight{s.make(random_floats(rng, w, bound)), kernels::DType::f32, w};
-  const kernels::WeightView bias{s.make(random_floats(rng, static_cast<std::size_t>(sh.cout), 0.05f)),
-                                 kernels::DType::f32, static_cast<std::size_t>(sh.cout)};
+  const kernels::WeightView bias{s.make(random_floats(rng, static_cast<std::size_t>(cout), 0.05f)),
+                                 kernels::DType::f32, static_cast<std::size_t>(cout)};
+  return {weight, bias};
+}
+
+Op conv_op(Storage& s, std::mt19937& rng, const std::string& name, kernels::Conv2dShape sh, int calls) {
+  const auto [weight, bias] = random_kernel(s, rng, sh.kt, sh.kf, sh.cin, sh.cout);
   float* history = s.make(std::vector<float>(kernels::conv2d_history_size(sh)));
   float* scratch = s.make(std::vector<float>(kernels::conv2d_scratch_size(sh)));
   const float* x = s.make(random_floats(rng, static_cast<std::size_t>(sh.frames) * sh.freq * sh.cin, 1.0f));
@@ -220,11 +228,7 @@ Op conv_op(Storage& s, std::mt19937& rng, const std::string& name, kernels::Conv
 }
 
 Op up_op(Storage& s, std::mt19937& rng, const std::string& name, kernels::ConvTranspose2dShape sh, int calls) {
-  const std::size_t w = static_cast<std::size_t>(sh.kt) * sh.kf * sh.cin * sh.cout;
-  const float bound = std::sqrt(3.0f / static_cast<float>(sh.kt * sh.kf * sh.cin));
-  const kernels::WeightView weight{s.make(random_floats(rng, w, bound)), kernels::DType::f32, w};
-  const kernels::WeightView bias{s.make(random_floats(rng, static_cast<std::size_t>(sh.cout), 0.05f)),
-                                 kernels::DType::f32, static_cast<std::size_t>(sh.cout)};
+  const auto [weight, bias] = random_kernel(s, rng, sh.kt, sh.kf, sh.cin, sh.cout);
   float* overlap = s.make(std::vector<float>(kernels::conv_transpose2d_overlap_size(sh)));
   float* scratch = s.make(std::vector<float>(kernels::conv_transpose2d_scratch_size(sh)));
   const float* x = s.make(random_floats(rng, static_cast<std::size_t>(sh.frames) * sh.freq * sh.cin, 1.0f));
