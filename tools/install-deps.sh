@@ -7,7 +7,8 @@ packages=(
   jackd2 libjack-jackd2-dev
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev
   libgtest-dev libbenchmark-dev
-  liblo-dev liblo-tools
+  liblo-dev liblo-tools librtmidi-dev
+  fluidsynth musescore-general-soundfont-small
 )
 missing=()
 for p in "${packages[@]}"; do
