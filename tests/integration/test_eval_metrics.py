@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""tools/eval: the default model's evaluation metrics on signals whose answer is known."""
+
+import sys
+import tempfile
+import unittest
+import wave
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools' / 'eval'))
+import metrics  # noqa: E402
+import style_classifier  # noqa: E402
+import wav  # noqa: E402
+
+RATE = 48000
+
+
+def tone(midi_pitches, seconds, rate=RATE, harmonics=4):
+  t = np.arange(int(seconds * rate)) / rate
+  out = np.zeros_like(t)
+  for pitch in midi_pitches:
+    hz = 440.0 * 2 ** ((pitch - 69) / 12)
+    out += sum(np.sin(2 * np.pi * hz * h * t) / h**2 for h in range(1, harmonics + 1))
+  return 0.2 * out / len(midi_pitches)
+
+
+class WavTest(unittest.TestCase):
+
+  def test_float_round_trip_and_pcm16(self):
+    with tempfile.TemporaryDirectory() as d:
+      audio = np.random.default_rng(0).uniform(-1, 1, (1000, 2)).astype(np.float32)
+      wav.write_float(Path(d) / 'f.wav', audio, RATE)
+      back, rate = wav.read(Path(d) / 'f.wav')
+      self.assertEqual(rate, RATE)
+      np.testing.assert_array_equal(back, audio)
+      with wave.open(str(Path(d) / 'p.wav'), 'wb') as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes(np.array([0, 16384, -32768], dtype='<i2').tobytes())
+      back, rate = wav.read(Path(d) / 'p.wav')
+      self.assertEqual((rate, back.shape), (22050, (3, 1)))
+      np.testing.assert_array_equal(back[:, 0], [0.0, 0.5, -1.0])
+      (Path(d) / 'bad.wav').write_bytes(b'RIFF1234WAVEjunk')
+      with self.assertRaisesRegex(wav.WavError, 'bad.wav: no data chunk'):
+        wav.read(Path(d) / 'bad.wav')
+
+
+class CodecMetricsTest(unittest.TestCase):
+
+  def setUp(self):
+    self.music = tone([60, 64, 67], 2.0)
+    self.noise = np.random.default_rng(1).normal(0, 1, len(self.music))
+
+  def test_si_sdr(self):
+    self.assertGreater(metrics.si_sdr(self.music, 0.3 * self.music), 100)
+    scaled_noise = self.noise * np.sqrt(np.mean(self.music**2) / np.mean(self.noise**2)) / 10
+    self.assertAlmostEqual(metrics.si_sdr(self.music, self.music + scaled_noise), 20.0, delta=0.3)
+
+  def test_mel_distance(self):
+    self.assertEqual(metrics.multires_mel_distance(self.music, self.music, RATE), 0.0)
+    near = metrics.multires_mel_distance(self.music, self.music + 1e-3 * self.noise, RATE)
+    far = metrics.multires_mel_distance(self.music, 0.1 * self.noise, RATE)
+    self.assertLess(near, far)
+    self.assertGreater(far, 1.0)
+
+
+class ContinuityMetricsTest(unittest.TestCase):
+
+  def test_loudness_and_flatness(self):
+    sine = np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE)
+    self.assertAlmostEqual(metrics.loudness_db(sine), -3.01, delta=0.01)
+    self.assertEqual(metrics.loudness_db(np.zeros(RATE)), -120.0)
+    self.assertLess(metrics.spectral_flatness(sine), 0.01)
+    self.assertGreater(metrics.spectral_flatness(np.random.default_rng(2).normal(0, 1, RATE)), 0.5)
+
+  def test_seams(self):
+    frame = 1920
+    # Tones off the 25 Hz frame grid and noise, so seams fall on every phase.
+    t = np.arange(4 * RATE) / RATE
+    smooth = sum(np.sin(2 * np.pi * hz * t) for hz in (213.7, 331.1, 517.3)) / 4
+    smooth += np.random.default_rng(4).normal(0, 0.01, len(t))
+    self.assertLess(metrics.seam_jumps(smooth, frame)['seams_above_interior_p99'], 0.05)
+    offsets = np.repeat(np.resize([0.0, 0.3], len(smooth) // frame + 1), frame)[:len(smooth)]
+    clicky = metrics.seam_jumps(smooth + offsets, frame)
+    self.assertGreater(clicky['seams_above_interior_p99'], 0.95)
+    self.assertGreater(clicky['seam_median'], 10 * clicky['interior_median'])
+
+
+class ChromaAdherenceTest(unittest.TestCase):
+
+  def test_held_chord_is_heard(self):
+    c_major = tone([48, 52, 55, 60], 3.0)
+    held = lambda seconds: {0, 4, 7}
+    result = metrics.chroma_adherence(c_major, RATE, held)
+    self.assertGreaterEqual(result['precision'], 0.9)
+    self.assertGreaterEqual(result['recall'], 0.9)
+    wrong = metrics.chroma_adherence(c_major, RATE, lambda seconds: {2, 6, 9})
+    self.assertLess(wrong['precision'], 0.2)
+
+  def test_nothing_held_is_an_error(self):
+    with self.assertRaisesRegex(ValueError, 'nothing to measure'):
+      metrics.chroma_adherence(tone([60], 1.0), RATE, lambda seconds: set())
+
+
+class StyleClassifierTest(unittest.TestCase):
+
+  def test_separates_two_synthetic_styles(self):
+    rng = np.random.default_rng(3)
+    drone = lambda: tone([int(rng.integers(36, 48))], 1.5)
+    bursts = lambda: rng.normal(0, 0.2, int(1.5 * RATE)) * (np.arange(int(1.5 * RATE)) % 12000 < 1500)
+    rows = [style_classifier.features(make(), RATE) for make in [drone] * 6 + [bursts] * 6]
+    model = style_classifier.StyleClassifier.fit(rows, [0] * 6 + [1] * 6, ['drone', 'bursts'])
+    held_out = [style_classifier.features(make(), RATE) for make in (drone, bursts, drone, bursts)]
+    np.testing.assert_array_equal(model.predict(held_out), [0, 1, 0, 1])
+    with tempfile.TemporaryDirectory() as d:
+      model.save(Path(d) / 'm.npz')
+      again = style_classifier.StyleClassifier.load(Path(d) / 'm.npz')
+      self.assertEqual(again.styles, ['drone', 'bursts'])
+      np.testing.assert_array_equal(again.predict(held_out), [0, 1, 0, 1])
+
+
+if __name__ == '__main__':
+  unittest.main()
