@@ -185,6 +185,20 @@ def check_training(weights, fx, report):
   missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum()]
   report('loss() back-propagates into every parameter', torch.isfinite(loss).item()
          and not missing, f'loss {loss.item():.3f}' + (f', no grad: {missing}' if missing else ''))
+  model.eval()
+  with torch.no_grad():
+    full = model(b)[0].numpy()
+    sliced = model(b, full_vocab=False)[0].numpy()
+    lo = model.config.reserved_tokens
+    err = relative(sliced.reshape(sliced.shape[0], -1),
+                   full[:, :, lo:].reshape(full.shape[0], 12, 12, -1)[:, np.arange(12),
+                                                                      np.arange(12)]
+                   .reshape(full.shape[0], -1))
+    level_loss, full_loss = model.loss(b, full_vocab=False).item(), model.loss(b).item()
+  report('full_vocab=False logits == each level\'s slice of the full logits', err <= 1e-6,
+         f'{err:.1e}')
+  report('level-softmax loss <= full-vocabulary loss', level_loss <= full_loss,
+         f'{level_loss:.3f} <= {full_loss:.3f}')
   fresh = Depthformer(model.config)
   loss = fresh.loss(b).item()
   report('a freshly initialised model starts near ln(vocab)', abs(loss - np.log(198)) < 1.5,
