@@ -177,17 +177,23 @@ class ConditioningEncoder(nn.Module):
     self.register_buffer('style_offsets', torch.arange(STYLE_LEVELS) * c.style_vocab,
                          persistent=False)
     self.register_buffer('regular_offsets', torch.tensor(c.regular_offsets()), persistent=False)
+    # Largest raw value per regular channel. CFG bins may reach vocab - offset, one past
+    # the channel: upstream's layout (DepthformerConfig.validate); the row stays in the table.
+    top = [v - c.conditioning_offset - 1 for v in c.regular_vocabs()]
+    top[PITCHES + 1:] = [t + 1 for t in top[PITCHES + 1:]]
+    self.register_buffer('regular_max', torch.tensor(top), persistent=False)
 
   def ids(self, style, regular):
-    """Raw values -> table rows, refusing values outside the channels' vocabularies."""
+    """Raw values -> table rows, refusing values outside the channels' vocabularies (one
+    device sync; the detailed message only on failure)."""
     c, off = self.c, self.c.conditioning_offset
-    _check_range('style_tokens', style, -1, c.style_vocab - off - 1)
-    _check_range('note_state', regular[..., :PITCHES], -1, c.note_vocab - off - 1)
-    _check_range('drum', regular[..., PITCHES], -1, c.drum_vocab - off - 1)
-    # CFG bins may reach vocab - offset (one past the channel: upstream's layout, see
-    # DepthformerConfig.validate); their rows stay inside the table.
-    _check_range('cfg_tokens', regular[..., PITCHES + 1:PITCHES + 3], -1, c.cfg_vocab - off)
-    _check_range('cfg_drum_token', regular[..., PITCHES + 3], -1, c.cfg_drum_vocab - off)
+    if bool(((style < -1) | (style > c.style_vocab - off - 1)).any()
+            | ((regular < -1) | (regular > self.regular_max)).any()):
+      _check_range('style_tokens', style, -1, c.style_vocab - off - 1)
+      _check_range('note_state', regular[..., :PITCHES], -1, c.note_vocab - off - 1)
+      _check_range('drum', regular[..., PITCHES], -1, c.drum_vocab - off - 1)
+      _check_range('cfg_tokens', regular[..., PITCHES + 1:PITCHES + 3], -1, c.cfg_vocab - off)
+      _check_range('cfg_drum_token', regular[..., PITCHES + 3], -1, c.cfg_drum_vocab - off)
     return style + off + self.style_offsets, regular + off + self.regular_offsets
 
   def forward(self, style, regular, trace=None):
