@@ -14,13 +14,15 @@ official JAX code's fixtures, and its official-layout checkpoint mapping.
 4. Official layout: to_official() round-trips tiny.safetensors bit for bit (also through
    checkpoint.save/load), the config read from the shapes equals tiny/package/model.toml's
    [architecture], and mrt2_small / mrt2_base configs produce exactly the names and shapes of
-   tests/fixtures/mrt2/names_mrt2_{small,base}.txt.
+   tests/fixtures/mrt2/names_mrt2_{small,base}.txt; a checkpoint of another size converts
+   with tools/convert_mrt2.py into a package whose [architecture] is its config.
 5. Training path: token dropout masks what it should; loss() back-propagates into every
    parameter.
 CPU only, one thread, a few seconds. Needs torch and numpy, nothing else.
 """
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -145,6 +147,24 @@ def check_layout(weights, report):
     report(f'mrt2_{preset} config: names and shapes == names_mrt2_{preset}.txt',
            ours == expected, f'{len(ours)} tensors, '
            f'{sum(int(np.prod(s)) for s in ours.values()):,} parameters')
+  # A trained checkpoint goes through tools/convert_mrt2.py (windows given, as for any
+  # non-preset model) into a package whose [architecture] is this config.
+  config = DepthformerConfig(codebook=16, vocab=198, style_vocab=39, style_dims=16,
+                             encoder_dims=40, temporal_layers=3, temporal_dims=96,
+                             temporal_ffn=160, temporal_heads=2, temporal_head_dims=48,
+                             depth_layers=1, depth_dims=64, depth_ffn=80, depth_heads=2,
+                             depth_head_dims=32, temporal_self_horizon=10,
+                             temporal_cross_horizon=8)
+  codec = {k: v for k, v in weights.items() if not k.startswith(DF)}
+  with tempfile.TemporaryDirectory() as tmp:
+    checkpoint.save(Path(tmp) / 'ckpt.safetensors', {**Depthformer(config).to_official(), **codec})
+    run = subprocess.run([sys.executable, str(ROOT / 'tools/convert_mrt2.py'),
+                          str(Path(tmp) / 'ckpt.safetensors'), str(Path(tmp) / 'pkg'),
+                          '--horizons', '10,8'], capture_output=True, text=True)
+    converted = (run.returncode == 0 and DepthformerConfig.from_manifest(Path(tmp) / 'pkg')
+                 .architecture() == config.architecture())
+  report('tools/convert_mrt2.py packages a checkpoint of another size; [architecture] == config',
+         converted, run.stderr.strip()[-300:] if run.returncode else '')
   broken = dict(official)
   broken.pop(next(iter(broken)))
   try:
