@@ -67,8 +67,10 @@ class RMSNorm(nn.Module):
     self.eps = eps
     self.scale = _param(dims)
 
-  def forward(self, x):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.scale
+  def forward(self, x):  # reductions in float32 also under bf16 autocast
+    y = x.float()
+    y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps) * self.scale
+    return y.to(x.dtype)
 
 
 class Attention(nn.Module):
@@ -96,11 +98,13 @@ class Attention(nn.Module):
     self.dropout = nn.Dropout(dropout)
 
   def forward(self, x, source=None):
+    shape = x.shape  # [..., time, dims]: leading axes flattened into one batch axis
+    x = x.reshape(-1, *shape[-2:])
     h = self.pre_norm(x)
-    src = h if source is None else source
-    q = torch.einsum('...td,dnh->...nth', h, self.q)
-    k = torch.einsum('...sd,dnh->...nsh', src, self.k)
-    v = torch.einsum('...sd,dnh->...nsh', src, self.v)
+    src = h if source is None else source.reshape(-1, *source.shape[-2:])
+    q = torch.einsum('btd,dnh->bnth', h, self.q)
+    k = torch.einsum('bsd,dnh->bnsh', src, self.k)
+    v = torch.einsum('bsd,dnh->bnsh', src, self.v)
     # Upstream scales the query per dim; scaling the keys instead is the same product and
     # leaves the raw query for the sink logit, which upstream computes unscaled. The sink
     # then becomes key/value 0 of every query, never masked, so one fused
@@ -109,15 +113,15 @@ class Attention(nn.Module):
     k = k * (F.softplus(self.per_dim_scale) * (R_SOFTPLUS_0 / math.sqrt(self.head_dims)))
     visible = _band_mask(q.shape[-2], k.shape[-2], self.horizon, x.device)
     if self.sinks:
-      lead = (*k.shape[:-2], self.sinks, self.head_dims)
+      lead = (k.shape[0], k.shape[1], self.sinks, self.head_dims)
       k = torch.cat([self.sink_keys.transpose(0, 1).expand(lead), k], -2)
       v = torch.cat([self.sink_values.transpose(0, 1).expand(lead), v], -2)
       visible = torch.cat([visible.new_ones(visible.shape[0], self.sinks), visible], -1)
     context = F.scaled_dot_product_attention(
         q, k, v, attn_mask=visible, dropout_p=self.dropout.p if self.training else 0.0,
         scale=1.0)
-    out = torch.einsum('...nth,dnh->...td', context, self.o)
-    return x + self.dropout(self.post_norm(out))
+    out = torch.einsum('bnth,dnh->btd', context, self.o)
+    return (x + self.dropout(self.post_norm(out))).view(shape)
 
 
 class FeedForward(nn.Module):
