@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CXX_COMPILER ?= $(shell command -v clang++-19 || command -v c++)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test run bench install clean
+.PHONY: all build deps test test-asan fuzz run bench install clean
 
 all: build
 
@@ -15,6 +15,22 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	ln -sf $(BUILD_DIR)/compile_commands.json compile_commands.json
+
+# ASan+UBSan build, also holding the libFuzzer targets (issue 7, docs/reliability.md).
+SANITIZE_DIR ?= build-asan
+FUZZ_SECONDS ?= 60
+
+$(SANITIZE_DIR)/CMakeCache.txt:
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_CXX_COMPILER=$(CXX_COMPILER) -DCONTINUO_SANITIZE=address,undefined \
+	  -DCONTINUO_FUZZ=ON -DCONTINUO_CUDA=OFF $(CMAKE_FLAGS)
+
+test-asan: $(SANITIZE_DIR)/CMakeCache.txt
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	cd $(SANITIZE_DIR) && ctest --output-on-failure -j $(JOBS)
+
+fuzz: $(SANITIZE_DIR)/CMakeCache.txt
+	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target fuzz_osc fuzz_midi fuzz_config fuzz_safetensors fuzz_manifest
+	tools/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 deps:
 	tools/install-deps.sh
@@ -40,4 +56,4 @@ install: build
 	cmake --install $(BUILD_DIR) --prefix /usr/local
 
 clean:
-	rm -rf $(BUILD_DIR) compile_commands.json
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) compile_commands.json

@@ -20,18 +20,28 @@ std::uint32_t read_be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
-Arg to_arg(char type, const lo_arg& value) {
+// One argument's value, copied out of the packet: liblo's argument pointers point into it
+// with 4-byte alignment, so reading a 64-bit member through an lo_arg would be misaligned
+// (found by fuzz_osc under UBSan).
+template <typename T>
+T read_value(const void* raw) {
+  T value;
+  std::memcpy(&value, raw, sizeof value);
+  return value;
+}
+
+Arg to_arg(char type, const void* raw) {
   Arg arg;
   arg.type = type;
   switch (type) {
-    case 'i': arg.integer = value.i; arg.number = value.i; break;
-    case 'h': arg.integer = value.h; arg.number = static_cast<double>(value.h); break;
-    case 'f': arg.number = value.f; break;
-    case 'd': arg.number = value.d; break;
+    case 'i': arg.integer = read_value<std::int32_t>(raw); arg.number = static_cast<double>(arg.integer); break;
+    case 'h': arg.integer = read_value<std::int64_t>(raw); arg.number = static_cast<double>(arg.integer); break;
+    case 'f': arg.number = read_value<float>(raw); break;
+    case 'd': arg.number = read_value<double>(raw); break;
     case 'T': arg.integer = 1; arg.number = 1; break;
     case 'F': break;
     case 's':
-    case 'S': arg.text = &value.s; break;
+    case 'S': arg.text = static_cast<const char*>(raw); break;
     default: break;  // blobs, timetags, MIDI, …: the type alone says they do not fit
   }
   return arg;
@@ -48,7 +58,7 @@ std::string parse_message(const std::uint8_t* data, std::size_t size, std::vecto
   const char* types = lo_message_get_types(message.get());
   lo_arg** argv = lo_message_get_argv(message.get());
   const int argc = lo_message_get_argc(message.get());
-  for (int i = 0; i < argc; ++i) decoded.args.push_back(to_arg(types[i], *argv[i]));
+  for (int i = 0; i < argc; ++i) decoded.args.push_back(to_arg(types[i], argv[i]));
   out.push_back(std::move(decoded));
   return {};
 }
