@@ -1,0 +1,79 @@
+"""Reconstruction losses for training the SpectroStream codec (docs/training-codec.md).
+
+  multi_resolution_stft_loss(x_hat, x)  spectral convergence + log-magnitude L1 over several
+                                        STFT resolutions (Parallel WaveGAN, Yamamoto et al.)
+  multi_scale_mel_loss(x_hat, x, sr)    L1 of log-mel spectrograms at several window sizes
+                                        (the SoundStream / DAC "mel" reconstruction term)
+
+Audio is [B, C, S] (any channel count; channels are folded into the batch). Pure torch; the
+mel filterbank (HTK mel scale, triangles normalised to unit area like librosa's 'slaney'
+norm) is built here and cached per (sr, n_fft, n_mels, device).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+
+STFT_RESOLUTIONS = ((2048, 512), (1024, 256), (512, 128), (256, 64), (128, 32))  # (fft, hop) at 48 kHz
+MEL_SCALES = ((2048, 512, 128), (1024, 256, 80), (512, 128, 64), (256, 64, 32))  # (fft, hop, mels)
+
+
+def _magnitude(x, n_fft: int, hop: int, eps: float = 1e-7):
+  window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
+  spec = torch.stft(x.reshape(-1, x.shape[-1]), n_fft, hop, window=window, center=True,
+                    return_complex=True)
+  return spec.abs().clamp_min(eps)
+
+
+def multi_resolution_stft_loss(x_hat, x, resolutions=STFT_RESOLUTIONS):
+  """sum over resolutions of |‖X‖ - ‖X̂‖|_F / ‖X‖_F + mean |log ‖X‖ - log ‖X̂‖|, averaged."""
+  total = x.new_zeros(())
+  for n_fft, hop in resolutions:
+    m_hat, m = _magnitude(x_hat, n_fft, hop), _magnitude(x, n_fft, hop)
+    sc = torch.linalg.norm(m - m_hat) / torch.linalg.norm(m).clamp_min(1e-7)
+    total = total + sc + F.l1_loss(m_hat.log(), m.log())
+  return total / len(resolutions)
+
+
+@functools.lru_cache(maxsize=32)
+def _mel_filters(sample_rate: int, n_fft: int, n_mels: int, device: str) -> torch.Tensor:
+  """[n_mels, n_fft // 2 + 1] triangular filters on the HTK mel scale, area-normalised."""
+  def mel(f):
+    return 2595.0 * math.log10(1.0 + f / 700.0)
+
+  def hz(m):
+    return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+  freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
+  edges = torch.tensor([hz(m) for m in torch.linspace(mel(0.0), mel(sample_rate / 2), n_mels + 2).tolist()],
+                       dtype=torch.float64)
+  lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+  up = (freqs[None] - lower) / (centre - lower)
+  down = (upper - freqs[None]) / (upper - centre)
+  filters = torch.clamp(torch.minimum(up, down), min=0.0) * (2.0 / (upper - lower))
+  return filters.to(torch.float32).to(device)
+
+
+def multi_scale_mel_loss(x_hat, x, sample_rate: int, scales=MEL_SCALES, eps: float = 1e-5):
+  """mean over scales of L1(log(mel(X̂) + eps), log(mel(X) + eps))."""
+  total = x.new_zeros(())
+  for n_fft, hop, n_mels in scales:
+    fb = _mel_filters(sample_rate, n_fft, n_mels, str(x.device)).to(x.dtype)
+    mel_hat = fb @ _magnitude(x_hat, n_fft, hop)
+    mel = fb @ _magnitude(x, n_fft, hop)
+    total = total + F.l1_loss((mel_hat + eps).log(), (mel + eps).log())
+  return total / len(scales)
+
+
+def reconstruction_loss(x_hat, x, sample_rate: int, *, stft_weight: float = 1.0, mel_weight: float = 1.0,
+                        l1_weight: float = 0.1):
+  """The planned default: multi-resolution STFT + multi-scale mel + a small waveform L1.
+  x is cropped to x_hat's length (SpectroStream.forward returns lookahead frames fewer)."""
+  x = x[..., :x_hat.shape[-1]]
+  return (stft_weight * multi_resolution_stft_loss(x_hat, x)
+          + mel_weight * multi_scale_mel_loss(x_hat, x, sample_rate)
+          + l1_weight * F.l1_loss(x_hat, x))
