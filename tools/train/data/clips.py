@@ -1,0 +1,59 @@
+"""One training clip from (seed, index): compose a piece, render it, cut a window out of it,
+label the window's frames and caption it. Nothing here depends on other clips, so clip i of
+a seed is the same whatever the number of clips, the shard size or the number of jobs.
+"""
+
+from dataclasses import dataclass
+import json
+
+import numpy as np
+
+from data import captions, compose, labels, render, smf, styles
+
+SAMPLE_RATE = 48000
+
+
+@dataclass
+class Clip:
+    index: int
+    style: int          # index into styles.STYLES
+    audio: np.ndarray   # int16 [samples, 2], 48 kHz
+    notes: np.ndarray   # uint8 [frames, 128]: 0 off, 1 held, 2 onset
+    drums: np.ndarray   # uint8 [frames]: 1 while the drum part plays
+    caption: str
+    meta: str           # JSON: what the caption was written from, and the window
+
+
+def style_of(seed, index):
+    """Styles take turns in an order shuffled by the seed: every style gets the same number
+    of clips, give or take one."""
+    order = np.random.default_rng(np.random.SeedSequence([seed])).permutation(len(styles.STYLES))
+    return int(order[index % len(order)])
+
+
+def make(seed, index, samples, soundfont, gain):
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    style = style_of(seed, index)
+    # The window starts in the middle of the music most of the time (the reverb already
+    # ringing, notes already held), as a crop of a longer recording would.
+    if rng.random() < 0.2:
+        start = 0
+    else:
+        start = int(rng.integers(1, 6 * 25)) * labels.FRAME_SAMPLES
+    piece = compose.compose(styles.STYLES[style], rng, start + samples)
+    midi = smf.midi_bytes(piece.programs, piece.controls, piece.notes, piece.samples)
+    audio = render.render(midi, soundfont, start, samples, gain)
+    peak = float(np.abs(audio).max())
+    if peak > 0.99:  # scale the clip down as a whole rather than clip its peaks
+        audio *= 0.99 / peak
+    notes = labels.note_states(piece.notes, start, samples)
+    drums = labels.drum_flags(piece.drum_spans, start, samples)
+    heard = captions.instruments_heard(piece, start, samples, drums)
+    meta = {"style": piece.style.name, "bpm": piece.bpm, "key": captions.KEY_NAMES[piece.key],
+            "mode": piece.mode, "beats_per_bar": piece.beats_per_bar, "dynamic": piece.dynamic,
+            "moods": list(piece.moods), "instruments": heard,
+            "programs": {compose.PART_NAMES[c]: p for c, p in sorted(piece.programs.items())},
+            "window_start_sample": start, "render_peak": round(peak, 4)}
+    return Clip(index=index, style=style, audio=np.round(audio * 32767).astype(np.int16),
+                notes=notes, drums=drums, caption=captions.caption(piece, heard, rng),
+                meta=json.dumps(meta, sort_keys=True))
