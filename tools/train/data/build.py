@@ -3,7 +3,7 @@
 drum flag and caption, written as .npz shards and a manifest.json (docs/training-data.md).
 
   python3 tools/train/data/build.py --out DIR --clips N --seconds S --seed K \
-      [--soundfont F] [--jobs 2] [--clips-per-shard 16] [--gain 0.5]
+      [--soundfont F] [--jobs 2] [--clips-per-shard 16]
 
 Clip i of seed K is the same bytes whatever N, --jobs and --clips-per-shard are.
 """
@@ -37,7 +37,6 @@ def parse(argv):
     p.add_argument("--soundfont", help=f"General MIDI soundfont (default: the first present of {', '.join(render.SOUNDFONTS)})")
     p.add_argument("--jobs", type=int, default=1, help="clips rendered at once (default 1)")
     p.add_argument("--clips-per-shard", type=int, default=16, help="clips in one .npz shard (default 16)")
-    p.add_argument("--gain", type=float, default=0.5, help="FluidSynth's master gain (default 0.5)")
     args = p.parse_args(argv)
 
     def refuse(message):
@@ -56,8 +55,6 @@ def parse(argv):
         refuse(f"--jobs must be at least 1, got {args.jobs}")
     if args.clips_per_shard < 1:
         refuse(f"--clips-per-shard must be at least 1, got {args.clips_per_shard}")
-    if not 0 < args.gain <= 10:
-        refuse(f"--gain must be greater than 0 and at most 10 (FluidSynth's range), got {args.gain}")
     if os.path.exists(os.path.join(args.out, "manifest.json")):
         refuse(f"--out {args.out} already holds a dataset (manifest.json); choose another directory or delete it")
     args.samples = frames * labels.FRAME_SAMPLES
@@ -89,12 +86,12 @@ def write_shard(path, shard):
 _job = {}
 
 
-def _init(seed, samples, soundfont, gain):
-    _job.update(seed=seed, samples=samples, soundfont=soundfont, gain=gain)
+def _init(seed, samples, soundfont):
+    _job.update(seed=seed, samples=samples, soundfont=soundfont)
 
 
 def _make(index):
-    return clips.make(_job["seed"], index, _job["samples"], _job["soundfont"], _job["gain"])
+    return clips.make(_job["seed"], index, _job["samples"], _job["soundfont"])
 
 
 def main(argv):
@@ -111,8 +108,8 @@ def main(argv):
     counts = [0] * len(styles.STYLES)
     shards, shard = [], []
     begun = last_report = time.monotonic()
-    _init(args.seed, args.samples, soundfont, args.gain)
-    pool = multiprocessing.Pool(args.jobs, _init, (args.seed, args.samples, soundfont, args.gain)) if args.jobs > 1 else None
+    _init(args.seed, args.samples, soundfont)
+    pool = multiprocessing.Pool(args.jobs, _init, (args.seed, args.samples, soundfont)) if args.jobs > 1 else None
     try:
         made = pool.imap(_make, range(args.clips)) if pool else map(_make, range(args.clips))
         for done, clip in enumerate(made, 1):
@@ -137,7 +134,7 @@ def main(argv):
     manifest = {
         "format": "continuo-train-data", "format_version": FORMAT_VERSION,
         "config": {"clips": args.clips, "seconds": args.samples / clips.SAMPLE_RATE, "seed": args.seed,
-                   "clips_per_shard": args.clips_per_shard, "gain": args.gain},
+                   "clips_per_shard": args.clips_per_shard},
         "clip_seeds": "numpy SeedSequence([seed, clip index]); style order: SeedSequence([seed])",
         "audio": {"sample_rate": clips.SAMPLE_RATE, "channels": 2, "dtype": "int16",
                   "samples_per_clip": args.samples},

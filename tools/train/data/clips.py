@@ -11,6 +11,10 @@ import numpy as np
 from data import captions, compose, labels, render, smf, styles
 
 SAMPLE_RATE = 48000
+RENDER_GAIN = 0.5  # FluidSynth's master gain; the float render is levelled afterwards
+# Levels the way mastered recordings differ: a soft piece sits lower than a loud one, but
+# no clip is so quiet that 16 bits lose its detail or so loud that it clips.
+LOUDNESS_DBFS = {"soft": -24.0, "moderate": -20.0, "loud": -17.0}
 
 
 @dataclass
@@ -31,7 +35,18 @@ def style_of(seed, index):
     return int(order[index % len(order)])
 
 
-def make(seed, index, samples, soundfont, gain):
+def _levelled(audio, target_dbfs):
+    """The clip scaled as a whole to `target_dbfs` RMS, or less where its peak would pass
+    0.99: levels within the clip (sections, accents) stay as played."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    peak = float(np.abs(audio).max())
+    if rms < 1e-6:
+        return audio, 1.0
+    scale = min(10 ** (target_dbfs / 20) / rms, 0.99 / peak)
+    return (audio * scale).astype(np.float32), scale
+
+
+def make(seed, index, samples, soundfont):
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     style = style_of(seed, index)
     # The window starts in the middle of the music most of the time (the reverb already
@@ -42,10 +57,8 @@ def make(seed, index, samples, soundfont, gain):
         start = int(rng.integers(1, 6 * 25)) * labels.FRAME_SAMPLES
     piece = compose.compose(styles.STYLES[style], rng, start + samples)
     midi = smf.midi_bytes(piece.programs, piece.controls, piece.notes, piece.samples)
-    audio = render.render(midi, soundfont, start, samples, gain)
-    peak = float(np.abs(audio).max())
-    if peak > 0.99:  # scale the clip down as a whole rather than clip its peaks
-        audio *= 0.99 / peak
+    audio = render.render(midi, soundfont, start, samples, RENDER_GAIN)
+    audio, scale = _levelled(audio, LOUDNESS_DBFS[piece.dynamic] + rng.uniform(-1.5, 1.5))
     notes = labels.note_states(piece.notes, start, samples)
     drums = labels.drum_flags(piece.drum_spans, start, samples)
     heard = captions.instruments_heard(piece, start, samples, drums)
@@ -53,7 +66,7 @@ def make(seed, index, samples, soundfont, gain):
             "mode": piece.mode, "beats_per_bar": piece.beats_per_bar, "dynamic": piece.dynamic,
             "moods": list(piece.moods), "instruments": heard,
             "programs": {compose.PART_NAMES[c]: p for c, p in sorted(piece.programs.items())},
-            "window_start_sample": start, "render_peak": round(peak, 4)}
+            "window_start_sample": start, "level_scale": round(scale, 4)}
     return Clip(index=index, style=style, audio=np.round(audio * 32767).astype(np.int16),
                 notes=notes, drums=drums, caption=captions.caption(piece, heard, rng),
                 meta=json.dumps(meta, sort_keys=True))

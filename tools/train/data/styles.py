@@ -164,9 +164,9 @@ STYLES = (
         reverb=50, moods=("breezy", "gentle", "sunny", "elegant", "relaxed"),
     ),
     Style(
-        name="classical piano", tempo=(60, 126), meters=(4, 3), modes=("major", "minor", "harmonic minor"),
+        name="classical", tempo=(60, 126), meters=(4, 3), modes=("major", "minor", "harmonic minor"),
         progressions=POP + ((0, 3, 4, 0), (0, 1, 4, 0), (0, 5, 1, 4)), beats_per_chord=(4, 2),
-        voicing="triad", chord_programs=(0, 6, 46),
+        voicing="triad", chord_programs=(0, 0, 0, 6, 46),
         chord_patterns=("x.x.x.x.x.x.x.x.", "xxxxxxxxxxxxxxxx"), chord_legato=1.2,
         chord_broken=(0, 2, 1, 2),
         bass_programs=(), bass_patterns=(), bass_legato=1.0,
