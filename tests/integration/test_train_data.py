@@ -57,6 +57,16 @@ def frame_rms_db(audio):
     return 10 * np.log10(np.mean(x * x, axis=1) + 1e-20)
 
 
+def spectral_flux(audio):
+    """Per 40 ms frame: the log-spectrum's rises summed over its four 10 ms hops."""
+    x = audio.astype(np.float64).mean(axis=1) / 32768.0
+    hop = labels.FRAME_SAMPLES // 4
+    hops = x[: len(x) // hop * hop].reshape(-1, hop) * np.hanning(hop)
+    spectrum = np.log(np.abs(np.fft.rfft(hops, axis=1)) + 1e-6)
+    rises = np.concatenate([[0.0], np.maximum(np.diff(spectrum, axis=0), 0).sum(axis=1)])
+    return rises.reshape(-1, 4).sum(axis=1)
+
+
 class TrainData(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -152,6 +162,24 @@ class TrainData(unittest.TestCase):
                 sounding_from = frame - 1 + rises[0]
                 allowed = (frame,) if offset < f - 2 * 48 else (frame, frame + 1)
                 self.assertIn(sounding_from, allowed, f"energy {energy[frame - 2:frame + 3].round(1)}")
+
+    def test_onsets_line_up_with_the_audio_of_every_style(self):
+        # Spectral flux (how much the spectrum rises, summed per frame) against the number
+        # of onsets labelled in each frame, at frame lags -2..2: the labels describe the
+        # audio only if the correlation peaks at lag 0.
+        lags = range(-2, 3)
+        total = np.zeros(len(lags))
+        for clip in self.clips.values():
+            flux = spectral_flux(clip["audio"])
+            onsets = (clip["notes"] == labels.ONSET).sum(axis=1).astype(np.float64)
+            flux = (flux - flux.mean()) / flux.std()
+            onsets = (onsets - onsets.mean()) / (onsets.std() + 1e-9)
+            n = len(onsets)
+            total += [np.mean(flux[2 + lag:n - 2 + lag] * onsets[2:n - 2]) for lag in lags]
+        total /= len(self.clips)
+        print(f"onset/flux correlation at lags -2..2: {total.round(2)}", flush=True)
+        self.assertEqual(int(np.argmax(total)), 2, f"correlation at lags -2..2: {total.round(2)}")
+        self.assertGreater(total[2], 0.3, f"correlation at lags -2..2: {total.round(2)}")
 
     def test_labels_of_a_window(self):
         f = labels.FRAME_SAMPLES
