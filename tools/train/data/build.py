@@ -126,6 +126,9 @@ def main(argv):
                 print(f"clips {done}/{args.clips}, {done * clip_seconds:.0f} s of audio, "
                       f"{done * clip_seconds / (now - begun):.1f} s of audio per wall second",
                       file=sys.stderr, flush=True)
+    except RuntimeError as e:  # fluidsynth failed on a clip: its command and stderr
+        print(f"build.py: error: {e}", file=sys.stderr)
+        return 1
     finally:
         if pool:
             pool.terminate()

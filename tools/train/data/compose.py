@@ -282,8 +282,7 @@ class _Writer:
 
     def bass(self, style):
         h = self.harmony
-        hits = [(s, c) for s, c in self.hits(style.bass_patterns, per_bar_change=False)]
-        hits = self.with_chord_starts(hits, "R")
+        hits = self.with_chord_starts(self.hits(style.bass_patterns, per_bar_change=False), "R")
         for i, (step, kind) in enumerate(hits):
             degree = h.degree_at(step)
             root = _stack([h.pitch_class(degree)], 31)[0]
@@ -318,11 +317,11 @@ class _Writer:
 
         onsets = []
         for section, on in enumerate(lead_on):
+            if not on:
+                continue
             rhythm = np.nonzero(self.rng.random(2 * spb) < chance)[0]
             if len(rhythm) == 0:
                 rhythm = np.array([0])
-            if not on:
-                continue
             first = section * SECTION_BARS * spb
             for repeat in range(SECTION_BARS // 2):
                 onsets.extend(int(first + repeat * 2 * spb + s) for s in rhythm)
