@@ -261,6 +261,12 @@ class TrainData(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("soundfont /nonexistent/gm.sf2 does not exist", result.stderr)
         self.assertIn("sudo apt-get install fluidsynth fluid-soundfont-gm", result.stderr)
+        not_a_soundfont = os.path.join(self.tmp, "notes.sf2")
+        with open(not_a_soundfont, "w") as f:
+            f.write("not a soundfont")  # FluidSynth would warn and render silence
+        result = build(out, "--clips", "1", "--seconds", "4", "--seed", "1", "--soundfont", not_a_soundfont)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("is not a SoundFont 2 (.sf2/.sf3) file", result.stderr)
         empty = tempfile.mkdtemp(dir=self.tmp)
         result = build(out, "--clips", "1", "--seconds", "4", "--seed", "1", env={**os.environ, "PATH": empty})
         self.assertEqual(result.returncode, 2)

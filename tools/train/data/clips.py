@@ -58,9 +58,12 @@ def make(seed, index, samples, soundfont):
     piece = compose.compose(styles.STYLES[style], rng, start + samples)
     midi = smf.midi_bytes(piece.programs, piece.controls, piece.notes, piece.samples)
     audio = render.render(midi, soundfont, start, samples, RENDER_GAIN)
-    audio, scale = _levelled(audio, LOUDNESS_DBFS[piece.dynamic] + rng.uniform(-1.5, 1.5))
     notes = labels.note_states(piece.notes, start, samples)
     drums = labels.drum_flags(piece.drum_spans, start, samples)
+    if notes.any() and not audio.any():
+        raise RuntimeError(f"fluidsynth rendered silence for clip {index}, which has notes; "
+                           f"does {soundfont} hold General MIDI instruments?")
+    audio, scale = _levelled(audio, LOUDNESS_DBFS[piece.dynamic] + rng.uniform(-1.5, 1.5))
     heard = captions.instruments_heard(piece, start, samples, drums)
     meta = {"style": piece.style.name, "bpm": piece.bpm, "key": captions.KEY_NAMES[piece.key],
             "mode": piece.mode, "beats_per_bar": piece.beats_per_bar, "dynamic": piece.dynamic,

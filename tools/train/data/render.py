@@ -35,11 +35,16 @@ def fluidsynth_path():
 
 
 def soundfont_path(requested=None):
-    """`requested` if it exists, else the best of Debian's soundfonts that is installed."""
+    """`requested` if it is a soundfont, else the best of Debian's soundfonts that is installed."""
     if requested is not None:
         if not os.path.isfile(requested):
             raise SetupError(f"soundfont {requested} does not exist; Debian's General MIDI soundfonts "
                              f"install with: {INSTALL}")
+        # FluidSynth warns about a file that is not a soundfont and renders silence.
+        with open(requested, "rb") as f:
+            head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+            raise SetupError(f"{requested} is not a SoundFont 2 (.sf2/.sf3) file")
         return requested
     for candidate in SOUNDFONTS:
         if os.path.isfile(candidate):
