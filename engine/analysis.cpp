@@ -46,12 +46,8 @@ void Analyser::set_rate(int rate) {
   }
 }
 
-AnalysisFrame Analyser::analyse(std::span<const float> frame, int rate) {
-  if (rate > 0 && rate != rate_) set_rate(rate);
-  AnalysisFrame result;
+double Analyser::add_to_history(std::span<const float> frame) {
   const std::size_t frames = frame.size() / AudioRing::kChannels;
-
-  // Loudness of this frame alone, and its mono mix into the history.
   double sum_squares = 0.0;
   const std::size_t n = static_cast<std::size_t>(n_);
   const std::size_t kept = frames >= n ? 0 : n - frames;
@@ -63,20 +59,46 @@ AnalysisFrame Analyser::analyse(std::span<const float> frame, int rate) {
     sum_squares += static_cast<double>(mono) * mono;
     if (i + n >= frames) history_[i + n - frames] = mono;
   }
+  return sum_squares;
+}
+
+void Analyser::spectrum() {
+  const std::size_t n = static_cast<std::size_t>(n_);
+  for (std::size_t i = 0; i < n; ++i) in_[i] = {history_[i] * window_[i], 0.0f};
+  kernels::fft(plan_, kernels::FftDirection::forward, in_.data(), out_.data());
+  for (std::size_t k = 0; k < magnitude_.size(); ++k) magnitude_[k] = std::abs(out_[k]) * (2.0f / static_cast<float>(n));
+  ++spectra_;
+}
+
+void Analyser::skip(std::span<const float> frame, int rate) {
+  if (rate > 0 && rate != rate_) set_rate(rate);
+  add_to_history(frame);
+  previous_stale_ = true;
+}
+
+AnalysisFrame Analyser::analyse(std::span<const float> frame, int rate) {
+  if (rate > 0 && rate != rate_) set_rate(rate);
+  if (previous_stale_) {  // the spectrum the last skipped frame would have left behind
+    spectrum();
+    std::swap(magnitude_, previous_);
+    previous_stale_ = false;
+  }
+  AnalysisFrame result;
+  const std::size_t frames = frame.size() / AudioRing::kChannels;
+
+  // Loudness of this frame alone, and its mono mix into the history.
+  const double sum_squares = add_to_history(frame);
   if (frames > 0 && sum_squares > 0.0) {
     const double rms = std::sqrt(sum_squares / static_cast<double>(frames));
     result.loudness_db = std::max(kFloorDb, static_cast<float>(20.0 * std::log10(rms)));
   }
 
-  for (std::size_t i = 0; i < n; ++i) in_[i] = {history_[i] * window_[i], 0.0f};
-  kernels::fft(plan_, kernels::FftDirection::forward, in_.data(), out_.data());
-
+  spectrum();
   double total = 0.0;
   double weighted = 0.0;
   double flux = 0.0;
   for (std::size_t k = 0; k < magnitude_.size(); ++k) {
-    const float m = std::abs(out_[k]) * (2.0f / static_cast<float>(n));
-    magnitude_[k] = m;
+    const float m = magnitude_[k];
     total += m;
     weighted += static_cast<double>(m) * static_cast<double>(k) * rate_ / n_;
     flux += std::max(0.0f, m - previous_[k]);
@@ -115,6 +137,11 @@ std::size_t AnalysisQueue::take_heard(std::uint64_t read, std::span<AnalysisFram
     --count_;
   }
   return taken;
+}
+
+void AnalysisQueue::drop_after(std::uint64_t after) {
+  std::lock_guard lock(mutex_);
+  while (count_ > 0 && entries_[(head_ + count_ - 1) % entries_.size()].start > after) --count_;
 }
 
 std::size_t AnalysisQueue::size() const {

@@ -31,10 +31,18 @@ class Analyser {
   // frame: interleaved stereo. rate: its sample rate (the table is rebuilt when it changes).
   AnalysisFrame analyse(std::span<const float> frame, int rate);
 
+  // The frame goes by unanalysed (nobody listens): only its samples join the history, no
+  // FFT. The next analyse() first rebuilds the spectrum the flux compares with, so its
+  // result is the same as if every frame had been analysed.
+  void skip(std::span<const float> frame, int rate);
+
   int fft_size() const { return n_; }
+  std::uint64_t spectra() const { return spectra_; }  // FFTs computed so far
 
  private:
   void set_rate(int rate);
+  double add_to_history(std::span<const float> frame);  // the frame's mono mix; its sum of squares
+  void spectrum();  // magnitude_ of the windowed history
 
   int n_;
   int rate_ = 0;
@@ -46,6 +54,8 @@ class Analyser {
   std::vector<float> magnitude_;
   std::vector<float> previous_;  // the last frame's magnitudes, for the flux
   std::vector<std::int8_t> pitch_class_;  // per bin, -1 outside the chroma range
+  bool previous_stale_ = false;  // frames were skipped since previous_ was computed
+  std::uint64_t spectra_ = 0;
 };
 
 // Analysed frames waiting to be heard: the generator adds each with the ring position of
@@ -61,6 +71,8 @@ class AnalysisQueue {
   void push(const AnalysisFrame& frame, std::uint64_t start);
   // Moves up to out.size() frames whose start < read into out, oldest first; the count.
   std::size_t take_heard(std::uint64_t read, std::span<AnalysisFrame> out);
+  // Forgets the frames starting after `after`: a reset dropped them unheard.
+  void drop_after(std::uint64_t after);
   std::size_t size() const;
 
  private:

@@ -217,6 +217,10 @@ const Choices<MidiTakeover> kTakeovers{{"none", MidiTakeover::none}, {"pickup", 
 
 std::string show(MidiTakeover takeover) { return show_choice(kTakeovers, takeover); }
 
+const Choices<MidiBackend> kMidiBackends{{"jack", MidiBackend::jack}, {"alsa", MidiBackend::alsa}};
+
+std::string show(MidiBackend backend) { return show_choice(kMidiBackends, backend); }
+
 // One line, so describe_config stays "section.key = value" per line.
 std::string show(const std::vector<MidiCcMapping>& map) {
   std::string text = "[";
@@ -294,6 +298,7 @@ const Range kTemperature{.lo = 0, .hi = 10, .lo_open = true};
 const Range kTopK{.lo = 1, .hi = 1024};
 const Range kCfg{.lo = -1, .hi = 7};
 const Range kDrums{.lo = -1, .hi = 1};
+const Range kOnsetMode{.lo = 0, .hi = 1};
 const List<Range> kStyleTokenList{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}};
 
 Preset read_preset(const Checker& checker, const std::string& name, const toml::node& node) {
@@ -322,6 +327,8 @@ Preset read_preset(const Checker& checker, const std::string& name, const toml::
       p.cfg_drums = read<float>(checker, key_name, value, kCfg);
     } else if (key == "drums") {
       p.drums = read<int>(checker, key_name, value, kDrums);
+    } else if (key == "onset_mode") {
+      p.onset_mode = read<int>(checker, key_name, value, kOnsetMode);
     } else {
       checker.fail(key_name, value, "unknown key");
     }
@@ -370,6 +377,7 @@ std::string show(const std::vector<Preset>& presets) {
     add("cfg_notes", p.cfg_notes);
     add("cfg_drums", p.cfg_drums);
     add("drums", p.drums);
+    add("onset_mode", p.onset_mode);
     text += "}";
   }
   return text + "]";
@@ -433,12 +441,15 @@ const std::vector<Field>& fields() {
             kTemperature),
       field("control", "top_k", [](auto& c) -> auto& { return c.control.top_k; }, kTopK),
       field("control", "seed", [](auto& c) -> auto& { return c.control.seed; }, Range{.lo = 0}),
+      field("control", "onset_mode", [](auto& c) -> auto& { return c.control.onset_mode; }, kOnsetMode),
       field("render", "sample_rate", [](auto& c) -> auto& { return c.render.sample_rate; },
             Range{.lo = 8000, .hi = 192000, .also = 0}),
       field("midi", "channel", [](auto& c) -> auto& { return c.midi.channel; }, Range{.lo = 0, .hi = 16}),
       field("midi", "takeover", [](auto& c) -> auto& { return c.midi.takeover; }, kTakeovers),
       field("midi", "cc_map", [](auto& c) -> auto& { return c.midi.cc_map; }, CcMapRule{}),
       field("midi", "learn_file", [](auto& c) -> auto& { return c.midi.learn_file; }, Text{}),
+      field("midi", "backend", [](auto& c) -> auto& { return c.midi.backend; }, kMidiBackends),
+      field("midi", "alsa_port", [](auto& c) -> auto& { return c.midi.alsa_port; }, Text{.max_length = 256}),
       field("osc", "enabled", [](auto& c) -> auto& { return c.osc.enabled; }, Flag{}),
       field("osc", "bind", [](auto& c) -> auto& { return c.osc.bind; }, Text{.non_empty = true}),
       field("osc", "port", [](auto& c) -> auto& { return c.osc.port; }, Range{.lo = 1, .hi = 65535}),
@@ -447,6 +458,12 @@ const std::vector<Field>& fields() {
       // 65507: the largest UDP payload over IPv4.
       field("osc", "max_message_bytes", [](auto& c) -> auto& { return c.osc.max_message_bytes; },
             Range{.lo = 64, .hi = 65507}),
+      field("osc", "udp", [](auto& c) -> auto& { return c.osc.udp; }, Flag{}),
+      field("osc", "tcp", [](auto& c) -> auto& { return c.osc.tcp; }, Flag{}),
+      field("osc", "tcp_port", [](auto& c) -> auto& { return c.osc.tcp_port; }, Range{.lo = 1, .hi = 65535, .also = 0}),
+      field("osc", "tcp_max_clients", [](auto& c) -> auto& { return c.osc.tcp_max_clients; },
+            Range{.lo = 1, .hi = 256}),
+      field("osc", "secret", [](auto& c) -> auto& { return c.osc.secret; }, Text{.max_length = 256}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;
@@ -550,7 +567,9 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 std::string describe_config(const Config& config) {
   std::string text;
   for (const Field& f : fields()) {
-    text += std::string(f.section) + "." + std::string(f.key) + " = " + f.show(config) + "\n";
+    // The secret never reaches a log.
+    const bool hidden = f.section == "osc" && f.key == "secret" && !config.osc.secret.empty();
+    text += std::string(f.section) + "." + std::string(f.key) + " = " + (hidden ? "\"(set, not shown)\"" : f.show(config)) + "\n";
   }
   return text + "presets = " + show(config.presets) + "\n";
 }

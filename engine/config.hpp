@@ -82,6 +82,10 @@ struct MidiCcMapping {
 
 enum class MidiTakeover { none, pickup };
 
+// Where MIDI comes from: the JACK port (jack.midi_port, read in the process callback) or
+// the ALSA sequencer through RtMidi (midi/alsa_input.hpp).
+enum class MidiBackend { jack, alsa };
+
 struct MidiConfig {
   int channel = 0;  // 0 omni, else only this channel (1..16)
   MidiTakeover takeover = MidiTakeover::pickup;
@@ -96,6 +100,10 @@ struct MidiConfig {
   // MIDI learn's user mapping file: "" keeps learned knobs for this run only; else they are
   // written there (temp file + rename) and loaded at start on top of cc_map.
   std::string learn_file;
+  MidiBackend backend = MidiBackend::jack;
+  // With backend "alsa": the sequencer port to connect, "client:port" or a substring of
+  // its name; "" opens a virtual input port named after the JACK client for others to connect.
+  std::string alsa_port;
 };
 
 // The OSC server (docs/osc.md). UDP carries no secret, so access is by where it binds and
@@ -105,7 +113,12 @@ struct OscConfig {
   std::string bind = "127.0.0.1";  // an IPv4 or IPv6 address; "0.0.0.0" or "::" for every interface
   int port = 9000;  // always explicit: a port the performer's patch can name
   std::vector<std::string> allow{"127.0.0.0/8"};  // sender networks, "a.b.c.d/n" or "v6addr/n"
-  int max_message_bytes = 32768;  // a larger datagram is dropped unread
+  int max_message_bytes = 32768;  // a larger datagram is dropped unread; a larger TCP frame closes its connection
+  bool udp = true;
+  bool tcp = false;   // OSC 1.0 stream framing (liblo's osc.tcp://) beside UDP
+  int tcp_port = 0;   // 0: the same number as port
+  int tcp_max_clients = 8;
+  std::string secret;  // non-empty: a TCP client must first send /continuo/auth <secret>
 };
 
 struct Config {

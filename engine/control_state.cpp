@@ -37,16 +37,19 @@ ControlSnapshot ControlState::take_frame_snapshot(std::vector<ControlChange>& ca
   carried.assign(uncarried_.begin(), uncarried_.end());
   uncarried_.clear();
   const ControlSnapshot taken = current_;
-  bool any_onset = false;
-  for (int p = 0; p < kPitches; ++p) {
-    NoteState& note = current_.notes[static_cast<std::size_t>(p)];
-    if (note != NoteState::onset) continue;
-    bool& release = release_after_frame_[static_cast<std::size_t>(p)];
-    note = release ? NoteState::off : NoteState::sustain;
-    release = false;
-    any_onset = true;
+  bool demoted = false;
+  for (std::size_t p = 0; p < kPitches; ++p) {
+    if (!unseen_[p]) continue;
+    unseen_[p] = false;
+    NoteState& note = current_.notes[p];
+    const NoteState next = release_after_frame_[p] ? NoteState::off : NoteState::sustain;
+    release_after_frame_[p] = false;
+    if (note != next) {
+      note = next;
+      demoted = true;
+    }
   }
-  if (any_onset) ++current_.version;  // the model's own bookkeeping: not a performer change, not stamped
+  if (demoted) ++current_.version;  // the model's own bookkeeping: not a performer change, not stamped
   return taken;
 }
 
@@ -55,7 +58,8 @@ void ControlState::note_on(int pitch) {
   for (NoteState& note : current_.notes) {
     if (note == NoteState::masked) note = NoteState::off;
   }
-  current_.notes.at(static_cast<std::size_t>(pitch)) = NoteState::onset;
+  current_.notes.at(static_cast<std::size_t>(pitch)) = current_.onset_mode == 0 ? NoteState::sustain : NoteState::onset;
+  unseen_.at(static_cast<std::size_t>(pitch)) = true;
   release_after_frame_.at(static_cast<std::size_t>(pitch)) = false;
   changed();
 }
@@ -63,7 +67,7 @@ void ControlState::note_on(int pitch) {
 void ControlState::note_off(int pitch) {
   std::lock_guard lock(mutex_);
   NoteState& note = current_.notes.at(static_cast<std::size_t>(pitch));
-  if (note == NoteState::onset) {
+  if (unseen_.at(static_cast<std::size_t>(pitch))) {
     release_after_frame_.at(static_cast<std::size_t>(pitch)) = true;
     return;
   }
@@ -75,6 +79,7 @@ void ControlState::note_off(int pitch) {
 void ControlState::clear_notes() {
   std::lock_guard lock(mutex_);
   current_.notes.fill(NoteState::masked);
+  unseen_.fill(false);
   release_after_frame_.fill(false);
   changed();
 }

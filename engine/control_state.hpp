@@ -34,6 +34,10 @@ struct ControlSnapshot {
   float temperature = 1.1f;
   int top_k = 40;
   std::uint64_t seed = 0;
+  // What a note-on asks of the model (the model never reads this; ControlState applies it
+  // to notes): 1 an onset frame, then sustain; 0 straight to sustain, so the pitch joins
+  // legato without a new attack.
+  int onset_mode = 1;
 };
 
 // One performer change: the version it created and when it arrived, so its latency to
@@ -62,9 +66,10 @@ class ControlState {
   // the caller knows which performer changes this frame is the first to hear.
   ControlSnapshot take_frame_snapshot(std::vector<ControlChange>& carried);
 
-  // A note-on is an onset; the first one turns every masked pitch off, so what the
-  // performer holds is what the model is asked for. A note-off whose onset no frame has
-  // taken yet waits for that frame, so a short tap is still heard.
+  // A note-on is an onset (onset_mode 1) or sustain (onset_mode 0); the first one turns
+  // every masked pitch off, so what the performer holds is what the model is asked for. A
+  // note-off for a note-on no frame has taken yet waits for that frame, so a short tap is
+  // still heard.
   void note_on(int pitch);
   void note_off(int pitch);
   void clear_notes();  // every pitch back to masked: the model decides again
@@ -80,6 +85,7 @@ class ControlState {
   mutable std::mutex mutex_;
   Clock clock_;
   ControlSnapshot current_;
+  std::array<bool, kPitches> unseen_{};  // struck since the last frame snapshot
   std::array<bool, kPitches> release_after_frame_{};
   std::vector<ControlChange> uncarried_;  // changes no frame snapshot has taken yet
 };

@@ -117,6 +117,15 @@ ControlResult Controls::clear_notes() {
   return {};
 }
 
+ControlResult Controls::set_onset_mode(int mode) {
+  if (mode != 0 && mode != 1) {
+    return "onset_mode must be 1 (a note-on is an onset frame, then held) or 0 (held at once, legato), got " +
+           std::to_string(mode);
+  }
+  state_.update([&](ControlSnapshot& c) { c.onset_mode = mode; });
+  return {};
+}
+
 ControlResult Controls::set_volume_db(float db) {
   ControlResult why = check("volume", db, {-120, 24});
   if (!why.empty()) return why;
@@ -153,6 +162,7 @@ ControlResult Controls::recall_preset(const Preset& p) {
   check_opt("cfg_notes", p.cfg_notes, kCfg);
   check_opt("cfg_drums", p.cfg_drums, kCfg);
   check_opt("drums", p.drums, {-1, 1});
+  check_opt("onset_mode", p.onset_mode, {0, 1});
   if (p.style_tokens) {
     for (std::size_t i = 0; i < p.style_tokens->size() && why.empty(); ++i) {
       why = check(("style token " + std::to_string(i)).c_str(), (*p.style_tokens)[i], {-1, 1023});
@@ -167,6 +177,7 @@ ControlResult Controls::recall_preset(const Preset& p) {
     if (p.cfg_notes) c.cfg_notes = *p.cfg_notes;
     if (p.cfg_drums) c.cfg_drums = *p.cfg_drums;
     if (p.drums) c.drums = *p.drums;
+    if (p.onset_mode) c.onset_mode = *p.onset_mode;
   });
   return {};
 }

@@ -41,6 +41,7 @@ class Controls {
   ControlResult set_style_tokens(const std::array<int, kStyleTokens>& tokens);  // each -1..1023
   ControlResult note(int pitch, int velocity);     // pitch 0..127, velocity 0..127 (0 = off)
   ControlResult clear_notes();
+  ControlResult set_onset_mode(int mode);          // 1 onset frame then sustain, 0 sustain at once (legato)
   ControlResult set_volume_db(float db);           // -120..24
   ControlResult set_muted(bool muted);
   ControlResult reset();            // fade out, model reset with the configured seed, fade in

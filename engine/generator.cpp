@@ -6,34 +6,10 @@
 #include "engine/log.hpp"
 
 namespace continuo {
-namespace {
-
-// Linear gain ramps over at most fade frames of interleaved stereo, so a reset never
-// cuts the old continuation off (or starts the new one) with a step.
-void fade_out_tail(std::vector<float>& audio, std::size_t fade) {
-  const std::size_t frames = audio.size() / AudioRing::kChannels;
-  fade = std::min(fade, frames);
-  for (std::size_t i = 0; i < fade; ++i) {
-    const float g = static_cast<float>(fade - 1 - i) / static_cast<float>(fade);
-    for (std::size_t c = 0; c < AudioRing::kChannels; ++c) audio[(frames - fade + i) * AudioRing::kChannels + c] *= g;
-  }
-}
-
-void fade_in_head(std::vector<float>& audio, std::size_t fade) {
-  fade = std::min(fade, audio.size() / AudioRing::kChannels);
-  for (std::size_t i = 0; i < fade; ++i) {
-    const float g = static_cast<float>(i) / static_cast<float>(fade);
-    for (std::size_t c = 0; c < AudioRing::kChannels; ++c) audio[i * AudioRing::kChannels + c] *= g;
-  }
-}
-
-}  // namespace
-
-Generator::Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames, std::size_t fade_frames)
+Generator::Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames)
     : source_(source),
       ring_(ring),
       lookahead_frames_(lookahead_frames),
-      fade_frames_(fade_frames),
       analyser_(source.output_rate()) {}
 
 Generator::~Generator() { stop(); }
@@ -50,6 +26,7 @@ void Generator::stop() {
 
 void Generator::request_reset(std::uint64_t seed) {
   reset_seed_.store(seed, std::memory_order_relaxed);
+  reset_arrived_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   reset_requested_.store(true, std::memory_order_release);
 }
 
@@ -65,6 +42,7 @@ void Generator::loop() {
 }
 
 bool Generator::fill_once() {
+  if (reset_requested_.exchange(false, std::memory_order_acquire)) reset_now();
   if (pending_offset_ < pending_.size()) {
     push_pending();
     return pending_offset_ == pending_.size();
@@ -73,6 +51,27 @@ bool Generator::fill_once() {
   make_frame();
   push_pending();
   return true;
+}
+
+// Between frames, at once: the old continuation ends where the ring ends now.
+void Generator::reset_now() {
+  pending_.clear();
+  pending_offset_ = 0;
+  source_.reset(reset_seed_.load(std::memory_order_relaxed));
+  resets_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t fresh = frames_pushed_.load(std::memory_order_relaxed);
+  const std::uint64_t read = frames_read();
+  ring_.request_skip(fresh);
+  // Frames not started yet will not be heard: their features are dropped, and the changes
+  // they were the first to carry are heard with the first fresh frame instead.
+  analysis_.drop_after(read);
+  latency_.moved(read, fresh);
+  reset_latency_.moved(read, fresh);  // an earlier reset not heard yet is heard with this one
+  const ControlChange request{0, std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
+                                     reset_arrived_ns_.load(std::memory_order_relaxed)))};
+  reset_latency_.frame_queued({&request, 1}, fresh);
+  log_info("generator: reset, a fresh continuation from ring position ", fresh, " (", fresh - std::min(fresh, read),
+           " frames of lookahead dropped)");
 }
 
 void Generator::push_pending() {
@@ -94,19 +93,13 @@ void Generator::make_frame() {
   pending_.assign(frame.begin(), frame.end());
   pending_offset_ = 0;
   latency_.frame_queued(source_.last_frame_changes(), frames_pushed_.load(std::memory_order_relaxed));
-  if (fade_in_next_) {
-    fade_in_head(pending_, fade_frames_);
-    fade_in_next_ = false;
-  }
-  if (reset_requested_.exchange(false, std::memory_order_acquire)) {
-    fade_out_tail(pending_, fade_frames_);
-    source_.reset(reset_seed_.load(std::memory_order_relaxed));
-    resets_.fetch_add(1, std::memory_order_relaxed);
-    fade_in_next_ = true;
-    log_info("generator: reset, a fresh continuation from the next frame");
-  }
   // The audio exactly as it is pushed (fades included), heard from ring position start.
+  if (!analysis_wanted_.load(std::memory_order_relaxed)) {
+    analyser_.skip(pending_, source_.output_rate());
+    return;
+  }
   analysis_.push(analyser_.analyse(pending_, source_.output_rate()), frames_pushed_.load(std::memory_order_relaxed));
+  frames_analysed_.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace continuo

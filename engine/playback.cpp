@@ -21,6 +21,7 @@ void Playback::set_muted(bool muted) { muted_.store(muted, std::memory_order_rel
 
 void Playback::restart_with_fade_in() {
   playing_ = false;
+  skipping_ = false;
   playing_flag_.store(false, std::memory_order_relaxed);
   fade_out_pos_ = config_.fade_frames;
 }
@@ -36,6 +37,19 @@ void Playback::render(float* left, float* right, std::size_t frames) CONTINUO_RE
 }
 
 void Playback::render_chunk(float* left, float* right, std::size_t frames) CONTINUO_REALTIME {
+  const std::uint64_t skip_to = ring_.skip_to();
+  if (skip_to > ring_.popped() && !skipping_) {
+    if (playing_) {
+      skipping_ = true;
+      skip_fade_pos_ = 0;
+    } else {
+      discard_until(skip_to);  // nothing of it is playing: nothing to fade
+    }
+  }
+  if (skipping_) {
+    render_skip(left, right, frames, skip_to);
+    return;
+  }
   if (!playing_) {
     // Waiting for the fade-out tail too: a fade-in starts at zero, the tail may not be there yet.
     if (ring_.readable_frames() < config_.resume_frames || fade_out_pos_ < config_.fade_frames) {
@@ -60,6 +74,42 @@ void Playback::render_chunk(float* left, float* right, std::size_t frames) CONTI
     playing_flag_.store(false, std::memory_order_relaxed);
     fade_out_pos_ = 0;
     render_silence(left + got, right + got, frames - got);
+  }
+}
+
+// Plays the stale audio on with a linear fade to zero, then drops the rest of it and waits
+// for resume_frames of the new audio, like a start from silence (with its fade-in).
+void Playback::render_skip(float* left, float* right, std::size_t frames, std::uint64_t skip_to) CONTINUO_REALTIME {
+  const std::uint64_t stale = skip_to - std::min(skip_to, ring_.popped());
+  const std::size_t fade_left = config_.fade_frames - std::min(config_.fade_frames, skip_fade_pos_);
+  const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>({frames, stale, fade_left}));
+  const std::size_t got = ring_.pop({scratch_.data(), wanted * AudioRing::kChannels});
+  start_gain_ramp_if_needed();
+  for (std::size_t i = 0; i < got; ++i) {
+    ++skip_fade_pos_;
+    const float k = 1.0f - static_cast<float>(skip_fade_pos_) / static_cast<float>(config_.fade_frames);
+    const float g = next_gain() * next_fade_in() * k;
+    left[i] = scratch_[2 * i] * g;
+    right[i] = scratch_[2 * i + 1] * g;
+  }
+  if (got == frames) return;  // still fading
+  // Faded out, or the stale audio ran out first: then its last sample decays as after an underrun.
+  const bool faded = skip_fade_pos_ >= config_.fade_frames;
+  if (got > 0) last_ = {left[got - 1], right[got - 1]};
+  fade_out_pos_ = faded ? config_.fade_frames : 0;
+  discard_until(skip_to);
+  skipping_ = false;
+  playing_ = false;
+  playing_flag_.store(false, std::memory_order_relaxed);
+  render_silence(left + got, right + got, frames - got);
+}
+
+// Bounded by what the generator had pushed when it asked: at most the lookahead, copied
+// out in chunks (no allocation, no waiting).
+void Playback::discard_until(std::uint64_t position) CONTINUO_REALTIME {
+  while (ring_.popped() < position) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunkFrames, position - ring_.popped()));
+    if (ring_.pop({scratch_.data(), n * AudioRing::kChannels}) == 0) break;
   }
 }
 

@@ -20,7 +20,9 @@ struct PlaybackConfig {
 // The audio thread's whole job: pull generated audio from the ring, apply gain, and fade
 // around gaps. It never waits for the generator: when the ring runs dry it fades the last
 // sample it played to zero, counts an underrun, and fades back in once the ring holds
-// resume_frames again.
+// resume_frames again. When the generator marks the audio in the ring stale (a reset,
+// AudioRing::request_skip) it fades out over fade_frames, drops the stale rest, and starts
+// again as from silence: no underrun is counted.
 class Playback {
  public:
   Playback(AudioRing& ring, const PlaybackConfig& config);
@@ -43,6 +45,8 @@ class Playback {
   static constexpr std::size_t kChunkFrames = 512;
 
   void render_chunk(float* left, float* right, std::size_t frames) CONTINUO_REALTIME;
+  void render_skip(float* left, float* right, std::size_t frames, std::uint64_t skip_to) CONTINUO_REALTIME;
+  void discard_until(std::uint64_t position) CONTINUO_REALTIME;
   void render_silence(float* left, float* right, std::size_t frames) CONTINUO_REALTIME;
   void start_gain_ramp_if_needed() CONTINUO_REALTIME;
   float next_gain() CONTINUO_REALTIME;
@@ -65,6 +69,8 @@ class Playback {
   std::size_t fade_in_pos_ = 0;
   std::array<float, AudioRing::kChannels> last_{};  // last sample played, for the fade-out tail
   std::size_t fade_out_pos_ = 0;
+  bool skipping_ = false;         // fading out audio the generator has replaced (a reset)
+  std::size_t skip_fade_pos_ = 0;
 
   std::atomic<std::uint64_t> underruns_{0};
   std::atomic<std::uint64_t> frames_played_{0};

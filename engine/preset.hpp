@@ -21,6 +21,7 @@ struct Preset {
   std::optional<float> cfg_notes;    // -1..7
   std::optional<float> cfg_drums;    // -1..7
   std::optional<int> drums;          // -1 model decides, 0 off, 1 on
+  std::optional<int> onset_mode;     // 1 a note-on is an onset frame, then sustain; 0 sustain at once (legato)
 
   bool operator==(const Preset&) const = default;
 };

@@ -14,6 +14,7 @@
 #include "engine/log.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
+#include "midi/alsa_input.hpp"
 #include "midi/controls_sink.hpp"
 #include "midi/midi_input.hpp"
 #include "osc/osc_server.hpp"
@@ -74,6 +75,21 @@ std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& cont
   }
 }
 
+// midi.backend = "alsa": RtMidi's thread fills the MIDI ring instead of the process
+// callback. If the sequencer or the port is not there, the log says which and MIDI comes
+// from the JACK port as with backend "jack": sound, and some MIDI, first.
+std::unique_ptr<AlsaMidiInput> make_alsa_midi(const Config& config, MidiRing& ring) {
+  if (config.midi.backend != MidiBackend::alsa) return nullptr;
+  try {
+    auto input = std::make_unique<AlsaMidiInput>(ring, config.midi.alsa_port, config.jack.client_name);
+    log_info("midi: ALSA sequencer, listening to ", input->source());
+    return input;
+  } catch (const MidiBackendError& error) {
+    log_error("midi: ", error.what(), "; taking MIDI from the JACK port ", config.jack.midi_port, " instead");
+    return nullptr;
+  }
+}
+
 class LiveEngine {
  public:
   LiveEngine(const Config& config, Model& model, std::unique_ptr<JackSession> session)
@@ -83,19 +99,24 @@ class LiveEngine {
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
-        generator_(source_, ring_, sizes_.lookahead, sizes_.playback.fade_frames),
+        generator_(source_, ring_, sizes_.lookahead),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this, seed = config.model.seed] { generator_.request_reset(seed); }, config.presets),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
+        alsa_midi_(make_alsa_midi(config, midi_.midi_ring())),
         osc_(make_osc(config.osc, controls_, midi_)) {
+    // The analysis feed costs an FFT per frame: only while someone is subscribed.
+    generator_.set_analysis_wanted(false);
+    if (osc_) osc_->on_analysis_subscribers([this](bool wanted) { generator_.set_analysis_wanted(wanted); });
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
     generator_.start();
     midi_.sync_all(config.control, config.engine.volume_db);  // knobs pick up from here
     midi_.start();
-    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), &midi_.midi_ring());
+    // One producer for the MIDI ring: the ALSA input's thread or the process callback.
+    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring());
     log_info("engine: running ", model.info().name, ", lookahead ", config.engine.lookahead_ms, " ms (",
              sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
   }
@@ -104,8 +125,10 @@ class LiveEngine {
   // process callback reads playback_, ring_ and the MIDI ring.
   ~LiveEngine() {
     midi_.cancel_learn();  // its answer would go through osc_
+    if (osc_) osc_->on_analysis_subscribers({});
     osc_.reset();
     session_.reset();
+    alsa_midi_.reset();
     midi_.stop();
     generator_.stop();
   }
@@ -113,8 +136,9 @@ class LiveEngine {
   void tick() {
     session_->poll();
     // Control latency is resolved here, off the audio thread, from what it has read.
-    generator_.control_latency().resolve(generator_.frames_read(), std::chrono::steady_clock::now(),
-                                         session_->sample_rate());
+    const auto now = std::chrono::steady_clock::now();
+    generator_.control_latency().resolve(generator_.frames_read(), now, session_->sample_rate());
+    generator_.reset_latency().resolve(generator_.frames_read(), now, session_->sample_rate());
     if (session_->connected()) generator_.request_output_rate(session_->sample_rate());
     send_heard_analysis();
     const std::uint64_t underruns = playback_.underruns();
@@ -159,6 +183,10 @@ class LiveEngine {
     s.control_ms_p50 = generator_.control_latency().percentile(50);
     s.control_ms_p95 = generator_.control_latency().percentile(95);
     s.control_samples = generator_.control_latency().count();
+    s.reset_ms_p50 = generator_.reset_latency().percentile(50);
+    s.reset_ms_p95 = generator_.reset_latency().percentile(95);
+    s.resets_heard = generator_.reset_latency().count();
+    s.analysed_frames = generator_.frames_analysed();
     s.stages = source_.stage_percentiles();
     s.midi_json = midi_.stats().to_json();
     return s;
@@ -175,6 +203,7 @@ class LiveEngine {
   Controls controls_;  // what MIDI and OSC change
   ControlsSink midi_sink_;
   MidiInput midi_;
+  std::unique_ptr<AlsaMidiInput> alsa_midi_;  // midi.backend = "alsa"; pushes into midi_'s ring
   std::unique_ptr<osc::OscServer> osc_;
   std::uint64_t underruns_logged_ = 0;
 };

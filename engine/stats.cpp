@@ -45,6 +45,13 @@ void ControlLatency::frame_queued(std::span<const ControlChange> changes, std::u
   }
 }
 
+void ControlLatency::moved(std::uint64_t after, std::uint64_t to) {
+  std::lock_guard lock(mutex_);
+  for (Queued& q : queued_) {
+    if (q.start > after) q.start = to;
+  }
+}
+
 void ControlLatency::resolve(std::uint64_t read, TimePoint now, int rate) {
   std::lock_guard lock(mutex_);
   while (!queued_.empty() && queued_.front().start < read) {
@@ -64,7 +71,9 @@ std::string StatusSnapshot::to_json() const {
       << ",\"reconnects\":" << reconnects << ",\"gen_ms_p50\":" << gen_ms_p50 << ",\"gen_ms_p99\":" << gen_ms_p99
       << ",\"dsp_load_percent\":" << dsp_load_percent << ",\"cpu_percent\":" << cpu_percent
       << ",\"control_ms_p50\":" << control_ms_p50 << ",\"control_ms_p95\":" << control_ms_p95
-      << ",\"control_samples\":" << control_samples << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
+      << ",\"control_samples\":" << control_samples << ",\"reset_ms_p50\":" << reset_ms_p50
+      << ",\"reset_ms_p95\":" << reset_ms_p95 << ",\"resets_heard\":" << resets_heard
+      << ",\"analysed_frames\":" << analysed_frames << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
   for (std::size_t i = 0; i < stages.size(); ++i) {
     out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
         << ",\"ms_p99\":" << stages[i].p99 << "}";

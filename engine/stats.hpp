@@ -44,6 +44,10 @@ class ControlLatency {
   // back at `rate` Hz, so the 20 ms poll does not inflate the number (within one period).
   void resolve(std::uint64_t read, TimePoint now, int rate);
 
+  // A reset dropped the frames starting after `after`: what they carried first is heard
+  // from `to` (the fresh continuation's first frame) instead.
+  void moved(std::uint64_t after, std::uint64_t to);
+
   double percentile(double p) const { return measured_.percentile(p); }  // ms; 0 when none
   std::uint64_t count() const { return measured_.count(); }
 
@@ -82,6 +86,10 @@ struct StatusSnapshot {
   double control_ms_p50 = 0.0;      // control latency, see ControlLatency; 0 before any
   double control_ms_p95 = 0.0;
   std::uint64_t control_samples = 0;  // changes measured so far
+  double reset_ms_p50 = 0.0;          // /continuo/reset -> first sample of the fresh continuation read
+  double reset_ms_p95 = 0.0;
+  std::uint64_t resets_heard = 0;
+  std::uint64_t analysed_frames = 0;  // frames the analysis feed analysed (only while subscribed)
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
 

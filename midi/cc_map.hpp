@@ -33,6 +33,10 @@ class CcMap {
   std::optional<double> current(MidiParam param) const { return current_[index(param)]; }
 
   bool maps(int cc) const { return cc >= 0 && cc < 128 && by_cc_[cc] >= 0; }
+  std::optional<MidiParam> param_of(int cc) const {
+    if (!maps(cc)) return std::nullopt;
+    return knobs_[static_cast<std::size_t>(by_cc_[cc])].mapping.param;
+  }
 
   // MIDI learn: mapping replaces whatever used its CC (a 14-bit pair goes entirely). The
   // parameters' values stay known, so the new knob picks them up like any other.

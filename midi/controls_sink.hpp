@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "engine/controls.hpp"
@@ -35,6 +36,21 @@ class ControlsSink final : public MidiSink {
 
   const Preset* preset(int program) override { return controls_.preset_for_program(program); }
   std::string recall(const Preset& preset) override { return controls_.recall_preset(preset); }
+
+  std::optional<double> value(MidiParam param) override {
+    if (param == MidiParam::volume_db) return controls_.volume_db();
+    if (param == MidiParam::mute) return controls_.muted() ? 1.0 : 0.0;
+    const ControlSnapshot c = controls_.snapshot();
+    switch (param) {
+      case MidiParam::temperature: return c.temperature;
+      case MidiParam::top_k: return c.top_k;
+      case MidiParam::cfg_style: return c.cfg_style;
+      case MidiParam::cfg_notes: return c.cfg_notes;
+      case MidiParam::cfg_drums: return c.cfg_drums;
+      case MidiParam::drums: return c.drums;
+      default: return std::nullopt;
+    }
+  }
 
  private:
   Controls& controls_;

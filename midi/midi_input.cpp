@@ -263,10 +263,21 @@ void MidiInput::control_change(int cc, int value) {
     bind_learned(cc);  // the move that binds changes nothing: the knob picks the value up
     return;
   }
+  if (const std::optional<MidiParam> param = map_.param_of(cc)) resync(*param);
   const std::optional<ParamChange> change = map_.control_change(cc, value);
   if (!change) return;
   ++counts_.params_set;
   check(sink_.set(change->param, change->value), midi_param_info(change->param).name, cc);
+}
+
+// The value MIDI knows differs from the one in force (compared as the float Controls
+// keeps): something else set it since, so every knob on it picks it up anew.
+void MidiInput::resync(MidiParam param) {
+  const std::optional<double> now = sink_.value(param);
+  if (!now) return;
+  const std::optional<double> known = map_.current(param);
+  if (known && static_cast<float>(*known) == static_cast<float>(*now)) return;
+  map_.sync(param, *now);
 }
 
 void MidiInput::program_change(int program) {

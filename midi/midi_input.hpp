@@ -31,6 +31,10 @@ class MidiSink {
   // (the message is then counted as ignored); recall applies it at one frame boundary.
   virtual const Preset* preset(int /*program*/) { return nullptr; }
   virtual std::string recall(const Preset& /*preset*/) { return "presets are not available"; }
+  // The parameter's value in force now, whoever set it; nullopt when the sink cannot say.
+  // Before a knob moves, MidiInput compares it with the value MIDI last knew: when OSC, a
+  // preset or a control script changed it since, the knob must pick it up again.
+  virtual std::optional<double> value(MidiParam /*param*/) { return std::nullopt; }
 };
 
 // Counters for the status line; every field only grows, except held_notes.
@@ -76,7 +80,8 @@ class MidiInput {
   void stop();
 
   // A parameter changed elsewhere (config at start, OSC, presets): knobs on it must pick
-  // it up again before they move it. Any thread.
+  // it up again before they move it. Any thread. A sink that reports value() makes this
+  // automatic: every change made outside MIDI is noticed at the knob's next move.
   void sync(MidiParam param, double value);
   // sync() for every mappable parameter from the values the engine starts with.
   void sync_all(const ControlSnapshot& control, double volume_db, bool muted = false);
@@ -108,6 +113,7 @@ class MidiInput {
   void note_off(int pitch);
   void control_change(int cc, int value);
   void program_change(int program);
+  void resync(MidiParam param);
   void pedal(bool down);
   void all_notes_off();
   void check(const std::string& refused, const char* what, int number);

@@ -122,6 +122,12 @@ const std::vector<StatusField>& status_table() {
     f.push_back({"control_ms_p95",
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.control_ms_p95)); }});
     f.push_back({"control_samples", [](const StatusInput& s) { return count(s.engine.control_samples); }});
+    f.push_back({"onset_mode", [](const StatusInput& s) { return Arg::int32(s.control.onset_mode); }});
+    f.push_back({"reset_ms_p50",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p50)); }});
+    f.push_back({"reset_ms_p95",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p95)); }});
+    f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
     return f;
   }();
   return fields;
@@ -169,6 +175,13 @@ Outcome preset(const std::vector<Number>&, CommandContext& context) {
   return context.controls.recall_preset(m.args[0].text);
 }
 
+Outcome auth(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (the server's osc.secret)";
+  if (!context.authenticate) return "nothing to authenticate: osc.secret guards TCP connections only, and is not set";
+  return context.authenticate(m.args[0].text);
+}
+
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
   if (!context.learn_cancel) return "no MIDI input";
   return context.learn_cancel();
@@ -203,6 +216,8 @@ const std::vector<Command>& commands() {
        }},
       {"/continuo/notes/clear", "", "",
        [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.clear_notes(); }},
+      set_int("/continuo/onset_mode", "1 a note-on is an onset frame, then held; 0 held at once (legato)",
+              &Controls::set_onset_mode),
       set_float("/continuo/volume", "output gain in dB, -120..24", &Controls::set_volume_db),
       {"/continuo/mute", "i", "1 mute, 0 unmute",
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome {
@@ -228,6 +243,7 @@ const std::vector<Command>& commands() {
          if (!c.subscribe_analysis) return "no analysis feed here";
          return on_off("subscribe/analysis", a[0].integer, c.subscribe_analysis);
        }},
+      {"/continuo/auth", "*", "s: osc.secret; a TCP connection's first message when the server has one", auth},
       no_text_tower("/continuo/prompt", "text [weight]"),
       no_text_tower("/continuo/prompts", "text weight text weight ..."),
       no_text_tower("/continuo/prompt/", "N/text s or N/weight f"),

@@ -29,6 +29,9 @@ struct CommandContext {
   std::function<ControlResult()> learn_cancel = {};
   const Message* message = nullptr;  // the message being dispatched, for string arguments
   std::function<ControlResult(bool on)> subscribe_analysis = {};  // /continuo/subscribe/analysis; empty: no feed
+  // /continuo/auth: checks the secret of a TCP connection; empty: not a TCP connection to a
+  // server with osc.secret.
+  std::function<ControlResult(const std::string& secret)> authenticate = {};
 };
 
 // A command's arguments after type checking: both readings of each number.

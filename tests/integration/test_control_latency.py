@@ -3,7 +3,8 @@
 of the first frame carrying them, and reported in /continuo/status.reply and in the
 status JSON. The numbers are only checked to be measured and sane; how low they are is a
 benchmark's business. /continuo/reset is checked to reach the generator and keep the
-engine playing without an underrun."""
+engine playing without an underrun, and, with a 1.5 s lookahead, to be heard well before
+the lookahead has played out: the old continuation is dropped, not played to its end."""
 
 import os
 import sys
@@ -53,6 +54,35 @@ def reset(client, continuo):
     print("reset and prefill/silence: scheduled, applied at a frame boundary, playing on", flush=True)
 
 
+def prompt_reset(server):
+    """A reset is heard after the fade and half a lookahead of generation, not the lookahead."""
+    lookahead_ms = 1500
+    port = osc.free_udp_port()
+    continuo = jf.Continuo(server, ["--model", "double:counter", "--lookahead-ms", str(lookahead_ms),
+                                    "--set", f"osc.port={port}"], client="continuo_reset").start()
+    client = osc.Client(port)
+    jf.wait_until(lambda: client.status()["ring_fill_ms"] >= lookahead_ms - 100, 10, what="a full lookahead")
+    for n in range(3):
+        sent = time.monotonic()
+        client.expect_done("/continuo/reset")
+        # resets_heard counts a reset once the audio thread has read the fresh continuation's
+        # first sample, so the wall clock here bounds the real delay from above.
+        jf.wait_until(lambda: client.status()["resets_heard"] > n, 5, interval=0.005, what=f"reset {n + 1} heard")
+        wall_ms = 1000 * (time.monotonic() - sent)
+        if wall_ms >= lookahead_ms / 2:
+            jf.fail(f"reset {n + 1} heard after {wall_ms:.0f} ms, lookahead {lookahead_ms} ms: it waited for the "
+                    f"lookahead instead of dropping it")
+        jf.wait_until(lambda: client.status()["ring_fill_ms"] >= lookahead_ms - 100, 10, what="the lookahead refilled")
+    status = client.status()
+    print(f"reset heard after p50 {status['reset_ms_p50']:.1f} ms, p95 {status['reset_ms_p95']:.1f} ms "
+          f"(wall clock of the last < {wall_ms:.0f} ms), lookahead {lookahead_ms} ms", flush=True)
+    if not 0 < status["reset_ms_p95"] < lookahead_ms / 2 or status["resets_heard"] != 3:
+        jf.fail(f"reset latency in status: {status}")
+    if status["underruns"] != 0:
+        jf.fail(f"a reset counted as an underrun: {status}")
+    continuo.stop_checked()
+
+
 def main():
     with jf.JackServer("latency") as server:
         server.start()
@@ -69,6 +99,7 @@ def main():
         if final["underruns"] != 0:
             jf.fail(f"{final['underruns']} underruns: {final}")
         print(f"final status {final}", flush=True)
+        prompt_reset(server)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import jackfixture as jf  # noqa: E402
 STATUS_FIELDS = ["frames_generated", "ring_fill_ms", "underruns", "xruns", "gen_ms_p50", "gen_ms_p99",
                  "held_notes", "temperature", "top_k", "cfg_style", "cfg_notes", "cfg_drums", "drums", "seed",
                  "volume_db", "muted", "osc_dropped", "control_version"] + [f"style_token_{i}" for i in range(12)] + [
-                 "control_ms_p50", "control_ms_p95", "control_samples"]
+                 "control_ms_p50", "control_ms_p95", "control_samples", "onset_mode", "reset_ms_p50", "reset_ms_p95",
+                 "resets_heard"]
 MAX_MESSAGE_BYTES = 32768  # osc.max_message_bytes default
 NO_TEXT_TOWER = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead"
 
@@ -182,6 +183,10 @@ def round_trips(client):
         ("/continuo/note", (64, 90), "held_notes", 2),
         ("/continuo/note", (60, 0), "held_notes", 1),
         ("/continuo/notes/clear", (), "held_notes", 0),
+        ("/continuo/onset_mode", (0,), "onset_mode", 0),
+        ("/continuo/note", (62, 100), "held_notes", 1),
+        ("/continuo/notes/clear", (), "held_notes", 0),
+        ("/continuo/onset_mode", (("f", 1.0),), "onset_mode", 1),
         ("/continuo/style/tokens", tuple(tokens), "style_token_11", tokens[11]),
         # TouchDesigner sends floats for everything; an int where a float is expected works too.
         ("/continuo/topk", (("f", 128.0),), "top_k", 128),

@@ -1,6 +1,6 @@
 """continuo-rtsan (the engine linked with clang's RealtimeSanitizer) plays at period 64,
-first steadily and then with a model too slow to keep up (underruns, fades), without a
-single real-time violation in the process callback; and rtsan_probe, which allocates
+first steadily, then through OSC resets (playback fades out and drops the lookahead), then
+with a model too slow to keep up (underruns, fades), without a single real-time violation in the process callback; and rtsan_probe, which allocates
 inside continuo::RealtimeScope, is caught, proving the checker can fail."""
 
 import os
@@ -9,6 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jackfixture as jf  # noqa: E402
+import test_osc as osc  # noqa: E402
 
 VIOLATION = "Real-time violation"
 STEADY_FRAMES = int(2.5 * 48000)
@@ -26,9 +27,12 @@ def check_probe():
                 f"(exit {result.returncode}): the real-time checker is not working")
 
 
-def run_phase(server, model, label, until, what):
-    continuo = jf.Continuo(server, ["--model", model, "--auto-connect"], binary=jf.CONTINUO_RTSAN,
-                           client=f"continuo{label}").start()
+def run_phase(server, model, label, until, what, during=None):
+    port = osc.free_udp_port()
+    continuo = jf.Continuo(server, ["--model", model, "--auto-connect", "--set", f"osc.port={port}"],
+                           binary=jf.CONTINUO_RTSAN, client=f"continuo{label}").start()
+    if during is not None:
+        during(osc.Client(port))
     status_seen = continuo.wait_status(until, timeout=90.0, what=what)
     rc, status, text = continuo.stop()
     print(f"{label}: exit {rc}, status while running {status_seen}, at exit {status}", flush=True)
@@ -56,6 +60,16 @@ def main():
                            f"{STEADY_FRAMES} frames played")
         if steady["frames_played"] <= 0:
             jf.fail(f"steady: no frames played: {steady}")
+        def resets(client):
+            for n in range(5):
+                jf.wait_until(lambda: client.status()["ring_fill_ms"] > 150, 10, what="a full lookahead")
+                client.expect_done("/continuo/reset")
+                jf.wait_until(lambda: client.status()["resets_heard"] > n, 10, what=f"reset {n + 1} heard")
+
+        reset = run_phase(server, "double:counter", "reset", lambda s: s["resets_heard"] >= 5, "5 resets heard",
+                          during=resets)
+        if reset["underruns"] != 0:
+            jf.fail(f"resets counted as underruns: {reset}")
         slow = run_phase(server, "double:counter,delay_ms=60", "underrun",
                          lambda s: s["underruns"] >= MIN_UNDERRUNS and s["frames_played"] > 0,
                          f"{MIN_UNDERRUNS} underruns")

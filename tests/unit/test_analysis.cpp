@@ -127,3 +127,45 @@ TEST(AnalysisQueue, KeepsTheNewestWhenNobodyTakesThem) {
 
 }  // namespace
 }  // namespace continuo
+
+namespace continuo {
+namespace {
+
+// Nobody subscribed: frames go by without an FFT, and the first frame analysed after the
+// pause is exactly what it would have been had every frame been analysed (its onset
+// compares with the spectrum the skipped frame left, not a stale one).
+TEST(Analysis, SkippedFramesCostNoFftAndLeaveTheNextResultUnchanged) {
+  Analyser always(kRate);
+  Analyser paused(kRate);
+  std::vector<std::vector<float>> frames;
+  for (int k = 0; k < 6; ++k) frames.push_back(sine(k < 3 ? 220.0 : 660.0, 0.1 + 0.1 * k, kFrame, k * kFrame));
+  std::vector<AnalysisFrame> expected;
+  for (const auto& f : frames) expected.push_back(always.analyse(f, kRate));
+  paused.analyse(frames[0], kRate);
+  const std::uint64_t spectra = paused.spectra();
+  paused.skip(frames[1], kRate);
+  paused.skip(frames[2], kRate);
+  paused.skip(frames[3], kRate);
+  EXPECT_EQ(paused.spectra(), spectra) << "skipping computes no spectrum";
+  const AnalysisFrame resumed = paused.analyse(frames[4], kRate);
+  EXPECT_EQ(paused.spectra(), spectra + 2) << "the skipped frame's spectrum once, then this frame's";
+  EXPECT_EQ(resumed.loudness_db, expected[4].loudness_db);
+  EXPECT_EQ(resumed.onset, expected[4].onset);
+  EXPECT_EQ(resumed.centroid_hz, expected[4].centroid_hz);
+  EXPECT_EQ(resumed.chroma, expected[4].chroma);
+  const AnalysisFrame next = paused.analyse(frames[5], kRate);
+  EXPECT_EQ(next.onset, expected[5].onset);
+}
+
+TEST(AnalysisQueue, DropAfterForgetsFramesAResetDropped) {
+  AnalysisQueue queue;
+  for (std::uint64_t start : {0u, 1920u, 3840u, 5760u}) queue.push(AnalysisFrame{}, start);
+  queue.drop_after(2000);
+  EXPECT_EQ(queue.size(), 2u);
+  queue.push(AnalysisFrame{}, 5760);
+  std::array<AnalysisFrame, 8> out;
+  EXPECT_EQ(queue.take_heard(100000, out), 3u);
+}
+
+}  // namespace
+}  // namespace continuo

@@ -39,10 +39,13 @@ const std::vector<std::string> kAllKeys{
     "engine.lookahead_ms",  "engine.fade_ms",     "engine.gain_ramp_ms",  "engine.volume_db",
     "engine.resampler",     "model.spec",         "model.seed",           "model.prefill_frames", "control.style_tokens",
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
-    "control.temperature",  "control.top_k",      "control.seed",         "render.sample_rate",
+    "control.temperature",  "control.top_k",      "control.seed",         "control.onset_mode",
+    "render.sample_rate",
     "midi.channel",         "midi.takeover",      "midi.cc_map",          "midi.learn_file",
+    "midi.backend",         "midi.alsa_port",
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
-    "osc.max_message_bytes",
+    "osc.max_message_bytes", "osc.udp",           "osc.tcp",              "osc.tcp_port",
+    "osc.tcp_max_clients",  "osc.secret",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

@@ -9,6 +9,7 @@
 
 #include "engine/generator.hpp"
 #include "engine/model_registry.hpp"
+#include "engine/playback.hpp"
 #include "engine/stats.hpp"
 #include "tests/doubles/doubles.hpp"
 
@@ -99,7 +100,7 @@ class GeneratorLatency : public testing::Test {
   ControlState state_{ControlSnapshot{}, clock_.fn()};
   FrameSource source_{*model_, state_, kRate, ResamplerQuality::best};
   AudioRing ring_{4 * kFrame};
-  Generator generator_{source_, ring_, 2 * kFrame, 48};
+  Generator generator_{source_, ring_, 2 * kFrame};
 };
 
 TEST_F(GeneratorLatency, AChangeIsMeasuredWhenItsFrameStartsPlaying) {
@@ -118,20 +119,65 @@ TEST_F(GeneratorLatency, AChangeIsMeasuredWhenItsFrameStartsPlaying) {
   EXPECT_NEAR(generator_.control_latency().percentile(50), 40.0, 1e-9);  // 61 - 1 - 20 ms read since
 }
 
-TEST_F(GeneratorLatency, AResetFadesOutRestartsTheModelAndFadesIn) {
+// A reset is heard at once: the generator does not wait for room in the ring, marks what
+// the ring holds stale, and playback fades it out and plays the fresh continuation.
+TEST_F(GeneratorLatency, AResetDropsTheLookaheadAndIsHeardAfterTheFade) {
+  PlaybackConfig config;
+  config.fade_frames = 48;
+  config.gain_ramp_frames = 0;
+  config.resume_frames = kFrame / 2;
+  Playback playback(ring_, config);
   ASSERT_TRUE(generator_.fill_once());
+  clock_.now = TimePoint{} + 5ms;
+  state_.update([](ControlSnapshot& c) { c.temperature = 0.7f; });
+  ASSERT_TRUE(generator_.fill_once());  // frame 1 carries the change first; the reset drops it
+  EXPECT_FALSE(generator_.fill_once()) << "the lookahead is full";
+  std::vector<float> left(256), right(256);
+  playback.render(left.data(), right.data(), 256);
+  EXPECT_EQ(left[100], doubles::counter_sample(100, 0));
+
   generator_.request_reset(7);
-  ASSERT_TRUE(generator_.fill_once());  // the last old frame, faded out, then the reset
+  ASSERT_TRUE(generator_.fill_once()) << "a reset does not wait for the lookahead to drain";
   EXPECT_EQ(generator_.resets(), 1u);
-  std::vector<float> out(3 * kFrame * AudioRing::kChannels);
-  ASSERT_EQ(ring_.pop(std::span(out).first(2 * kFrame * AudioRing::kChannels)), 2 * kFrame);
-  ASSERT_TRUE(generator_.fill_once());  // the fresh continuation, faded in
-  ASSERT_EQ(ring_.pop(std::span(out).subspan(2 * kFrame * AudioRing::kChannels)), kFrame);
-  const auto sample = [&](std::size_t frame, int ch) { return out[frame * AudioRing::kChannels + ch]; };
-  EXPECT_EQ(sample(kFrame, 0), doubles::counter_sample(kFrame, 0));  // old frame plays on ...
-  EXPECT_EQ(sample(2 * kFrame - 1, 0), 0.0f);                        // ... down to zero
-  EXPECT_EQ(sample(2 * kFrame, 0), 0.0f);                            // the new one from zero ...
-  EXPECT_EQ(sample(2 * kFrame + 48, 0), doubles::counter_sample(48, 0));  // ... and from the top
+  playback.render(left.data(), right.data(), 256);  // the fade-out, then the stale rest dropped
+  EXPECT_EQ(left[0], doubles::counter_sample(256, 0) * (1.0f - 1.0f / 48.0f));
+  EXPECT_EQ(left[47], 0.0f);
+  EXPECT_EQ(left[200], 0.0f);
+  EXPECT_EQ(generator_.frames_read(), 2 * kFrame) << "both old frames are gone";
+  generator_.control_latency().resolve(generator_.frames_read(), TimePoint{} + 20ms, kRate);
+  EXPECT_EQ(generator_.control_latency().count(), 0u) << "dropped unheard: not measured yet";
+  playback.render(left.data(), right.data(), 256);  // the fresh continuation, from its first sample
+  EXPECT_EQ(left[0], 0.0f);
+  EXPECT_EQ(left[100], doubles::counter_sample(100, 0));
+  EXPECT_EQ(playback.underruns(), 0u);
+
+  generator_.reset_latency().resolve(generator_.frames_read(), TimePoint{} + 5ms, kRate);
+  // The request was stamped by the real clock: only count it here.
+  EXPECT_EQ(generator_.reset_latency().count(), 1u);
+  generator_.control_latency().resolve(generator_.frames_read(), TimePoint{} + 30ms, kRate);
+  ASSERT_EQ(generator_.control_latency().count(), 1u) << "the change is heard with the fresh frame";
+  EXPECT_NEAR(generator_.control_latency().percentile(50), 30.0 - 5.0 - 256.0 * 1000.0 / kRate, 1e-9);
+}
+
+}  // namespace
+}  // namespace continuo
+
+namespace continuo {
+namespace {
+
+// The analysis feed is computed only while someone listens.
+TEST_F(GeneratorLatency, FramesAreAnalysedOnlyWhileWanted) {
+  generator_.set_analysis_wanted(false);
+  ASSERT_TRUE(generator_.fill_once());
+  EXPECT_EQ(generator_.frames_analysed(), 0u);
+  EXPECT_EQ(generator_.analysis().size(), 0u);
+  generator_.set_analysis_wanted(true);
+  ASSERT_TRUE(generator_.fill_once());
+  EXPECT_EQ(generator_.frames_analysed(), 1u);
+  ASSERT_EQ(generator_.analysis().size(), 1u);
+  play(kFrame + 1);
+  std::array<AnalysisFrame, 4> heard;
+  EXPECT_EQ(generator_.analysis().take_heard(generator_.frames_read(), heard), 1u) << "the frame at position 1920";
 }
 
 }  // namespace

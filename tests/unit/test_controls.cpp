@@ -167,6 +167,35 @@ TEST_F(ControlsTest, ATapShorterThanAFrameIsStillOneOnset) {
   EXPECT_EQ(state_.take_frame_snapshot().notes[62], NoteState::off);
 }
 
+// onset_mode 0: a note-on asks for the pitch held, with no onset frame (legato); a tap
+// shorter than a frame is still held for one frame. Switching back restores the attacks.
+TEST_F(ControlsTest, OnsetModeZeroHoldsNotesWithoutAnAttack) {
+  EXPECT_EQ(controls_.set_onset_mode(2),
+            "onset_mode must be 1 (a note-on is an onset frame, then held) or 0 (held at once, legato), got 2");
+  EXPECT_EQ(controls_.set_onset_mode(-1).substr(0, 14), "onset_mode mus");
+  EXPECT_EQ(state_.snapshot().onset_mode, 1) << "the default: attacks";
+  const std::uint64_t before = state_.snapshot().version;
+  EXPECT_EQ(controls_.set_onset_mode(0), "");
+  EXPECT_EQ(state_.snapshot().version, before + 1);
+  EXPECT_EQ(controls_.note(60, 100), "");
+  const ControlSnapshot first = state_.take_frame_snapshot();
+  EXPECT_EQ(first.notes[60], NoteState::sustain) << "held at once, no onset";
+  EXPECT_EQ(first.notes[61], NoteState::off);
+  EXPECT_EQ(held_notes(first), 1);
+  EXPECT_EQ(controls_.note(64, 100), "");  // a second pitch joins legato
+  EXPECT_EQ(state_.take_frame_snapshot().notes[64], NoteState::sustain);
+  EXPECT_EQ(controls_.note(62, 100), "");  // a tap within one frame
+  EXPECT_EQ(controls_.note(62, 0), "");
+  EXPECT_EQ(state_.take_frame_snapshot().notes[62], NoteState::sustain) << "still reaches one frame";
+  EXPECT_EQ(state_.take_frame_snapshot().notes[62], NoteState::off);
+  EXPECT_EQ(controls_.note(60, 0), "");
+  EXPECT_EQ(state_.take_frame_snapshot().notes[60], NoteState::off);
+  EXPECT_EQ(controls_.set_onset_mode(1), "");
+  EXPECT_EQ(controls_.note(60, 100), "");
+  EXPECT_EQ(state_.take_frame_snapshot().notes[60], NoteState::onset) << "attacks again";
+  EXPECT_EQ(state_.take_frame_snapshot().notes[60], NoteState::sustain);
+}
+
 TEST_F(ControlsTest, ClearNotesGivesThePitchesBackToTheModel) {
   controls_.note(60, 100);
   controls_.note(67, 100);

@@ -135,6 +135,40 @@ TEST_F(OscDispatch, PromptsFailHonestlyWithoutATextTower) {
   EXPECT_EQ(send("/continuo/prompt/3/weight", {f(0.2f)}), failed("/continuo/prompt/3/weight", why));
 }
 
+TEST_F(OscDispatch, OnsetModeIsZeroOrOneAndShownInStatus) {
+  EXPECT_EQ(send("/continuo/onset_mode", {i(0)}), done("/continuo/onset_mode"));
+  EXPECT_EQ(now().onset_mode, 0);
+  EXPECT_EQ(send("/continuo/note", {i(60), i(100)}), done("/continuo/note"));
+  EXPECT_EQ(now().notes[60], NoteState::sustain);
+  EXPECT_EQ(send("/continuo/onset_mode", {f(1.0f)}), done("/continuo/onset_mode"));
+  EXPECT_EQ(send("/continuo/onset_mode", {i(3)}),
+            failed("/continuo/onset_mode",
+                   "onset_mode must be 1 (a note-on is an onset frame, then held) or 0 (held at once, legato), got 3"));
+  EXPECT_EQ(send("/continuo/onset_mode"),
+            failed("/continuo/onset_mode",
+                   "expects i (1 a note-on is an onset frame, then held; 0 held at once (legato)), got none"));
+  EXPECT_EQ(now().onset_mode, 1);
+  const Message reply = dispatch({"/continuo/status", {}}, context_);
+  const std::vector<std::string_view> names = status_fields();
+  const auto at = std::find(names.begin(), names.end(), "onset_mode");
+  ASSERT_NE(at, names.end());
+  EXPECT_EQ(reply.args[static_cast<std::size_t>(at - names.begin())].integer, 1);
+}
+
+TEST_F(OscDispatch, AuthIsForTcpConnectionsWithASecret) {
+  EXPECT_EQ(send("/continuo/auth", {s("x")}),
+            failed("/continuo/auth", "nothing to authenticate: osc.secret guards TCP connections only, and is not set"));
+  EXPECT_EQ(send("/continuo/auth", {i(1)}), failed("/continuo/auth", "expects s (the server's osc.secret)"));
+  std::vector<std::string> tried;
+  context_.authenticate = [&](const std::string& secret) -> ControlResult {
+    tried.push_back(secret);
+    return secret == "open sesame" ? "" : "wrong secret; the connection closes";
+  };
+  EXPECT_EQ(send("/continuo/auth", {s("nope")}), failed("/continuo/auth", "wrong secret; the connection closes"));
+  EXPECT_EQ(send("/continuo/auth", {s("open sesame")}), done("/continuo/auth"));
+  EXPECT_EQ(tried, (std::vector<std::string>{"nope", "open sesame"}));
+}
+
 TEST_F(OscDispatch, NotifySubscribesTheSender) {
   EXPECT_EQ(send("/continuo/notify", {i(1)}), done("/continuo/notify"));
   EXPECT_EQ(send("/continuo/notify", {f(0)}), done("/continuo/notify"));
@@ -165,7 +199,8 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("osc_dropped").integer, 3);
   EXPECT_EQ(field("seed").type, 'h');
   EXPECT_EQ(field("style_token_11").integer, -1);
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi");
+  EXPECT_EQ(field("onset_mode").integer, 1);
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi");
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {

@@ -274,3 +274,59 @@ TEST_F(PlaybackTest, FramesPlayedCountsEveryRenderedFrame) {
 
 }  // namespace
 }  // namespace continuo
+
+namespace continuo {
+namespace {
+
+// A reset (AudioRing::request_skip): what plays fades out over fade_frames, the stale rest
+// is dropped unheard, and the fresh audio starts as from silence, with a fade-in and no
+// underrun counted.
+TEST_F(PlaybackTest, SkipFadesOutDropsTheStaleAudioAndStartsTheFreshOne) {
+  Playback playback(ring_, test_config());
+  push_counter(ring_, 0, 2000);
+  const Stereo first = render(playback, 256);
+  expect_counter_faded_in(first, 256, 0);
+  ring_.request_skip(2000);  // everything pushed so far is stale
+  push_counter(ring_, 100000, 300);  // the fresh continuation
+  const Stereo skip = render(playback, 256);
+  for (std::size_t i = 0; i < 256; ++i) {
+    const float k = i < kFade ? 1.0f - static_cast<float>(i + 1) / static_cast<float>(kFade) : 0.0f;
+    ASSERT_EQ(skip.left[i], counter_sample(256 + i, 0) * k) << "frame " << i;
+    ASSERT_EQ(skip.right[i], counter_sample(256 + i, 1) * k) << "frame " << i;
+  }
+  EXPECT_EQ(ring_.popped(), 2000u) << "the stale audio is gone";
+  EXPECT_EQ(ring_.readable_frames(), 300u) << "the fresh audio is kept";
+  const Stereo fresh = render(playback, 256);  // 300 >= kResume: plays at once
+  expect_counter_faded_in(fresh, 256, 100000);
+  EXPECT_EQ(playback.underruns(), 0u);
+}
+
+TEST_F(PlaybackTest, SkipWhenLessStaleAudioThanTheFadeDecaysItsLastSample) {
+  Playback playback(ring_, test_config());
+  push_counter(ring_, 0, 256 + 10);
+  render(playback, 256);
+  ring_.request_skip(266);
+  const Stereo skip = render(playback, 256);
+  for (std::size_t i = 0; i < 10; ++i) {
+    const float k = 1.0f - static_cast<float>(i + 1) / static_cast<float>(kFade);
+    ASSERT_EQ(skip.left[i], counter_sample(256 + i, 0) * k) << "frame " << i;
+  }
+  const float last = skip.left[9];
+  ASSERT_NE(last, 0.0f);
+  EXPECT_EQ(skip.left[10], faded_out(last, 1)) << "no step: the last sample decays";
+  EXPECT_TRUE(all_zero(skip.left, 10 + kFade));
+  EXPECT_EQ(playback.underruns(), 0u);
+}
+
+TEST_F(PlaybackTest, SkipWhileWaitingDropsTheStaleAudioSilently) {
+  Playback playback(ring_, test_config());
+  push_counter(ring_, 0, 100);  // under kResume: not playing yet
+  ring_.request_skip(100);
+  push_counter(ring_, 5000, kResume);
+  const Stereo out = render(playback, 256);
+  expect_counter_faded_in(out, 256, 5000);
+  EXPECT_EQ(ring_.popped(), 100u + 256u);
+}
+
+}  // namespace
+}  // namespace continuo

@@ -210,6 +210,51 @@ TEST_F(PresetRecall, MidiProgramChangeRecallsThePresetWithThatProgram) {
   EXPECT_EQ(state_.snapshot().temperature, 0.5f);
 }
 
+// Any change made outside MIDI (an OSC preset, an OSC setter, a control script) makes the
+// knobs on that parameter pick up again: nobody has to tell MidiInput.
+TEST_F(PresetRecall, KnobsPickUpAgainAfterOscChangesTheirParameter) {
+  ControlsSink sink(controls_);
+  MidiConfig config;
+  config.cc_map = {{70, MidiParam::temperature, 0.0, 2.54, 7}, {71, MidiParam::top_k, 1, 128, 7}};
+  MidiInput input(sink, config);
+  input.sync_all(state_.snapshot(), 0.0);  // temperature 1.1: CC value 55
+  const auto cc = [&](int number, int value) {
+    const std::uint8_t bytes[] = {0xB0, static_cast<std::uint8_t>(number), static_cast<std::uint8_t>(value)};
+    input.handle(bytes, sizeof bytes);
+  };
+  cc(70, 55);  // picked up
+  cc(70, 60);
+  EXPECT_FLOAT_EQ(state_.snapshot().temperature, 1.2f);
+  osc::CommandContext context{controls_, [](bool) { return ControlResult{}; }};
+  ASSERT_EQ(osc::dispatch({"/continuo/preset", {osc::Arg::string("calm")}}, context).address, "/done");
+  EXPECT_EQ(state_.snapshot().temperature, 0.5f);
+  cc(70, 61);  // the knob is at 1.22, the preset put 0.5: no jump
+  EXPECT_EQ(state_.snapshot().temperature, 0.5f) << "the knob must pick the preset's value up";
+  cc(70, 30);
+  EXPECT_EQ(state_.snapshot().temperature, 0.5f);
+  cc(70, 20);  // crossed 0.5 (CC 25) between 30 and 20: picked up
+  EXPECT_FLOAT_EQ(state_.snapshot().temperature, 0.4f);
+  cc(70, 22);
+  EXPECT_FLOAT_EQ(state_.snapshot().temperature, 0.44f);
+
+  ASSERT_EQ(osc::dispatch({"/continuo/temperature", {osc::Arg::float32(2.0f)}}, context).address, "/done");
+  cc(70, 23);
+  EXPECT_EQ(state_.snapshot().temperature, 2.0f) << "an OSC setter, too";
+  cc(70, 100);  // 2.0 is CC 100: within a step
+  EXPECT_FLOAT_EQ(state_.snapshot().temperature, 2.0f);
+  cc(70, 101);
+  EXPECT_FLOAT_EQ(state_.snapshot().temperature, 2.02f);
+
+  // A knob on a parameter nobody else touched keeps following.
+  cc(71, 12);  // top_k 12 (the preset's) picked up at once
+  cc(71, 127);
+  EXPECT_EQ(state_.snapshot().top_k, 128);
+  // Set to the very value the knob last sent: still picked up, nothing to catch up with.
+  ASSERT_EQ(osc::dispatch({"/continuo/topk", {osc::Arg::int32(128)}}, context).address, "/done");
+  cc(71, 0);
+  EXPECT_EQ(state_.snapshot().top_k, 1);
+}
+
 TEST_F(PresetRecall, OscPresetRecallsByName) {
   osc::CommandContext context{controls_, [](bool) { return ControlResult{}; }};
   const auto send = [&](std::vector<osc::Arg> args) {
