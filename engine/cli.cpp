@@ -137,7 +137,7 @@ std::string usage(Command command) {
              "  --out FILE.wav        output file (written whole or not at all)\n"
              "  --midi FILE.mid       notes and CCs at their times, through the live MIDI handling\n"
              "  --control FILE        timed OSC commands, one per line: <seconds> <address> [args]\n"
-             "  --prompt TEXT         not available: no model has a text tower yet (issues 6/8)\n" + common;
+             "  --prompt TEXT         style from text, for a model with a text tower (from the first frame)\n" + common;
     case Command::help:
       break;
   }

@@ -23,7 +23,7 @@ struct Invocation {
   std::string out_path;                // render
   std::string midi_path;               // render --midi: a Standard MIDI File played through the MIDI path
   std::string control_path;            // render --control: a timed control script (engine/control_script.hpp)
-  std::optional<std::string> prompt;   // render --prompt: refused while no model has a text tower
+  std::optional<std::string> prompt;   // render --prompt: the style from text (a model with a text tower)
 };
 
 Invocation parse_command_line(const std::vector<std::string>& args);

@@ -82,11 +82,22 @@ std::optional<ControlCommand> parse_line(std::string_view line, int number, cons
   return command;
 }
 
+// The dry run's stand-in for a text tower: the script is checked before the model loads,
+// so a prompt line is checked for its arguments only; its style comes at render time.
+class AnyTextStyle final : public TextStyle {
+ public:
+  std::array<int, kStyleTokens> tokens(std::span<const WeightedPrompt>) const override {
+    std::array<int, kStyleTokens> masked;
+    masked.fill(-1);
+    return masked;
+  }
+};
+
 // Runs every command, in time order, on scratch controls: the script fails here, naming
 // its line, rather than halfway through a render.
 void dry_run(const std::vector<ControlCommand>& commands, const std::string& name) {
   ControlState scratch{ControlSnapshot{}};
-  OfflineControls offline(scratch, 0.0f);
+  OfflineControls offline(scratch, 0.0f, std::make_shared<AnyTextStyle>());
   for (const ControlCommand& command : commands) {
     const std::string why = apply_control(command, offline.controls());
     if (!why.empty()) {
@@ -103,9 +114,9 @@ PlaybackConfig playback_with_volume(float volume_db) {
 
 }  // namespace
 
-OfflineControls::OfflineControls(ControlState& state, float volume_db)
+OfflineControls::OfflineControls(ControlState& state, float volume_db, std::shared_ptr<const TextStyle> text_style)
     : playback_(ring_, playback_with_volume(volume_db)),
-      controls_(state, playback_, [] { return StatusSnapshot{}; }, volume_db) {}
+      controls_(state, playback_, [] { return StatusSnapshot{}; }, volume_db, {}, {}, std::move(text_style)) {}
 
 std::vector<ControlCommand> parse_control_script(std::string_view text, const std::string& name) {
   std::vector<ControlCommand> commands;

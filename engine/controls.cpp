@@ -1,19 +1,13 @@
 #include "engine/controls.hpp"
 
-#include <charconv>
 #include <cmath>
+#include <stdexcept>
 #include <utility>
+
+#include "engine/number_text.hpp"
 
 namespace continuo {
 namespace {
-
-std::string number_text(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char text[32];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  return std::string(text, end);
-}
 
 // An inclusive range [lo, hi], or (lo, hi] when lo_open; NaN is outside every range.
 struct Bounds {
@@ -39,13 +33,15 @@ constexpr Bounds kCfg{-1, 7};
 }  // namespace
 
 Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-                   float volume_db, std::function<void()> reset, std::vector<Preset> presets)
+                   float volume_db, std::function<void()> reset, std::vector<Preset> presets,
+                   std::shared_ptr<const TextStyle> text_style)
     : state_(state),
       playback_(playback),
       status_(std::move(status)),
       reset_(std::move(reset)),
       presets_(std::move(presets)),
-      volume_db_(volume_db) {}
+      volume_db_(volume_db),
+      text_style_(std::move(text_style)) {}
 
 ControlResult Controls::set_temperature(float value) {
   ControlResult why = check("temperature", value, {0, 10, true});
@@ -97,6 +93,44 @@ ControlResult Controls::set_style_tokens(const std::array<int, kStyleTokens>& to
     if (!why.empty()) return why;
   }
   state_.update([&](ControlSnapshot& c) { c.style_tokens = tokens; });
+  return {};
+}
+
+ControlResult Controls::set_prompts(const std::vector<WeightedPrompt>& prompts) {
+  return apply_prompts([&](PromptSlots& slots) { return slots.replace_all(prompts); });
+}
+
+ControlResult Controls::set_prompt_text(int slot, std::string text) {
+  return apply_prompts([&](PromptSlots& slots) { return slots.set_text(slot, std::move(text)); });
+}
+
+ControlResult Controls::set_prompt_weight(int slot, float weight) {
+  return apply_prompts([&](PromptSlots& slots) { return slots.set_weight(slot, weight); });
+}
+
+std::vector<WeightedPrompt> Controls::prompts() const {
+  const std::lock_guard lock(prompts_mutex_);
+  return prompt_slots_.active();
+}
+
+// Changes a copy of the slots, blends it, and keeps it only when the blend was applied:
+// a refused prompt leaves both the slots and the sound as they were.
+ControlResult Controls::apply_prompts(const std::function<std::string(PromptSlots&)>& change) {
+  const std::lock_guard lock(prompts_mutex_);
+  if (!text_style_) return "no text tower in this model: set /continuo/style/tokens instead";
+  PromptSlots changed = prompt_slots_;
+  ControlResult why = change(changed);
+  if (!why.empty()) return why;
+  const std::vector<WeightedPrompt> in_play = changed.active();
+  if (!in_play.empty()) {
+    try {
+      why = set_style_tokens(text_style_->tokens(in_play));
+    } catch (const std::invalid_argument& error) {
+      why = error.what();
+    }
+    if (!why.empty()) return why;
+  }
+  prompt_slots_ = std::move(changed);
   return {};
 }
 

@@ -4,13 +4,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "engine/control_state.hpp"
 #include "engine/playback.hpp"
 #include "engine/preset.hpp"
+#include "engine/prompt_slots.hpp"
 #include "engine/stats.hpp"
+#include "engine/text_style.hpp"
 
 namespace continuo {
 
@@ -28,8 +32,10 @@ class Controls {
   // reset: schedules a fresh continuation at the next frame boundary and returns at once
   // (the generator's request_reset); none refuses reset and prefill.
   // presets: the config's [[presets]], fixed for the engine's life.
+  // text_style: the model's text tower (Model::text_style()); none refuses prompts.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
-           float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {});
+           float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {},
+           std::shared_ptr<const TextStyle> text_style = {});
 
   ControlResult set_temperature(float value);      // (0, 10]
   ControlResult set_top_k(int value);              // 1..1024
@@ -46,6 +52,15 @@ class Controls {
   ControlResult set_muted(bool muted);
   ControlResult reset();            // fade out, model reset with the configured seed, fade in
   ControlResult prefill_silence();  // the same reset: a model package prefills with silence
+
+  // Text prompts, for a model with a text tower (without one each refuses and says to set
+  // style tokens instead). Every change re-blends the prompts in play (text and weight > 0)
+  // on the calling thread and applies their tokens at the next frame boundary; with none in
+  // play the style stays as it is.
+  ControlResult set_prompts(const std::vector<WeightedPrompt>& prompts);  // replaces every slot
+  ControlResult set_prompt_text(int slot, std::string text);            // slot 1..8
+  ControlResult set_prompt_weight(int slot, float weight);              // slot 1..8, weight >= 0
+  std::vector<WeightedPrompt> prompts() const;                          // in play, slot order
 
   // Applies every value the preset sets in one ControlState update: one version, so one
   // frame boundary hears all of it. Refused whole when any value is out of range.
@@ -69,6 +84,11 @@ class Controls {
   // Playback keeps only the linear gain; these are what the performer asked for.
   std::atomic<float> volume_db_;
   std::atomic<bool> muted_{false};
+
+  ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
+  const std::shared_ptr<const TextStyle> text_style_;
+  mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time
+  PromptSlots prompt_slots_;
 };
 
 }  // namespace continuo

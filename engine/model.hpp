@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "engine/control_state.hpp"
+#include "engine/text_style.hpp"
 
 namespace continuo {
 
@@ -39,6 +41,9 @@ class Model {
 
   // The stages of the last step, for the engine's status; a model without stages has none.
   virtual std::span<const StageTime> last_step_stages() const { return {}; }
+
+  // Text prompts to style tokens, when the model has a text tower; none otherwise.
+  virtual std::shared_ptr<const TextStyle> text_style() const { return nullptr; }
 };
 
 }  // namespace continuo

@@ -61,9 +61,6 @@ class Progress {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
-constexpr const char* kNoTextTower =
-    "--prompt: no text tower in this model (issues 6/8): use --control with /continuo/style/tokens";
-
 // What steers a render, loaded and checked whole before the model loads, so bad input
 // costs nothing and is reported as the usage error it is (exit 2).
 struct Steering {
@@ -73,7 +70,6 @@ struct Steering {
 };
 
 Steering load_steering(const Invocation& invocation) {
-  if (invocation.prompt) throw UsageError(kNoTextTower);
   Steering steering;
   steering.control_path = invocation.control_path;
   try {
@@ -165,7 +161,7 @@ class OutputGain {
 class SteeredSource {
  public:
   SteeredSource(Model& model, ControlState& control, const Config& config, int rate, Steering steering)
-      : offline_(control, static_cast<float>(config.engine.volume_db)),
+      : offline_(control, static_cast<float>(config.engine.volume_db), model.text_style()),
         source_(model, control, rate, config.engine.resampler),
         steerer_(std::move(steering), offline_.controls(), config),
         gain_(target_gain()),
@@ -178,6 +174,7 @@ class SteeredSource {
   }
 
   std::size_t pending() const { return steerer_.pending(); }
+  Controls& controls() { return offline_.controls(); }
 
  private:
   float target_gain() {
@@ -219,6 +216,10 @@ int render_offline(const Config& config, const ModelRegistry& registry, const In
   const auto total = static_cast<std::uint64_t>(std::llround(seconds * rate));
   ControlState control(config.control);
   SteeredSource source(*model, control, config, rate, std::move(steering));
+  if (invocation.prompt) {
+    const ControlResult why = source.controls().set_prompts({{*invocation.prompt, 1.0f}});
+    if (!why.empty()) throw UsageError("--prompt: " + why);
+  }
   const std::string partial = partial_path(out_path);
   try {
     SndfilePtr file = open_wav(partial, rate);

@@ -1,14 +1,13 @@
 #include "osc/address_map.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
 
 namespace continuo::osc {
 namespace {
-
-constexpr const char* kNoTextTower = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead";
 
 int to_int(std::int64_t value) {
   return static_cast<int>(std::clamp<std::int64_t>(value, std::numeric_limits<int>::min(),
@@ -71,8 +70,11 @@ Command set_int(std::string_view address, std::string_view help, ControlResult (
           }};
 }
 
-Command no_text_tower(std::string_view address, std::string_view help) {
-  return {address, "*", help, [](const std::vector<Number>&, CommandContext&) -> Outcome { return kNoTextTower; }};
+// The prompts in play for status: "text=weight; text=weight" ("" when none).
+std::string prompts_text(const std::vector<WeightedPrompt>& prompts) {
+  std::string text;
+  for (const WeightedPrompt& p : prompts) text += (text.empty() ? "" : "; ") + p.text + "=" + number_text(p.weight);
+  return text;
 }
 
 // /continuo/status.reply: one field per entry, in this order.
@@ -128,6 +130,7 @@ const std::vector<StatusField>& status_table() {
     f.push_back({"reset_ms_p95",
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p95)); }});
     f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
+    f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
     return f;
   }();
   return fields;
@@ -180,6 +183,62 @@ Outcome auth(const std::vector<Number>&, CommandContext& context) {
   if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (the server's osc.secret)";
   if (!context.authenticate) return "nothing to authenticate: osc.secret guards TCP connections only, and is not set";
   return context.authenticate(m.args[0].text);
+}
+
+// A prompt's weight argument: any number (TouchDesigner sends floats, others integers).
+std::string read_weight(const Arg& arg, float& weight) {
+  if (!arg.is_number()) return std::string("a weight must be a number, got type ") + arg.type;
+  weight = static_cast<float>(arg.number);
+  return {};
+}
+
+Outcome prompt(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr const char* kExpects = "expects s [f] (text, weight >= 0, default 1)";
+  if (m.args.empty() || m.args.size() > 2 || m.args[0].type != 's') return kExpects;
+  WeightedPrompt p{m.args[0].text, 1.0f};
+  if (m.args.size() == 2) {
+    const std::string why = read_weight(m.args[1], p.weight);
+    if (!why.empty()) return why + "; " + kExpects;
+  }
+  return context.controls.set_prompts({p});
+}
+
+Outcome prompts(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr const char* kExpects = "expects pairs s f s f ... (text, weight >= 0)";
+  if (m.args.empty() || m.args.size() % 2 != 0) return kExpects;
+  std::vector<WeightedPrompt> blend;
+  for (std::size_t i = 0; i < m.args.size(); i += 2) {
+    if (m.args[i].type != 's') return "argument " + std::to_string(i + 1) + " must be text; " + kExpects;
+    WeightedPrompt p{m.args[i].text, 0.0f};
+    const std::string why = read_weight(m.args[i + 1], p.weight);
+    if (!why.empty()) return "argument " + std::to_string(i + 2) + ": " + why + "; " + kExpects;
+    blend.push_back(std::move(p));
+  }
+  return context.controls.set_prompts(blend);
+}
+
+// /continuo/prompt/N/text s and /continuo/prompt/N/weight f.
+Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr std::string_view kPrefix = "/continuo/prompt/";
+  const std::string_view rest = std::string_view(m.address).substr(kPrefix.size());
+  const std::size_t slash = rest.find('/');
+  const std::string_view slot_text = rest.substr(0, slash);
+  const std::string_view field = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  int slot = 0;
+  const auto [end, error] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
+  if (error != std::errc{} || end != slot_text.data() + slot_text.size() || (field != "text" && field != "weight")) {
+    return "address must be /continuo/prompt/N/text or /continuo/prompt/N/weight with N 1..8";
+  }
+  if (field == "text") {
+    if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (the slot's text)";
+    return context.controls.set_prompt_text(slot, m.args[0].text);
+  }
+  float weight = 0.0f;
+  const std::string why = m.args.size() == 1 ? read_weight(m.args[0], weight) : "expects f (the slot's weight >= 0)";
+  return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
 }
 
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
@@ -244,9 +303,10 @@ const std::vector<Command>& commands() {
          return on_off("subscribe/analysis", a[0].integer, c.subscribe_analysis);
        }},
       {"/continuo/auth", "*", "s: osc.secret; a TCP connection's first message when the server has one", auth},
-      no_text_tower("/continuo/prompt", "text [weight]"),
-      no_text_tower("/continuo/prompts", "text weight text weight ..."),
-      no_text_tower("/continuo/prompt/", "N/text s or N/weight f"),
+      {"/continuo/prompt", "*", "s [f]: text and weight (default 1); replaces every prompt; needs a text tower",
+       prompt},
+      {"/continuo/prompts", "*", "s f s f ...: up to 8 prompts blended by weight in one message", prompts},
+      {"/continuo/prompt/", "*", "N/text s or N/weight f, N 1..8: one slot of the blend", prompt_slot},
   };
   return all;
 }

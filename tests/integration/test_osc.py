@@ -21,7 +21,7 @@ STATUS_FIELDS = ["frames_generated", "ring_fill_ms", "underruns", "xruns", "gen_
                  "control_ms_p50", "control_ms_p95", "control_samples", "onset_mode", "reset_ms_p50", "reset_ms_p95",
                  "resets_heard"]
 MAX_MESSAGE_BYTES = 32768  # osc.max_message_bytes default
-NO_TEXT_TOWER = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead"
+NO_TEXT_TOWER = "no text tower in this model: set /continuo/style/tokens instead"
 
 # ---------------------------------------------------------------------------------------
 # OSC by hand.

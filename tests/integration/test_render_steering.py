@@ -120,7 +120,7 @@ def check_bad_inputs(tmp, out, midi, script):
     expect_usage_error(render(out, truncated, script), truncated, "byte", "truncated")
     expect_usage_error(render(out, midi, bad_script), bad_script + ":2:", "/continuo/tempo")
     expect_usage_error(render(out, midi, script, "--prompt", "warm strings"),
-                       "no text tower in this model (issues 6/8): use --control with /continuo/style/tokens")
+                       "--prompt: no text tower in this model: set /continuo/style/tokens instead")
     expect_usage_error(jf.run_cli(["render", "--seconds", "1", "--out", out, "--midi"]), "--midi needs a value")
     if os.path.exists(out):
         jf.fail(f"a failed render left {out} behind")

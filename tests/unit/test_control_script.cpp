@@ -68,13 +68,19 @@ TEST(ControlScript, BadLinesAreErrorsNamingFileAndLine) {
   expect_error("1 /continuo/notify 1\n", "bad.ctl:1: /continuo/notify: not available in a control script");
 }
 
-TEST(ControlScript, TextPromptsFailHonestly) {
+// A script is checked before the model (and its text tower) loads: prompt lines are
+// checked for their arguments, and blended at render time.
+TEST(ControlScript, PromptLinesAreCheckedForTheirArguments) {
+  const auto commands = parse_control_script(
+      "0 /continuo/prompt \"warm strings\" 1.0\n1 /continuo/prompts \"a\" 1 \"b\" 0.5\n2 /continuo/prompt/2/text \"c\"\n",
+      "prompt.ctl");
+  ASSERT_EQ(commands.size(), 3u);
+  EXPECT_EQ(commands[1].message.args[3].number, 0.5);
   try {
-    parse_control_script("0 /continuo/prompt \"warm strings\" 1.0\n", "prompt.ctl");
+    parse_control_script("0 /continuo/prompt \"warm strings\" -1\n", "prompt.ctl");
     FAIL();
   } catch (const ControlScriptError& error) {
-    EXPECT_NE(std::string(error.what()).find("prompt.ctl:1: /continuo/prompt: no text tower"), std::string::npos)
-        << error.what();
+    EXPECT_STREQ(error.what(), "prompt.ctl:1: /continuo/prompt: prompt weight must be a finite number >= 0, got -1");
   }
 }
 

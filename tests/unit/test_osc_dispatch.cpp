@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include "osc/address_map.hpp"
 
@@ -16,6 +18,8 @@ Arg s(const char* v) { return Arg::string(v); }
 
 class OscDispatch : public ::testing::Test {
  protected:
+  explicit OscDispatch(std::shared_ptr<const TextStyle> text_style = nullptr) : text_style_(std::move(text_style)) {}
+
   // The reply's address and, for /done and /fail, its arguments joined by " | ".
   std::string send(const std::string& address, std::vector<Arg> args = {}) {
     const Message reply = dispatch({address, std::move(args)}, context_);
@@ -31,6 +35,7 @@ class OscDispatch : public ::testing::Test {
 
   ControlSnapshot now() const { return state_.snapshot(); }
 
+  std::shared_ptr<const TextStyle> text_style_;
   ControlState state_{ControlSnapshot{}};
   AudioRing ring_{1024};
   Playback playback_{ring_, PlaybackConfig{}};
@@ -40,7 +45,7 @@ class OscDispatch : public ::testing::Test {
                        st.underruns = 0;
                        st.ring_fill_ms = 180.5;
                        return st;
-                     }};
+                     }, 0.0f, {}, {}, text_style_};
   std::vector<bool> subscriptions_;
   CommandContext context_{controls_, [this](bool on) { subscriptions_.push_back(on); return ControlResult{}; }, 3};
 };
@@ -128,11 +133,100 @@ TEST_F(OscDispatch, UnknownAddressesAreNotFound) {
 }
 
 TEST_F(OscDispatch, PromptsFailHonestlyWithoutATextTower) {
-  const std::string why = "no text tower in this model (issue 6/8): set /continuo/style/tokens instead";
+  const std::string why = "no text tower in this model: set /continuo/style/tokens instead";
   EXPECT_EQ(send("/continuo/prompt", {s("warm jazz")}), failed("/continuo/prompt", why));
   EXPECT_EQ(send("/continuo/prompts", {s("a"), f(1), s("b"), f(0.5f)}), failed("/continuo/prompts", why));
   EXPECT_EQ(send("/continuo/prompt/1/text", {s("a")}), failed("/continuo/prompt/1/text", why));
   EXPECT_EQ(send("/continuo/prompt/3/weight", {f(0.2f)}), failed("/continuo/prompt/3/weight", why));
+}
+
+// A text tower whose tokens show the blend: level l holds l + round(sum w·len(text) / sum w).
+class LengthStyle final : public TextStyle {
+ public:
+  std::array<int, kStyleTokens> tokens(std::span<const WeightedPrompt> prompts) const override {
+    double weighted = 0.0, total = 0.0;
+    for (const WeightedPrompt& p : prompts) {
+      if (p.text == "unblendable") throw std::invalid_argument("the tower refuses 'unblendable'");
+      weighted += p.weight * static_cast<double>(p.text.size());
+      total += p.weight;
+    }
+    std::array<int, kStyleTokens> tokens{};
+    for (int l = 0; l < kStyleTokens; ++l) tokens[static_cast<std::size_t>(l)] = l + static_cast<int>(std::lround(weighted / total));
+    return tokens;
+  }
+};
+
+class OscPrompts : public OscDispatch {
+ protected:
+  OscPrompts() : OscDispatch(std::make_shared<LengthStyle>()) {}
+
+  int base_token() const { return now().style_tokens[0]; }  // the blended length
+  std::string status_prompts() {
+    const Message reply = dispatch({"/continuo/status", {}}, context_);
+    const auto names = status_fields();
+    return reply.args[static_cast<std::size_t>(std::find(names.begin(), names.end(), "prompts") - names.begin())].text;
+  }
+};
+
+TEST_F(OscPrompts, APromptSetsTheBlendedTokensAtTheNextFrame) {
+  EXPECT_EQ(send("/continuo/prompt", {s("abcd")}), done("/continuo/prompt"));
+  EXPECT_EQ(base_token(), 4);
+  EXPECT_EQ(now().style_tokens[11], 15);
+  EXPECT_EQ(status_prompts(), "abcd=1");
+  EXPECT_EQ(send("/continuo/prompt", {s("ab"), f(3)}), done("/continuo/prompt"));
+  EXPECT_EQ(base_token(), 2);
+  EXPECT_EQ(status_prompts(), "ab=3") << "a single prompt replaces every other";
+  EXPECT_EQ(send("/continuo/prompt", {s("abcdef"), i(2)}), done("/continuo/prompt")) << "an integer weight is a weight";
+}
+
+TEST_F(OscPrompts, ABlendIsWeightedInOneMessage) {
+  EXPECT_EQ(send("/continuo/prompts", {s("ab"), f(1), s("abcdefghij"), f(3)}), done("/continuo/prompts"));
+  EXPECT_EQ(base_token(), 8);  // (2 + 30) / 4
+  EXPECT_EQ(status_prompts(), "ab=1; abcdefghij=3");
+}
+
+TEST_F(OscPrompts, SlotsAreBlendedAsTheyChange) {
+  EXPECT_EQ(send("/continuo/prompt/1/text", {s("ab")}), done("/continuo/prompt/1/text"));
+  EXPECT_EQ(base_token(), 2);
+  EXPECT_EQ(send("/continuo/prompt/3/text", {s("abcdef")}), done("/continuo/prompt/3/text"));
+  EXPECT_EQ(base_token(), 4);
+  EXPECT_EQ(send("/continuo/prompt/3/weight", {f(3)}), done("/continuo/prompt/3/weight"));
+  EXPECT_EQ(base_token(), 5);  // (2 + 18) / 4
+  EXPECT_EQ(status_prompts(), "ab=1; abcdef=3");
+  const auto before = now().version;
+  EXPECT_EQ(send("/continuo/prompt/1/weight", {f(0)}), done("/continuo/prompt/1/weight"));
+  EXPECT_EQ(send("/continuo/prompt/3/weight", {f(0)}), done("/continuo/prompt/3/weight"));
+  EXPECT_EQ(status_prompts(), "");
+  EXPECT_EQ(base_token(), 6) << "with nothing in play the style stays";
+  EXPECT_GT(now().version, before);
+  EXPECT_EQ(send("/continuo/prompt/8/weight", {f(1)}), done("/continuo/prompt/8/weight")) << "a weight without text waits";
+  EXPECT_EQ(status_prompts(), "");
+}
+
+TEST_F(OscPrompts, RefusalsChangeNothing) {
+  ASSERT_EQ(send("/continuo/prompt", {s("abc")}), done("/continuo/prompt"));
+  const auto version = now().version;
+  EXPECT_EQ(send("/continuo/prompt"), failed("/continuo/prompt", "expects s [f] (text, weight >= 0, default 1)"));
+  EXPECT_EQ(send("/continuo/prompt", {i(3)}), failed("/continuo/prompt", "expects s [f] (text, weight >= 0, default 1)"));
+  EXPECT_EQ(send("/continuo/prompt", {s("a"), f(-1)}), failed("/continuo/prompt", "prompt weight must be a finite number >= 0, got -1"));
+  EXPECT_EQ(send("/continuo/prompt", {s("a"), f(std::numeric_limits<float>::quiet_NaN())}),
+            failed("/continuo/prompt", "prompt weight must be a finite number >= 0, got nan"));
+  EXPECT_EQ(send("/continuo/prompt", {s("a"), s("b")}),
+            failed("/continuo/prompt", "a weight must be a number, got type s; expects s [f] (text, weight >= 0, default 1)"));
+  EXPECT_EQ(send("/continuo/prompt", {Arg::string(std::string(1025, 'x'))}),
+            failed("/continuo/prompt", "prompt text of 1025 bytes; at most 1024"));
+  EXPECT_EQ(send("/continuo/prompts", {s("a"), f(1), s("b")}), failed("/continuo/prompts", "expects pairs s f s f ... (text, weight >= 0)"));
+  EXPECT_EQ(send("/continuo/prompts", {f(1), f(1)}),
+            failed("/continuo/prompts", "argument 1 must be text; expects pairs s f s f ... (text, weight >= 0)"));
+  EXPECT_EQ(send("/continuo/prompts", {s("unblendable"), f(1)}), failed("/continuo/prompts", "the tower refuses 'unblendable'"));
+  EXPECT_EQ(send("/continuo/prompt/9/text", {s("a")}), failed("/continuo/prompt/9/text", "prompt slot must be 1..8, got 9"));
+  const std::string bad_address = "address must be /continuo/prompt/N/text or /continuo/prompt/N/weight with N 1..8";
+  EXPECT_EQ(send("/continuo/prompt/x/text", {s("a")}), failed("/continuo/prompt/x/text", bad_address));
+  EXPECT_EQ(send("/continuo/prompt/1/colour", {s("a")}), failed("/continuo/prompt/1/colour", bad_address));
+  EXPECT_EQ(send("/continuo/prompt/1/text", {f(1)}), failed("/continuo/prompt/1/text", "expects s (the slot's text)"));
+  EXPECT_EQ(send("/continuo/prompt/1/weight", {}), failed("/continuo/prompt/1/weight", "expects f (the slot's weight >= 0)"));
+  EXPECT_EQ(now().version, version);
+  EXPECT_EQ(status_prompts(), "abc=1");
 }
 
 TEST_F(OscDispatch, OnsetModeIsZeroOrOneAndShownInStatus) {
