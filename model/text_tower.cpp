@@ -86,11 +86,12 @@ void check_tensors(const SafetensorsFile& file, const std::vector<ExpectedTensor
   }
 }
 
-void add_row(kernels::WeightView table, std::size_t row, std::size_t dims, float scale, float* out) {
-  for (std::size_t d = 0; d < dims; ++d) out[d] += scale * table.at(row * dims + d);
+void add_row(kernels::WeightView table, std::size_t row, std::size_t dims, float* out) {
+  for (std::size_t d = 0; d < dims; ++d) out[d] += table.at(row * dims + d);
 }
 
-void check_weights(std::span<const WeightedPrompt> prompts) {
+// The sum of the weights, once they are known to make a weighted mean.
+float total_weight(std::span<const WeightedPrompt> prompts) {
   if (prompts.empty()) throw std::invalid_argument("blend: no prompts");
   float total = 0.0f;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -102,6 +103,7 @@ void check_weights(std::span<const WeightedPrompt> prompts) {
     total += w;
   }
   if (!(total > 0.0f)) throw std::invalid_argument("blend: every weight is 0");
+  return total;
 }
 
 }  // namespace
@@ -144,12 +146,12 @@ void TextTower::add_word_vector(std::string_view word, std::vector<std::uint32_t
   const std::size_t dims = config_.word_dims;
   ngram_buckets(word, {config_.ngram_min, config_.ngram_max, config_.buckets}, grams);
   std::vector<float> vector(dims, 0.0f);
-  for (const std::uint32_t bucket : grams) add_row(buckets_, bucket, dims, 1.0f, vector.data());
+  for (const std::uint32_t bucket : grams) add_row(buckets_, bucket, dims, vector.data());
   if (!grams.empty()) {
     for (float& v : vector) v /= static_cast<float>(grams.size());
   }
   const auto known = vocabulary_.find(word);
-  if (known != vocabulary_.end()) add_row(words_, known->second, dims, 1.0f, vector.data());
+  if (known != vocabulary_.end()) add_row(words_, known->second, dims, vector.data());
   for (std::size_t d = 0; d < dims; ++d) pooled[d] += vector[d];
 }
 
@@ -176,9 +178,7 @@ StyleEmbedding TextTower::embed(std::string_view text) const {
 }
 
 StyleEmbedding TextTower::blend(std::span<const WeightedPrompt> prompts) const {
-  check_weights(prompts);
-  float total = 0.0f;
-  for (const WeightedPrompt& prompt : prompts) total += prompt.weight;
+  const float total = total_weight(prompts);
   StyleEmbedding blended{};
   for (const WeightedPrompt& prompt : prompts) {
     if (prompt.weight == 0.0f) continue;

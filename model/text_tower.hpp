@@ -31,7 +31,7 @@ struct WeightedPrompt {
 // A model's text tower (docs/text-tower.md): text -> style embedding -> style tokens, the
 // twin of tools/train/style/text_tower.py. A small learned model over a vocabulary of musical
 // words plus hashed character n-grams, so a misspelt or unknown word still lands near the
-// words it resembles. Not real-time: it allocates, and takes ~0.1 ms a prompt; call it off the
+// words it resembles. Not real-time: it allocates, and takes about 1 ms a prompt; call it off the
 // generator thread and hand the tokens over. Const methods may run concurrently.
 class TextTower {
  public:

@@ -6,9 +6,11 @@ PyTorch definition (style/text_tower.py) computes from it, for tests/unit/test_t
   expected.safetensors   per case: its text (metadata case.N.text), the embedding [768] and
                          the 12 tokens (F32); per blend: texts, weights, embedding, tokens
 
-Run: .venv-train/bin/python tools/train/make_text_tower_fixture.py   (deterministic bytes)
+Run: .venv-train/bin/python tools/train/make_text_tower_fixture.py [--out DIR]   (deterministic bytes;
+tests/integration/test_text_tower_fixture.py checks the committed files are what it writes)
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -93,11 +95,14 @@ def tokens_of(tower: TextTower, embedding: np.ndarray, what: str) -> np.ndarray:
 
 
 def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument('--out', type=Path, default=OUT)
+  out = parser.parse_args().out
   tower = random_tower()
-  (OUT / 'package').mkdir(parents=True, exist_ok=True)
-  section = tower_files.export(tower, OUT / 'package')
-  (OUT / 'package' / 'model.toml').write_text(MANIFEST + section, encoding='utf-8')
-  loaded = tower_files.load(OUT / 'package', CONFIG)  # the files hold exactly this tower
+  (out / 'package').mkdir(parents=True, exist_ok=True)
+  section = tower_files.export(tower, out / 'package')
+  (out / 'package' / 'model.toml').write_text(MANIFEST + section, encoding='utf-8')
+  loaded = tower_files.load(out / 'package', CONFIG)  # the files hold exactly this tower
 
   tensors, metadata = {}, {'cases': str(len(CASES)), 'blends': str(len(BLENDS))}
   embeddings = [loaded.embed([text])[0] for text in CASES]  # one at a time, as C++ runs them
@@ -114,9 +119,9 @@ def main() -> None:
     tensors[f'blend.{b}.weights'] = np.array([w for _, w in prompts], np.float32)
     tensors[f'blend.{b}.embedding'] = embedding
     tensors[f'blend.{b}.tokens'] = tokens_of(loaded, embedding, f'blend {b}')
-  tower_files.write_safetensors(OUT / 'expected.safetensors', tensors, metadata)
-  size = sum(f.stat().st_size for f in OUT.rglob('*') if f.is_file())
-  print(f'wrote {OUT} ({size / 1e3:.0f} kB)')
+  tower_files.write_safetensors(out / 'expected.safetensors', tensors, metadata)
+  size = sum(f.stat().st_size for f in out.rglob('*') if f.is_file())
+  print(f'wrote {out} ({size / 1e3:.0f} kB)')
 
 
 if __name__ == '__main__':

@@ -33,7 +33,7 @@ class TowerConfig:
   ngram_min: int = 3
   ngram_max: int = 5
   max_words: int = 32
-  codebook: int = 64
+  codebook: int = 32
 
 
 class Batch(NamedTuple):
@@ -57,6 +57,7 @@ class TextTower(nn.Module):
     self.config = config
     self.vocab = list(vocab)
     self.word_index = {word.encode('utf-8'): i for i, word in enumerate(self.vocab)}
+    self.word_buckets: dict[bytes, list[int]] = {}  # cache: training encodes the same words again and again
     self.words = nn.Embedding(len(self.vocab), config.word_dims)
     self.buckets = nn.EmbeddingBag(config.buckets, config.word_dims, mode='mean')
     self.w1 = nn.Linear(config.word_dims, config.hidden_dims)
@@ -75,7 +76,9 @@ class TextTower(nn.Module):
       counts.append(len(found))
       for word in found:
         gram_offsets.append(len(gram_ids))
-        gram_ids.extend(text_words.ngram_buckets(word, c.ngram_min, c.ngram_max, c.buckets))
+        if word not in self.word_buckets:
+          self.word_buckets[word] = text_words.ngram_buckets(word, c.ngram_min, c.ngram_max, c.buckets)
+        gram_ids.extend(self.word_buckets[word])
         word_ids.append(self.word_index.get(word, -1))
         text_of_word.append(t)
     ids = torch.tensor(word_ids, dtype=torch.long)
