@@ -21,6 +21,12 @@ constexpr std::size_t kMaxDims = 8;
 
 // ---- Reading model.toml ------------------------------------------------------------------
 
+// Files the manifest names live in the package directory itself: no paths out of it.
+bool plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
 // Names where a problem is: "<dir>/model.toml:<line>: <key>: <problem>", the line left out
 // when toml++ does not know it (a key that is missing from a table that is missing).
 struct ManifestReader {
@@ -78,6 +84,15 @@ struct ManifestReader {
     return value;
   }
 
+  // A string naming a file in the package directory.
+  std::string file_name(const toml::table& table, const std::string& section, std::string_view key) const {
+    const std::string name = text(table, section, key);
+    if (!plain_file_name(name)) {
+      fail(section + "." + std::string(key), *table.get(key), "\"" + name + "\" must be a file name in the package directory (no '/' or '..')");
+    }
+    return name;
+  }
+
   double number(const toml::table& table, const std::string& section, std::string_view key) const {
     const toml::node& node = required(table, section, key);
     const std::string name = section + "." + std::string(key);
@@ -87,12 +102,6 @@ struct ManifestReader {
     return value;
   }
 };
-
-// Weight files live in the package directory itself: no paths out of it.
-bool plain_file_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
-}
 
 void read_package(const ManifestReader& reader, const toml::table& root, Manifest& manifest) {
   const toml::table& package = reader.table(root, "package", {"name", "family", "format_version", "weights"});
@@ -181,8 +190,35 @@ void read_tensors(const ManifestReader& reader, const toml::table& root, Manifes
   std::sort(manifest.tensors.begin(), manifest.tensors.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
+void read_text_tower(const ManifestReader& reader, const toml::table& root, Manifest& manifest) {
+  if (root.get("text_tower") == nullptr) return;  // optional: a model without text prompts
+  const std::string section = "text_tower";
+  const toml::table& table = reader.table(root, section,
+                                          {"weights", "vocab", "word_dims", "hidden_dims", "buckets", "ngram_min",
+                                           "ngram_max", "max_words", "codebook"});
+  TextTowerManifest tower;
+  tower.weights = reader.file_name(table, section, "weights");
+  if (std::find(manifest.weights.begin(), manifest.weights.end(), tower.weights) != manifest.weights.end()) {
+    reader.fail("text_tower.weights", *table.get("weights"),
+                "\"" + tower.weights + "\" is also in package.weights (the text tower's file is its own)");
+  }
+  tower.vocab = reader.file_name(table, section, "vocab");
+  const auto size = [&](std::string_view key, std::int64_t lo, std::int64_t hi) {
+    return static_cast<std::size_t>(reader.integer(table, section, key, lo, hi));
+  };
+  tower.word_dims = size("word_dims", 1, 4096);
+  tower.hidden_dims = size("hidden_dims", 1, 65536);
+  tower.buckets = size("buckets", 1, 1 << 24);
+  tower.ngram_min = size("ngram_min", 1, 16);
+  tower.ngram_max = size("ngram_max", static_cast<std::int64_t>(tower.ngram_min), 16);
+  tower.max_words = size("max_words", 1, 1024);
+  tower.codebook = size("codebook", 1, 65536);
+  manifest.text_tower = tower;
+}
+
 void check_sections(const ManifestReader& reader, const toml::table& root) {
-  static constexpr std::string_view kSections[] = {"package", "audio", "provenance", "architecture", "tensors"};
+  static constexpr std::string_view kSections[] = {"package", "audio", "provenance", "architecture", "tensors",
+                                                   "text_tower"};
   for (const auto& [key, value] : root) {
     if (std::find(std::begin(kSections), std::end(kSections), key.str()) == std::end(kSections)) {
       reader.fail(std::string(key.str()), value, "unknown section");
@@ -252,6 +288,7 @@ Manifest load_manifest(const fs::path& dir) {
   read_provenance(reader, root, manifest);
   read_architecture(reader, root, manifest);
   read_tensors(reader, root, manifest);
+  read_text_tower(reader, root, manifest);
   return manifest;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -21,6 +22,21 @@ struct TensorSpec {
 
 // A hyper-parameter from [architecture]: integers stay integers.
 using ArchValue = std::variant<std::int64_t, double>;
+
+// [text_tower] (optional): the files and sizes of the model's text tower, which turns a text
+// prompt into style tokens (model/text_tower.hpp, docs/text-tower.md). Its weights are not
+// among package.weights: the tower opens its own file, so the generator never sees them.
+struct TextTowerManifest {
+  std::string weights;  // safetensors file name in the package directory
+  std::string vocab;    // vocabulary file name: one word per line, UTF-8
+  std::size_t word_dims = 0;
+  std::size_t hidden_dims = 0;
+  std::size_t buckets = 0;  // hashed n-gram buckets
+  std::size_t ngram_min = 0;
+  std::size_t ngram_max = 0;
+  std::size_t max_words = 0;  // words of a prompt that count; the rest is ignored
+  std::size_t codebook = 0;   // codes per RVQ level
+};
 
 // model.toml, validated. See docs/model-package.md for every key.
 struct Manifest {
@@ -41,6 +57,8 @@ struct Manifest {
   std::map<std::string, ArchValue> architecture;
   // [tensors]: optional "name = [dims]" declarations, in name order
   std::vector<TensorSpec> tensors;
+  // [text_tower]: absent when the model takes no text prompts
+  std::optional<TextTowerManifest> text_tower;
 };
 
 // Parses <dir>/model.toml. Errors: ModelFileError "<dir>/model.toml:<line>: <key>: <problem>".
