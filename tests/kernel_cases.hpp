@@ -741,6 +741,7 @@ inline std::vector<Factory> cases() {
       make<FfnCase>(FfnShape{64, 128, false, Activation::relu}, f32),
       make<FfnCase>(FfnShape{64, 128, true, Activation::silu}, bf16),
       make<FfnCase>(FfnShape{96, 200, true, Activation::gelu_tanh}, bf16, exact),
+      make<FfnCase>(FfnShape{1024, 4096, false, Activation::gelu_tanh}, bf16),  // temporal S, depth B
       // temporal self-attention, mrt2_small: 8 heads × 128, horizon 41 → 42 slots, 1 sink
       make<AttentionCase>(AttentionCase::Shape{"self", 8, 128, 42, 1, 100, true}, f32),
       make<AttentionCase>(AttentionCase::Shape{"self", 8, 128, 42, 1, 100, true}, bf16),
@@ -749,6 +750,9 @@ inline std::vector<Factory> cases() {
       make<AttentionCase>(AttentionCase::Shape{"self", 3, 16, 4, 2, 11, false}, f32),
       // depth decoder: 6 heads × 128, 12 levels in 13 slots, no sink
       make<AttentionCase>(AttentionCase::Shape{"depth", 6, 128, 13, 0, 12, true}, f32),
+      // mrt2_base: temporal 24 heads × 128, horizon 25 → 26 slots, 1 sink; depth 8 × 128
+      make<AttentionCase>(AttentionCase::Shape{"self", 24, 128, 26, 1, 40, true}, bf16),
+      make<AttentionCase>(AttentionCase::Shape{"depth", 8, 128, 13, 0, 12, true}, f32),
       make<AttentionCase>(AttentionCase::Shape{"self", 2, 32, 5, 1, 13, true}, bf16, exact),
       make<EmbedTokenCase>(EmbeddingShape{2 * 1024 + 7, 768}, 11, false, f32),
       make<EmbedTokenCase>(EmbeddingShape{2 * 1024 + 7, 1024}, 12, true, bf16),

@@ -1,7 +1,8 @@
 #pragma once
 
 // Device-side helpers shared by the kernels' .cu files (never included from plain C++):
-// bf16 widening, 16-byte vector loads, warp and block reductions, weight access.
+// bf16 widening, 16-byte vector loads, warp and block reductions, elementwise grid-stride
+// loops, codec tensor indices, weight access.
 #include <cuda_runtime.h>
 
 #include <cstddef>
@@ -39,32 +40,95 @@ __device__ __forceinline__ void load8(const float* p, float (&out)[8]) {
   out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
 }
 
-// Sum over the 32 lanes of a full warp (all lanes must call). The xor butterfly adds the
-// same pairs in every lane (a + b == b + a exactly), so every lane ends with the same bits.
-template <typename T>
-__device__ __forceinline__ T warp_sum(T value) {
+// Reduction operators: commutative, so the xor butterfly below gives every lane the same bits.
+struct Plus {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+struct Max {
+  __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+// Reduction over the 32 lanes of a full warp (all lanes must call). The xor butterfly combines
+// the same pairs in every lane (op(a, b) == op(b, a) exactly), so every lane ends with the
+// same bits.
+template <typename T, typename Op>
+__device__ __forceinline__ T warp_reduce(T value, Op op) {
 #pragma unroll
   for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    value += __shfl_xor_sync(kFullMask, value, offset);
+    value = op(value, __shfl_xor_sync(kFullMask, value, offset));
   }
   return value;
 }
 
-// Sum over a block of kThreads threads (all must call; blockDim.x == kThreads); every thread
-// gets the same total. shared: kThreads / 32 values. Deterministic: warp sums, then the warp
-// totals in warp order. Ends with a barrier, so shared and any input may be reused at once.
-template <int kThreads, typename T>
-__device__ __forceinline__ T block_sum(T value, T* shared) {
+template <typename T>
+__device__ __forceinline__ T warp_sum(T value) {
+  return warp_reduce(value, Plus{});
+}
+
+// Reduction over a block of kThreads threads (all must call; blockDim.x == kThreads); every
+// thread gets the same result. shared: kThreads / 32 values. Deterministic: warp results, then
+// the warp results in warp order. Ends with a barrier, so shared and any input may be reused
+// at once, and every shared-memory write made before the call is visible after it.
+template <int kThreads, typename T, typename Op>
+__device__ __forceinline__ T block_reduce(T value, T* shared, Op op) {
   static_assert(kThreads % kWarp == 0 && kThreads <= 1024, "whole warps, at most 1024 threads");
   constexpr int kWarps = kThreads / kWarp;
-  value = warp_sum(value);
+  value = warp_reduce(value, op);
   if (threadIdx.x % kWarp == 0) shared[threadIdx.x / kWarp] = value;
   __syncthreads();
   T total = shared[0];
 #pragma unroll
-  for (int w = 1; w < kWarps; ++w) total += shared[w];
+  for (int w = 1; w < kWarps; ++w) total = op(total, shared[w]);
   __syncthreads();
   return total;
+}
+
+template <int kThreads, typename T>
+__device__ __forceinline__ T block_sum(T value, T* shared) {
+  return block_reduce<kThreads>(value, shared, Plus{});
+}
+
+template <int kThreads>
+__device__ __forceinline__ float block_max(float value, float* shared) {
+  return block_reduce<kThreads>(value, shared, Max{});
+}
+
+// Elementwise kernels: a grid-stride loop over [0, n) (each index visited by exactly one
+// thread, so an output may alias its own input element), kElementwiseThreads per block and at
+// most kMaxElementwiseBlocks blocks (≈ 8 per H200 SM; a bigger n loops).
+inline constexpr int kElementwiseThreads = 256;
+inline constexpr std::size_t kMaxElementwiseBlocks = 1024;
+
+inline unsigned elementwise_blocks(std::size_t n) {
+  const std::size_t blocks = (n + kElementwiseThreads - 1) / kElementwiseThreads;
+  return static_cast<unsigned>(blocks < kMaxElementwiseBlocks ? blocks : kMaxElementwiseBlocks);
+}
+
+template <typename F>
+__device__ __forceinline__ void for_each_index(std::size_t n, F f) {
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    f(i);
+  }
+}
+
+// Position of flat index i in a row-major [frames, bins, channels] tensor (the codec's
+// activation layout, channels innermost).
+struct Pixel {
+  std::size_t frame;
+  std::size_t bin;
+  std::size_t channel;
+};
+
+__device__ __forceinline__ Pixel unflatten(std::size_t i, std::size_t bins, std::size_t channels) {
+  const std::size_t pixel = i / channels;
+  return {pixel / bins, pixel % bins, i % channels};
+}
+
+__device__ __forceinline__ std::size_t flatten(Pixel p, std::size_t bins, std::size_t channels) {
+  return (p.frame * bins + p.bin) * channels + p.channel;
 }
 
 // A possibly absent fp32 or bf16 weight vector, read one element at a time (norm scales and

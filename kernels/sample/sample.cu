@@ -171,12 +171,11 @@ __global__ void __launch_bounds__(kThreads)
   if (threadIdx.x == 0) *token = result;
 }
 
-__global__ void philox_kernel(const SampleKey* keys, std::size_t n, double* out) {
-  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
+__global__ void __launch_bounds__(device::kElementwiseThreads)
+    philox_kernel(const SampleKey* keys, std::size_t n, double* out) {
+  device::for_each_index(n, [&](std::size_t i) {
     out[i] = philox_uniform(keys[i].seed, keys[i].frame, keys[i].level);
-  }
+  });
 }
 
 void check_vocab(std::size_t vocab) {
@@ -207,9 +206,8 @@ void sample_uniform(cudaStream_t stream, const SampleShape& shape, float cap, co
 
 void philox_uniforms(cudaStream_t stream, const SampleKey* keys, std::size_t n, double* out) {
   if (n == 0) return;
-  constexpr unsigned kBlock = 256;
-  const auto blocks = static_cast<unsigned>(std::min<std::size_t>(1024, (n + kBlock - 1) / kBlock));
-  philox_kernel<<<blocks, kBlock, 0, stream>>>(keys, n, out);
+  philox_kernel<<<device::elementwise_blocks(n), device::kElementwiseThreads, 0, stream>>>(keys, n,
+                                                                                         out);
   CONTINUO_CUDA_CHECK_LAUNCH();
 }
 

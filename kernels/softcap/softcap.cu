@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <stdexcept>
 
 #include "kernels/cuda/device.cuh"
@@ -7,18 +6,13 @@
 namespace continuo::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr std::size_t kMaxBlocks = 1024;
+using device::kElementwiseThreads;
 
-// Elementwise, grid-stride; each element read then written by one thread, so y may alias x.
-// The CPU's expression, cap · tanh(x / cap), with IEEE division (no fast math).
-__global__ void __launch_bounds__(kThreads)
+// Elementwise (device::for_each_index), so y may alias x. The CPU's expression,
+// cap · tanh(x / cap), with IEEE division (no fast math).
+__global__ void __launch_bounds__(kElementwiseThreads)
     softcap_kernel(std::size_t n, float cap, const float* x, float* y) {
-  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kThreads;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kThreads + threadIdx.x; i < n;
-       i += stride) {
-    y[i] = cap * tanhf(x[i] / cap);
-  }
+  device::for_each_index(n, [&](std::size_t i) { y[i] = cap * tanhf(x[i] / cap); });
 }
 
 }  // namespace
@@ -26,9 +20,8 @@ __global__ void __launch_bounds__(kThreads)
 void softcap(cudaStream_t stream, const SoftcapShape& shape, const float* x, float* y) {
   if (shape.n == 0) return;
   if (x == nullptr || y == nullptr) throw std::invalid_argument("softcap: null vector");
-  const auto blocks =
-      static_cast<unsigned>(std::min(kMaxBlocks, (shape.n + kThreads - 1) / kThreads));
-  softcap_kernel<<<blocks, kThreads, 0, stream>>>(shape.n, shape.cap, x, y);
+  softcap_kernel<<<device::elementwise_blocks(shape.n), kElementwiseThreads, 0, stream>>>(
+      shape.n, shape.cap, x, y);
   CONTINUO_CUDA_CHECK_LAUNCH();
 }
 

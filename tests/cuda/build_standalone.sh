@@ -17,7 +17,7 @@ common=(-std=c++20 -O2 -I. -ccbin "$host")
 cuda_flags=("${common[@]}" $archs -Werror all-warnings -Xcompiler=-Wall,-Wextra,-Wno-unused-function)
 cxx_flags=("${common[@]}" -Xcompiler=-Wall,-Wextra)
 
-sources=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp tests/cuda/test_cuda_kernels.cpp)
+sources=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp tests/cuda/*.cpp)
 objects=()
 pids=()
 for src in "${sources[@]}"; do
