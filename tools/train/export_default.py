@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Packages the bundled model: codec + LM (+ text tower) -> a continuo model package with a
+model card (docs/training-lm.md, "Export").
+
+  .venv-train/bin/python tools/train/export_default.py --codec CODEC.safetensors --lm RUN \
+      [--style STYLE_DIR] [--data DATASET] [--dtype f32|bf16] --out models/default
+
+--codec: official-layout SpectroStream weights (params/soundstream/... or params/...);
+--lm: a train_lm.py run (depthformer.safetensors, lm.json); --style: a train_style.py output
+(text_tower.safetensors, text_vocab.txt, text_tower.toml, style.json); --data: the dataset
+manifest the card quotes (soundfont and its licence, clip counts). The LM and codec go
+through tools/convert_mrt2.py, so the package is read exactly like a converted official one.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'tools' / 'train'))
+from mrt2_torch import checkpoint  # noqa: E402
+
+NAME = 'continuo-default'
+# Our weights, under the licence upstream gives its MRT2 weights: a user moving between the
+# official models and this one meets the same terms (attribution, no other restriction), and
+# the attribution line travels in model.toml, which continuo prints at load.
+LICENCE = 'CC-BY-4.0'
+ATTRIBUTION = ('continuo default model, trained by continuo (tools/train), licensed under '
+               'CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)')
+STYLE_FILES = ('text_tower.safetensors', 'text_vocab.txt')
+
+
+class ExportError(ValueError):
+  pass
+
+
+def parse_args(argv):
+  ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+  ap.add_argument('--codec', type=Path, required=True)
+  ap.add_argument('--lm', type=Path, required=True, help='train_lm.py run directory')
+  ap.add_argument('--style', type=Path, help='train_style.py output directory')
+  ap.add_argument('--data', type=Path, help='dataset directory (manifest.json) for the card')
+  ap.add_argument('--codec-metrics', type=Path, help='JSON of codec metrics for the card')
+  ap.add_argument('--dtype', choices=('f32', 'bf16'), default='bf16',
+                  help='weight storage (bf16: the default LM fits the 64 MB budget and runs faster)')
+  ap.add_argument('--out', type=Path, required=True, help='package directory (new or empty)')
+  return ap.parse_args(argv)
+
+
+def read_json(path: Path) -> dict:
+  if not path.is_file():
+    raise ExportError(f'{path}: missing')
+  return json.loads(path.read_text())
+
+
+def codec_tensors(path: Path) -> dict:
+  """The codec under params/soundstream/, whichever official layout the file uses."""
+  if not path.is_file():
+    raise ExportError(f'{path}: missing')
+  tensors = checkpoint.load(path)
+  out = {}
+  for name, array in tensors.items():
+    if name.startswith('params/soundstream/'):
+      out[name] = array
+    elif name.startswith('params/') and not name.startswith('params/depthformer/'):
+      out['params/soundstream/' + name.removeprefix('params/')] = array
+  if 'params/soundstream/quantizer/embedding' not in out:
+    raise ExportError(f'{path}: no SpectroStream quantizer (params/soundstream/quantizer/embedding)')
+  return out
+
+
+def check_match(codec: dict, lm: dict):
+  levels, codebook, _ = codec['params/soundstream/quantizer/embedding'].shape
+  arch = lm['architecture']
+  if codebook != arch['codebook'] or levels < arch['levels']:
+    raise ExportError(f'codec has {levels} levels of {codebook} codes; the LM predicts '
+                      f'{arch["levels"]} levels of {arch["codebook"]}: not the codec it was trained on')
+
+
+def convert(merged: dict, lm: dict, out: Path, dtype: str, source: str):
+  arch = lm['architecture']
+  with tempfile.TemporaryDirectory(prefix='export_default.') as tmp:
+    ckpt = Path(tmp) / f'{NAME}.safetensors'
+    checkpoint.save(ckpt, merged)
+    subprocess.run([sys.executable, ROOT / 'tools' / 'convert_mrt2.py', ckpt, out,
+                    '--horizons', f'{arch["temporal_self_horizon"]},{arch["temporal_cross_horizon"]}',
+                    '--dtype', dtype, '--name', NAME, '--codec-sample-rate', '48000',
+                    '--licence', LICENCE, '--attribution', ATTRIBUTION, '--source', source],
+                   check=True)
+
+
+def add_text_tower(style: Path, out: Path):
+  for name in STYLE_FILES + ('text_tower.toml',):
+    if not (style / name).is_file():
+      raise ExportError(f'{style / name}: missing (run tools/train/train_style.py)')
+  for name in STYLE_FILES:
+    shutil.copyfile(style / name, out / name)
+  with open(out / 'model.toml', 'a') as f:
+    f.write('\n' + (style / 'text_tower.toml').read_text())
+
+
+# ---- the model card --------------------------------------------------------------------
+
+def data_section(data: dict | None) -> list[str]:
+  if data is None:
+    return ['No dataset manifest was given to the exporter.']
+  config, font = data['config'], data['soundfont']
+  hours = config['clips'] * config['seconds'] / 3600
+  return [f'{config["clips"]} procedurally composed clips of {config["seconds"]:g} s '
+          f'({hours:.2f} h, seed {config["seed"]}) in {len(data["styles"])} styles '
+          f'({", ".join(data["styles"])}), rendered at 48 kHz by '
+          f'{data["versions"]["fluidsynth"]} with the soundfont `{Path(font["path"]).name}` '
+          f'(sha256 {font["sha256"][:16]}…). Labels: per-frame note state, drum flag, caption '
+          '(tools/train/data, docs/training-data.md).']
+
+
+def lm_section(lm: dict) -> list[str]:
+  arch, train, metrics = lm['architecture'], lm['training'], lm['metrics']
+  validation = metrics['validation'][-1] if metrics['validation'] else None
+  lines = [f'Depthformer, {lm["parameters"] / 1e6:.1f} M parameters: temporal '
+           f'{arch["temporal_layers"]} × {arch["temporal_dims"]}, depth {arch["depth_layers"]} × '
+           f'{arch["depth_dims"]}, horizons {arch["temporal_self_horizon"]}/'
+           f'{arch["temporal_cross_horizon"]} frames.',
+           f'Trained {lm["step"]} steps of {train["batch"]} windows × {train["window"]} frames on '
+           f'`{train["device"]}` ({train["threads"]} threads), '
+           f'{metrics.get("wall_seconds", 0) / 3600:.2f} h wall; AdamW lr {train["lr"]}, token '
+           f'dropout {train["token_dropout"]} per {train["token_dropout_unit"]}, CFG bins held at '
+           f'{train["cfg_bins"]}.']
+  if validation:
+    lines.append(f'Held-out cross-entropy ({train["validation_clips"]} clips) at step '
+                 f'{validation["step"]}: {validation["loss"]:.3f} nats per token; per level '
+                 + ', '.join(f'{x:.2f}' for x in validation['per_level']) + '.')
+  return lines
+
+
+def model_card(lm, style, data, codec_metrics) -> str:
+  font = data['soundfont']['path'] if data else 'see the dataset manifest'
+  sections = [
+      ('Model', [f'`{NAME}`: a Magenta RealTime 2-family model (SpectroStream codec + '
+                 'Depthformer LM + text tower) trained by continuo, from scratch, on synthetic '
+                 'music. No pretrained weights and no recorded audio went into it.']),
+      ('Data', data_section(data)),
+      ('LM', lm_section(lm)),
+      ('Codec', [json.dumps(codec_metrics) if codec_metrics else
+                 'Metrics: see docs/training-codec.md and docs/models.md.']),
+      ('Style', [json.dumps(style) if style else 'No text tower in this package.']),
+      ('Licences', [
+          f'Weights: {LICENCE}, "{ATTRIBUTION}". Chosen like upstream\'s MRT2 weights, so the '
+          'same terms hold whichever model a user loads.',
+          f'Training audio was rendered with `{font}`; the Debian soundfonts are MIT-licensed '
+          '(docs/training-data.md, "Soundfonts and licences"). The soundfont is not shipped; the '
+          'model holds no samples of it.',
+          'Code: continuo (tools/train), Apache-2.0.']),
+  ]
+  out = [f'# {NAME}', '']
+  for title, lines in sections:
+    out += [f'## {title}', ''] + [line + '\n' for line in lines]
+  return '\n'.join(out)
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  try:
+    if args.out.exists() and any(args.out.iterdir()):
+      raise ExportError(f'{args.out}: not empty; choose a new directory')
+    lm = read_json(args.lm / 'lm.json')
+    lm_tensors = checkpoint.load(args.lm / 'depthformer.safetensors')
+    codec = codec_tensors(args.codec)
+    check_match(codec, lm)
+    style = read_json(args.style / 'style.json') if args.style else None
+    data = read_json(args.data / 'manifest.json') if args.data else None
+    codec_metrics = read_json(args.codec_metrics) if args.codec_metrics else None
+    source = f'tools/train (trained by continuo; LM run {args.lm.name}, step {lm["step"]})'
+    convert({**lm_tensors, **codec}, lm, args.out, args.dtype, source)
+    if args.style:
+      add_text_tower(args.style, args.out)
+    (args.out / 'MODEL_CARD.md').write_text(model_card(lm, style, data, codec_metrics))
+  except (ExportError, checkpoint.CheckpointError) as e:
+    print(f'export_default: error: {e}', file=sys.stderr)
+    return 2
+  print(f'{args.out}: package with MODEL_CARD.md', file=sys.stderr)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

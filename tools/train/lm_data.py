@@ -1,0 +1,163 @@
+"""The LM's training data: per clip, codec codes, note state, drum flag and style tokens,
+cut into random windows of T frames (docs/training-lm.md, "Training").
+
+Reads a dataset directory of tools/train/data/build.py (manifest.json, shard-*.npz with
+`notes` uint8 [C, F, 128] 0 off / 1 held / 2 onset, `drums` uint8 [C, F], `index`), the codes
+tools/train/tokenize_dataset.py writes next to each shard (`<shard stem>.codes.npy`, int16
+[C, F', 12]) and the per-clip style tokens of train_style.py (`style_tokens.npz`: `index`
+[N], `tokens` [N, 12]). Audio is never loaded: np.load reads npz members lazily.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+CODES_SUFFIX = '.codes.npy'
+STYLE_TOKENS = 'style_tokens.npz'
+LEVELS = 12
+# continuo sends its default CFG scales (engine/control_state.hpp: 5.0 for style, notes and
+# drums) as bins (model/conditioning.cpp): (5 + 1) / 0.2 = 30 and (5 + 1) / 1 = 6. Training
+# holds them there so the inert CFG inputs see at inference exactly what they saw in training.
+CFG_BIN = 30
+CFG_DRUM_BIN = 6
+
+
+class DataError(ValueError):
+  pass
+
+
+@dataclasses.dataclass
+class Clips:
+  """Every clip of a dataset, in memory (labels and codes only: ~120 kB per 30 s clip)."""
+  index: np.ndarray   # int64 [N]: clip index of the dataset
+  codes: np.ndarray   # int16 [N, F, 12]
+  notes: np.ndarray   # uint8 [N, F, 128]
+  drums: np.ndarray   # uint8 [N, F]
+  style: np.ndarray   # int64 [N, 12], -1 where no style tokens are given
+
+  def __len__(self):
+    return len(self.index)
+
+  @property
+  def frames(self):
+    return self.codes.shape[1]
+
+  def subset(self, rows):
+    return Clips(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+
+def codes_path(shard: Path) -> Path:
+  return shard.with_name(shard.name.removesuffix('.npz') + CODES_SUFFIX)
+
+
+def read_manifest(data: Path) -> dict:
+  path = data / 'manifest.json'
+  if not path.is_file():
+    raise DataError(f'{data}: no manifest.json (make a dataset with tools/train/data/build.py)')
+  return json.loads(path.read_text())
+
+
+def read_style_tokens(path: Path, index: np.ndarray) -> np.ndarray:
+  with np.load(path) as f:
+    by_clip = dict(zip(f['index'].tolist(), f['tokens'].astype(np.int64)))
+  missing = [int(i) for i in index if int(i) not in by_clip]
+  if missing:
+    raise DataError(f'{path}: no style tokens for {len(missing)} clips (first: {missing[:5]}); '
+                    'run tools/train/train_style.py on this dataset')
+  return np.stack([by_clip[int(i)] for i in index])
+
+
+def load(data: Path, style_tokens: Path | None) -> Clips:
+  """All clips of `data`; style_tokens None: style masked (-1) everywhere. Refuses missing
+  codes files and shapes that do not line up, listing every problem."""
+  manifest = read_manifest(data)
+  problems, parts = [], []
+  for shard in manifest['shards']:
+    path = data / shard['file']
+    if not codes_path(path).is_file():
+      problems.append(f'{codes_path(path)}: missing (tokenise the dataset with '
+                      'tools/train/tokenize_dataset.py)')
+      continue
+    with np.load(path) as f:
+      notes, drums, index = f['notes'], f['drums'], f['index']
+    codes = np.load(codes_path(path))
+    if codes.ndim != 3 or codes.shape[0] != len(index) or codes.shape[2] != LEVELS:
+      problems.append(f'{codes_path(path)}: shape {codes.shape}, expected '
+                      f'[{len(index)} clips, frames, {LEVELS}]')
+      continue
+    # The codec may give a frame less than the labels (its lookahead): frame t of the codes
+    # is frame t of the audio, so the labels are cut to the codes' length.
+    if codes.shape[1] > notes.shape[1]:
+      problems.append(f'{codes_path(path)}: {codes.shape[1]} frames, more than the '
+                      f'{notes.shape[1]} labelled frames')
+      continue
+    frames = codes.shape[1]
+    parts.append((index, codes, notes[:, :frames], drums[:, :frames]))
+  if problems:
+    raise DataError(f'{data}:\n  ' + '\n  '.join(problems))
+  if len({p[1].shape[1] for p in parts}) != 1:
+    raise DataError(f'{data}: shards have different frame counts '
+                    f'{sorted({p[1].shape[1] for p in parts})}')
+  index, codes, notes, drums = (np.concatenate(a) for a in zip(*parts))
+  style = (read_style_tokens(style_tokens, index) if style_tokens
+           else np.full((len(index), LEVELS), -1, np.int64))
+  return Clips(index.astype(np.int64), codes, notes, drums, style)
+
+
+def split(clips: Clips, validation: int) -> tuple[Clips, Clips]:
+  """The last `validation` clips (by index) are held out. Styles take turns in build.py's
+  clip order, so the held-out clips cover the styles evenly."""
+  order = np.argsort(clips.index)
+  return clips.subset(order[:-validation]), clips.subset(order[-validation:])
+
+
+def problems_with(clips: Clips, codebook: int, style_codes: int, window: int) -> list[str]:
+  """What makes these clips unusable for a model of this codebook / style vocabulary /
+  window (empty when all is well)."""
+  problems = []
+  if clips.frames < window:
+    problems.append(f'window = {window} frames, but clips have only {clips.frames}')
+  top = int(clips.codes.max())
+  if clips.codes.min() < 0 or top >= codebook:
+    problems.append(f'codes span {int(clips.codes.min())}..{top}: the model codebook is '
+                    f'{codebook} (codes 0..{codebook - 1}); was the dataset tokenised by '
+                    'another codec?')
+  if clips.style.max() >= style_codes:
+    problems.append(f'style tokens reach {int(clips.style.max())}: style_vocab holds '
+                    f'0..{style_codes - 1}')
+  if clips.notes.max() > 2 or clips.drums.max() > 1:
+    problems.append('notes must be 0/1/2 and drums 0/1 (tools/train/data labels)')
+  return problems
+
+
+def batch_of(clips: Clips, rows, starts, window: int, device) -> dict:
+  """The Depthformer batch (raw values, docs/training-lm.md) of windows [start, start + T)."""
+  frames = np.asarray(starts)[:, None] + np.arange(window)[None]
+  rows = np.asarray(rows)[:, None]
+  b = len(starts)
+  as_long = lambda a: torch.from_numpy(np.ascontiguousarray(a).astype(np.int64)).to(device)
+  return {
+      'codes': as_long(clips.codes[rows, frames]),
+      'note_state': as_long(clips.notes[rows, frames]),
+      'drum': as_long(clips.drums[rows, frames]),
+      'style_tokens': as_long(np.broadcast_to(clips.style[rows], (b, window, LEVELS))),
+      'cfg_tokens': torch.full((b, window, 2), CFG_BIN, dtype=torch.long, device=device),
+      'cfg_drum_token': torch.full((b, window), CFG_DRUM_BIN, dtype=torch.long, device=device),
+  }
+
+
+def random_batch(clips: Clips, size: int, window: int, rng: np.random.Generator, device):
+  rows = rng.integers(0, len(clips), size)
+  starts = rng.integers(0, clips.frames - window + 1, size)
+  return batch_of(clips, rows, starts, window, device)
+
+
+def validation_batches(clips: Clips, size: int, window: int, device):
+  """Every whole window of every held-out clip, the same each time."""
+  pairs = [(r, s) for r in range(len(clips)) for s in range(0, clips.frames - window + 1, window)]
+  for i in range(0, len(pairs), size):
+    rows, starts = zip(*pairs[i:i + size])
+    yield batch_of(clips, rows, starts, window, device)
