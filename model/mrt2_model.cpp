@@ -6,6 +6,7 @@
 #include "engine/log.hpp"
 #include "model/conditioning.hpp"
 #include "model/spectrostream_encoder.hpp"
+#include "model/text_style.hpp"
 
 namespace continuo::model {
 namespace {
@@ -48,6 +49,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames)
       codec_(package_),
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
+      text_style_(load_text_style(package_, lm_.config())),
       warmup_audio_(static_cast<std::size_t>(2 * codec_.frame_samples())) {
   const Manifest& m = package_.manifest();
   info_.name = m.name;

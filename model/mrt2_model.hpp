@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -29,6 +30,7 @@ class Mrt2Model final : public Model {
   void reset(std::uint64_t seed) override;
   void step(const ControlSnapshot& control, std::span<float> out) override;
   std::span<const StageTime> last_step_stages() const override { return stages_; }
+  std::shared_ptr<const TextStyle> text_style() const override { return text_style_; }
 
   const Manifest& manifest() const { return package_.manifest(); }
   // The codes of encoded digital silence, when the package can tell them.
@@ -43,6 +45,7 @@ class Mrt2Model final : public Model {
   ModelInfo info_;
   int prefill_frames_;
   std::optional<FrameCodes> silence_;
+  std::shared_ptr<const TextStyle> text_style_;  // the package's text tower, if it has one
   std::vector<float> warmup_audio_;
   std::uint64_t run_seed_ = 0;
   std::array<StageTime, 4> stages_{};

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/text_tower.hpp"
 #include "tests/doubles/doubles.hpp"
 
 #include <unistd.h>
@@ -141,6 +142,49 @@ TEST(Mrt2ModelTest, ABrokenPackageIsAModelErrorNamingIt) {
   } catch (const ModelError& error) {
     EXPECT_NE(std::string(error.what()).find("/nonexistent/pkg"), std::string::npos) << error.what();
   }
+}
+
+const std::filesystem::path kTinyTextPackage = std::filesystem::path(CONTINUO_SOURCE_DIR) / "tests/fixtures/mrt2/tiny_text";
+
+TEST(Mrt2ModelTest, APackageWithATextTowerTurnsPromptsIntoItsTokens) {
+  Mrt2Model model(kTinyTextPackage, 0);
+  ASSERT_NE(model.text_style(), nullptr);
+  const TextTower tower = TextTower::open(kTinyTextPackage);
+  const std::vector<continuo::WeightedPrompt> blend{{"warm jazz piano", 1.0f}, {"drums", 3.0f}};
+  const std::vector<model::WeightedPrompt> views{{"warm jazz piano", 1.0f}, {"drums", 3.0f}};
+  EXPECT_EQ(model.text_style()->tokens(blend), tower.quantize(tower.blend(views)));
+  EXPECT_THROW(model.text_style()->tokens(std::vector<continuo::WeightedPrompt>{{"a", 0.0f}}), std::invalid_argument);
+  // The tokens play: a frame steered by them differs from one with the style masked.
+  ControlSnapshot steered;
+  steered.style_tokens = model.text_style()->tokens(blend);
+  model.reset(1);
+  const auto with_style = render(model, steered, 3);
+  model.reset(1);
+  EXPECT_NE(render(model, ControlSnapshot{}, 3), with_style);
+}
+
+TEST(Mrt2ModelTest, APackageWithoutATextTowerHasNoTextStyle) {
+  EXPECT_EQ(Mrt2Model(kTinyPackage, 0).text_style(), nullptr);
+}
+
+TEST(Mrt2ModelTest, ATowerWithMoreCodesThanTheStyleTableIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("continuo_tiny_text_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const char* file : {"depthformer.safetensors", "spectrostream.safetensors", "text_tower.safetensors", "text_vocab.txt"}) {
+    std::filesystem::copy_file(kTinyTextPackage / file, dir / file, std::filesystem::copy_options::overwrite_existing);
+  }
+  std::string manifest = read_text(kTinyTextPackage / "model.toml");
+  manifest.replace(manifest.find("codebook = 4"), 12, "codebook = 33");
+  std::ofstream(dir / "model.toml") << manifest;
+  try {
+    Mrt2Model model(dir, 0);
+    FAIL() << "loaded a tower whose tokens overflow the style table";
+  } catch (const ModelFileError& error) {
+    EXPECT_EQ(std::string(error.what()), (dir / "model.toml").string() +
+                                             ": text_tower.codebook: 33 codes per level, but the Depthformer's style "
+                                             "table takes tokens 0..31");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

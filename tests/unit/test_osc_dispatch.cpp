@@ -294,7 +294,8 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("seed").type, 'h');
   EXPECT_EQ(field("style_token_11").integer, -1);
   EXPECT_EQ(field("onset_mode").integer, 1);
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi");
+  EXPECT_EQ(field("prompts").text, "");
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s");
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <memory>
+
+#include "engine/text_style.hpp"
+#include "model/depthformer_config.hpp"
+#include "model/package.hpp"
+
+namespace continuo::model {
+
+// The engine's TextStyle from a package's text tower (model/text_tower): blend the prompts'
+// embeddings, then quantize once. None when the package has no [text_tower]. ModelFileError
+// when the tower's tokens would not fit the Depthformer's style table.
+std::shared_ptr<const TextStyle> load_text_style(const ModelPackage& package, const DepthformerConfig& lm);
+
+}  // namespace continuo::model
