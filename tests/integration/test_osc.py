@@ -15,11 +15,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jackfixture as jf  # noqa: E402
 
 # /continuo/status.reply, in the order docs/osc.md gives.
+TEXT_MODEL = os.path.join(jf.REPO, "tests", "fixtures", "mrt2", "tiny_text")
 STATUS_FIELDS = ["frames_generated", "ring_fill_ms", "underruns", "xruns", "gen_ms_p50", "gen_ms_p99",
                  "held_notes", "temperature", "top_k", "cfg_style", "cfg_notes", "cfg_drums", "drums", "seed",
                  "volume_db", "muted", "osc_dropped", "control_version"] + [f"style_token_{i}" for i in range(12)] + [
                  "control_ms_p50", "control_ms_p95", "control_samples", "onset_mode", "reset_ms_p50", "reset_ms_p95",
-                 "resets_heard"]
+                 "resets_heard", "prompts"]
 MAX_MESSAGE_BYTES = 32768  # osc.max_message_bytes default
 NO_TEXT_TOWER = "no text tower in this model: set /continuo/style/tokens instead"
 
@@ -147,9 +148,9 @@ def free_udp_port():
         return probe.getsockname()[1]
 
 
-def start(server, *settings):
+def start(server, *settings, model="double:counter"):
     port = free_udp_port()
-    args = ["--model", "double:counter", "--lookahead-ms", "300", "--set", f"osc.port={port}"]
+    args = ["--model", model, "--lookahead-ms", "300", "--set", f"osc.port={port}"]
     for setting in settings:
         args += ["--set", setting]
     continuo = jf.Continuo(server, args).start()
@@ -339,6 +340,32 @@ def port_taken_or_bind_wrong(server, port):
     print("a taken port leaves the engine playing without OSC; a bad osc.bind stops it", flush=True)
 
 
+def prompts(server):
+    """A model with a text tower takes prompts, blends and slots; status shows them."""
+    continuo, client = start(server, model=TEXT_MODEL)
+    tokens = lambda status: [status[f"style_token_{i}"] for i in range(12)]
+    client.expect_done("/continuo/prompt", "warm jazz piano")
+    first = client.status()
+    if first["prompts"] != "warm jazz piano=1" or not all(0 <= t < 4 for t in tokens(first)):
+        jf.fail(f"after /continuo/prompt: {first}")
+    client.expect_done("/continuo/prompts", "warm jazz piano", 1.0, "loud rock drums", 2.0)
+    blend = client.status()
+    if blend["prompts"] != "warm jazz piano=1; loud rock drums=2" or blend["control_version"] <= first["control_version"]:
+        jf.fail(f"after /continuo/prompts: {blend}")
+    client.expect_done("/continuo/prompt/2/weight", 0.0)
+    client.expect_done("/continuo/prompt/5/text", "ambient pads")
+    slots = client.status()
+    if slots["prompts"] != "warm jazz piano=1; ambient pads=1":
+        jf.fail(f"after the slot changes: {slots}")
+    client.expect_done("/continuo/prompt", "warm jazz piano")
+    if tokens(client.status()) != tokens(first):
+        jf.fail("the same prompt gave other tokens")
+    client.expect_fail("/continuo/prompt/9/text", ("x",), "prompt slot must be 1..8, got 9")
+    client.expect_fail("/continuo/prompt", ("x", -1.0), "prompt weight must be a finite number >= 0")
+    final, _ = continuo.stop_checked()
+    print(f"prompts: tokens {tokens(first)} for 'warm jazz piano', status at exit {final}", flush=True)
+
+
 def main():
     with jf.JackServer("osc") as server:
         server.start()
@@ -360,6 +387,7 @@ def main():
         if final["underruns"] != 0:
             jf.fail(f"{final['underruns']} underruns")
         not_allowed(server)
+        prompts(server)
 
 
 if __name__ == "__main__":
