@@ -428,6 +428,7 @@ const std::vector<Field>& fields() {
             Range{.lo = -120, .hi = 24}),
       field("engine", "resampler", [](auto& c) -> auto& { return c.engine.resampler; }, kResamplers),
       field("model", "spec", [](auto& c) -> auto& { return c.model.spec; }, Text{.non_empty = true}),
+      field("model", "dir", [](auto& c) -> auto& { return c.model.dir; }, Text{}),
       field("model", "seed", [](auto& c) -> auto& { return c.model.seed; }, Range{.lo = 0}),
       field("model", "prefill_frames", [](auto& c) -> auto& { return c.model.prefill_frames; },
             Range{.lo = 0, .hi = 5000}),

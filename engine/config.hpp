@@ -39,6 +39,7 @@ struct EngineConfig {
 
 struct ModelConfig {
   std::string spec = "double:chords";
+  std::string dir;  // packages a bare model name is looked up in; empty: model_dirs() below
   std::uint64_t seed = 0;
   int prefill_frames = 500;  // silence frames fed through a package model at reset
 };

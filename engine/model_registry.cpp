@@ -1,8 +1,47 @@
 #include "engine/model_registry.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace continuo {
+namespace {
+
+bool is_package_name(std::string_view spec) {
+  return !spec.empty() && spec.front() != '.' && spec.size() <= 128 &&
+         std::all_of(spec.begin(), spec.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
+std::filesystem::path executable_dir() {
+  std::error_code ignored;
+  return std::filesystem::read_symlink("/proc/self/exe", ignored).parent_path();
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> model_dirs(const std::string& dir) {
+  if (!dir.empty()) return {dir};
+  const std::filesystem::path exe = executable_dir();
+  return {exe / ".." / "share" / "continuo" / "models", exe / ".." / "models", "models"};
+}
+
+std::unique_ptr<Model> ModelRegistry::load_named(std::string_view name, const ModelOptions& options) const {
+  std::string searched;
+  for (const std::filesystem::path& dir : options.package_dirs) {
+    const std::filesystem::path candidate = dir / name;
+    std::error_code ignored;
+    if (std::filesystem::is_regular_file(candidate / "model.toml", ignored)) {
+      return kinds_.find("package")->second.loader(candidate.lexically_normal().string(), options);
+    }
+    searched += "\n  " + candidate.lexically_normal().string();
+  }
+  throw ModelError("no model package named '" + std::string(name) + "'; looked in:" + searched +
+                   "\nset model.dir, or give model.spec as a directory or kind:argument");
+}
 
 void ModelRegistry::add(std::string kind, std::string description, Loader loader) {
   kinds_.insert_or_assign(std::move(kind), Entry{std::move(description), std::move(loader)});
@@ -14,6 +53,7 @@ std::unique_ptr<Model> ModelRegistry::load(std::string_view spec, const ModelOpt
   if (kinds_.count("package") != 0 && std::filesystem::is_directory(std::filesystem::path(spec), ignored)) {
     return kinds_.find("package")->second.loader(spec, options);
   }
+  if (kinds_.count("package") != 0 && is_package_name(spec)) return load_named(spec, options);
   const auto colon = spec.find(':');
   const std::string_view kind = spec.substr(0, colon);
   const std::string_view argument = colon == std::string_view::npos ? "" : spec.substr(colon + 1);

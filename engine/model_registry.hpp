@@ -1,11 +1,13 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/model.hpp"
 
@@ -18,10 +20,17 @@ struct ModelError : std::runtime_error {
 // Settings every loader receives; a model ignores what it has no use for.
 struct ModelOptions {
   int prefill_frames = 0;
+  std::vector<std::filesystem::path> package_dirs;  // where a bare name is looked for, in order
 };
 
-// Maps a model spec "kind:argument" (for example "double:counter") to the code that
-// loads it. Loading errors are thrown as ModelError with a message for the user.
+// Where a bare model name is looked for: dir when set, else <continuo>/../share/continuo/models
+// (installed), <continuo>/../models (a build directory in the source tree) and ./models.
+std::vector<std::filesystem::path> model_dirs(const std::string& dir);
+
+// Maps a model spec to the code that loads it: "kind:argument" (for example
+// "double:counter"), a package directory, or a bare package name ("default": letters,
+// digits, '_', '-', '.', no path) looked up in options.package_dirs — the only form OSC may
+// ever name. Loading errors are thrown as ModelError with a message for the user.
 class ModelRegistry {
  public:
   using Loader = std::function<std::unique_ptr<Model>(std::string_view argument, const ModelOptions& options)>;
@@ -31,6 +40,8 @@ class ModelRegistry {
   std::string describe() const;  // one line per kind, for --help
 
  private:
+  std::unique_ptr<Model> load_named(std::string_view name, const ModelOptions& options) const;
+
   struct Entry {
     std::string description;
     Loader loader;

@@ -214,7 +214,7 @@ class LiveEngine {
 int run_live(const Config& config, const ModelRegistry& registry) {
   SignalWatch signals;
   process_cpu_percent();  // starts the process's CPU clock
-  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames});
+  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
   model->reset(config.model.seed);
   std::unique_ptr<JackSession> session;
   try {

@@ -37,7 +37,7 @@ const std::vector<std::string> kAllKeys{
     "jack.client_name",     "jack.server_name",   "jack.output_ports",    "jack.input_ports",
     "jack.midi_port",       "jack.auto_connect",  "jack.connect_outputs", "jack.reconnect_interval_ms",
     "engine.lookahead_ms",  "engine.fade_ms",     "engine.gain_ramp_ms",  "engine.volume_db",
-    "engine.resampler",     "model.spec",         "model.seed",           "model.prefill_frames", "control.style_tokens",
+    "engine.resampler",     "model.spec",         "model.dir",          "model.seed",           "model.prefill_frames", "control.style_tokens",
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
     "control.temperature",  "control.top_k",      "control.seed",         "control.onset_mode",
     "render.sample_rate",

@@ -133,6 +133,32 @@ TEST(Mrt2ModelTest, RegistryLoadsADirectoryAsAPackage) {
   EXPECT_EQ(registry.load("double:counter")->info().name, "double:counter");
 }
 
+TEST(Mrt2ModelTest, ABareNameIsAPackageInTheModelDirectories) {
+  ModelRegistry registry;
+  register_packages(registry);
+  const ModelOptions options{0, {"/nonexistent/models", kTinyPackage.parent_path().parent_path()}};
+  EXPECT_EQ(registry.load("tiny_text", options)->info().name, "mrt2_tiny_text");
+  try {
+    registry.load("mrt2_huge", options);
+    FAIL() << "loaded a package that is in no model directory";
+  } catch (const ModelError& error) {
+    EXPECT_EQ(std::string(error.what()), "no model package named 'mrt2_huge'; looked in:\n  /nonexistent/models/mrt2_huge\n  " +
+                                             (kTinyPackage.parent_path().parent_path() / "mrt2_huge").string() +
+                                             "\nset model.dir, or give model.spec as a directory or kind:argument");
+  }
+  // Only a name: no path may reach outside the model directories this way.
+  EXPECT_THROW(registry.load("../tiny_text", options), ModelError);
+  EXPECT_THROW(registry.load(".hidden", options), ModelError);
+}
+
+TEST(Mrt2ModelTest, ModelDirsAreTheConfiguredOneOrTheStandardPlaces) {
+  EXPECT_EQ(model_dirs("/srv/models"), std::vector<std::filesystem::path>{"/srv/models"});
+  const auto dirs = model_dirs("");
+  ASSERT_EQ(dirs.size(), 3u);
+  EXPECT_EQ(dirs[0].filename(), "models");
+  EXPECT_EQ(dirs[2], "models");
+}
+
 TEST(Mrt2ModelTest, ABrokenPackageIsAModelErrorNamingIt) {
   ModelRegistry registry;
   register_packages(registry);
