@@ -5,6 +5,7 @@
   clip = data[17]                    # Clip: audio int16 [samples, 2], notes, drums, caption, ...
   audio = data.audio(17)             # just the audio, a read-only memory map
   for clip in data: ...
+  codes = data.codes('codec1')       # int16 [clips, frames, 12] of tools/train/tokenize_dataset.py
 
 Shards are uncompressed .npz files (np.savez), so every array is memory-mapped in place:
 random crops touch only the pages they read, and a dataset larger than memory still works.
@@ -129,6 +130,19 @@ class Shards:
 
   def __iter__(self):
     return (self[i] for i in range(len(self)))
+
+  def codes(self, name: str) -> np.ndarray:
+    """The audio tokens tokenize_dataset.py wrote under `name`: int16 [clips, frames, levels],
+    codes[i, t] aligned with clip i's label frame t (memory-mapped)."""
+    entry = self.manifest.get('codes', {}).get(name)
+    if entry is None:
+      known = sorted(self.manifest.get('codes', {}))
+      raise DatasetError(f'{self.dir}: no codes named {name!r} (have {known}); run tools/train/tokenize_dataset.py')
+    codes = _npz_arrays(self.dir / entry['file'])['codes']
+    if codes.shape[:2] != (len(self), self.frames_per_clip):
+      raise DatasetError(f'{self.dir / entry["file"]}: codes {list(codes.shape)} do not match '
+                         f'{len(self)} clips x {self.frames_per_clip} frames')
+    return codes
 
   @property
   def seconds(self) -> float:

@@ -35,9 +35,9 @@ def _rng_states() -> dict:
 def _restore_rng_states(states: dict) -> None:
   random.setstate(states['python'])
   np.random.set_state(states['numpy'])
-  torch.set_rng_state(states['torch'])
+  torch.set_rng_state(states['torch'].cpu())  # RNG states are CPU byte tensors whatever map_location did
   if states['cuda'] and torch.cuda.is_available():
-    torch.cuda.set_rng_state_all(states['cuda'][:torch.cuda.device_count()])
+    torch.cuda.set_rng_state_all([s.cpu() for s in states['cuda'][:torch.cuda.device_count()]])
 
 
 def save_training_state(run_dir, step: int, objects: dict, extra: dict | None = None) -> Path:
