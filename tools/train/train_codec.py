@@ -2,7 +2,7 @@
 """Train the SpectroStream codec on a tools/train/data dataset (docs/training-codec.md).
 
   .venv-train/bin/python tools/train/train_codec.py --data /work/data/v1 --out runs/codec1 --steps 20000
-  .venv-train/bin/python tools/train/train_codec.py --resume runs/codec1 [--steps 40000]
+  .venv-train/bin/python tools/train/train_codec.py --resume runs/codec1 [--steps 40000] [--max-minutes 25]
 
 Random crops of --crop-frames token frames (stereo, 48 kHz, int16 / 32768) from all clips but
 the last --heldout; loss = multi-resolution STFT + multi-scale mel + 0.1 waveform L1
@@ -43,6 +43,10 @@ from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
 PROG = 'train_codec.py'
+DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resume keeps them
+# Saved in run.json; a resumed run uses the saved value unless the flag is given again.
+SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
+                     'beta': 1.0, 'quantizer_dropout': 0.5}
 INT16_SCALE = 32768.0
 
 
@@ -54,15 +58,16 @@ def parse(argv):
   where.add_argument('--resume', type=Path, help='run directory to continue (its config and data are kept)')
   p.add_argument('--config', choices=sorted(PRESETS), default='default')
   p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='config field, Python literal')
-  p.add_argument('--steps', type=int, default=20000, help='total optimizer steps of the run')
-  p.add_argument('--batch', type=int, default=8)
-  p.add_argument('--crop-frames', type=int, default=40, help='token frames (40 ms) per training crop')
-  p.add_argument('--lr', type=float, default=3e-4)
-  p.add_argument('--warmup', type=int, default=500, help='steps of linear learning-rate warm-up')
-  p.add_argument('--weight-decay', type=float, default=1e-4)
-  p.add_argument('--grad-clip', type=float, default=1.0, help='max gradient norm')
-  p.add_argument('--beta', type=float, default=1.0, help='commitment loss weight')
-  p.add_argument('--quantizer-dropout', type=float, default=0.5,
+  p.add_argument('--steps', type=int, help='total optimizer steps of the run')
+  p.add_argument('--batch', type=int, help=f'crops per step (default {DATA_STREAM_DEFAULTS["batch"]})')
+  p.add_argument('--crop-frames', type=int,
+                 help=f'token frames (40 ms) per crop (default {DATA_STREAM_DEFAULTS["crop_frames"]})')
+  p.add_argument('--lr', type=float)
+  p.add_argument('--warmup', type=int, help='steps of linear learning-rate warm-up')
+  p.add_argument('--weight-decay', type=float)
+  p.add_argument('--grad-clip', type=float, help='max gradient norm')
+  p.add_argument('--beta', type=float, help='commitment loss weight')
+  p.add_argument('--quantizer-dropout', type=float,
                  help='share of examples decoded from their first n ~ U{1..12} levels only')
   p.add_argument('--heldout', type=int, help='last clips kept out of training for metrics (default 5 %%, >= 1)')
   p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
@@ -86,9 +91,12 @@ def new_run(args) -> dict:
     config = make_config(args.config, parse_set(args.set))
   except (ValueError, TypeError) as e:
     refuse(PROG, str(e))
+  for key, value in {**DATA_STREAM_DEFAULTS, **SCHEDULE_DEFAULTS}.items():
+    if getattr(args, key) is None:
+      setattr(args, key, value)
   return {'config': config_to_json(config), 'data': str(Path(args.data).resolve()), 'preset': args.config,
-          'set': args.set, 'seed': args.seed, 'heldout': args.heldout, 'crop_frames': args.crop_frames,
-          'batch': args.batch}
+          'set': args.set, 'seed': args.seed, 'heldout': args.heldout,
+          **{key: getattr(args, key) for key in {**DATA_STREAM_DEFAULTS, **SCHEDULE_DEFAULTS}}}
 
 
 def resumed_run(args) -> dict:
@@ -100,11 +108,14 @@ def resumed_run(args) -> dict:
     refuse(PROG, 'a resumed run keeps its config; drop --config/--set (they are in ' + str(run_path) + ')')
   if args.data and Path(args.data).resolve() != Path(run['data']):
     refuse(PROG, f'the run trained on {run["data"]}, not {args.data}')
-  for key in ('crop_frames', 'batch'):  # the data stream of the run
-    if getattr(args, key) != run[key]:
-      print(f'{PROG}: --{key.replace("_", "-")} {getattr(args, key)} ignored: the run uses {run[key]}',
-            file=sys.stderr)
+  for key in DATA_STREAM_DEFAULTS:
+    if getattr(args, key) not in (None, run[key]):
+      refuse(PROG, f'--{key.replace("_", "-")} {getattr(args, key)}: the run uses {run[key]} (fixed for a run)')
+    setattr(args, key, run[key])
+  for key in SCHEDULE_DEFAULTS:
+    if getattr(args, key) is None:
       setattr(args, key, run[key])
+    run[key] = getattr(args, key)
   return run
 
 
@@ -221,10 +232,11 @@ def main(argv=None) -> int:
     step, extra = load_training_state(run_dir, objects, map_location=device)
     rng.bit_generator.state = extra['data_rng']
     seconds_before = extra['train_seconds']
-    scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)  # --steps may have grown
-  else:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / RUN_FILE).write_text(json.dumps(run, indent=2) + '\n')
+    scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)  # --steps, --warmup may have changed
+    for group in optimizer.param_groups:
+      group['initial_lr'] = args.lr
+  run_dir.mkdir(parents=True, exist_ok=True)
+  (run_dir / RUN_FILE).write_text(json.dumps(run, indent=2) + '\n')  # what the run continues with
 
   train_clips = len(data) - heldout
   samples = args.crop_frames * config.frame_samples
