@@ -21,7 +21,6 @@ Prints the config, its multiply-adds and parameters, then bench_model's table.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import struct
 import subprocess
@@ -34,6 +33,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'train'))
 
+from common.cli import parse_set  # noqa: E402
 from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
@@ -60,14 +60,6 @@ def names_list(config) -> list[str]:
   for name, shape in codec.official_shapes('params/soundstream/').items():
     lines.append(f'{name}\t{"x".join(map(str, shape))}\tfloat32')
   return lines
-
-
-def parse_set(items):
-  out = {}
-  for item in items:
-    key, _, value = item.partition('=')
-    out[key] = ast.literal_eval(value)
-  return out
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Train the SpectroStream codec on a tools/train/data dataset (docs/training-codec.md).
+
+  .venv-train/bin/python tools/train/train_codec.py --data /work/data/v1 --out runs/codec1 --steps 20000
+  .venv-train/bin/python tools/train/train_codec.py --resume runs/codec1 [--steps 40000] [--max-minutes 25]
+
+Random crops of --crop-frames token frames (stereo, 48 kHz, int16 / 32768) from all clips but
+the last --heldout; loss = multi-resolution STFT + multi-scale mel + 0.1 waveform L1
+(mrt2_torch/losses.py) + --beta x commitment (codebooks by EMA); quantizer dropout: with
+probability --quantizer-dropout an example decodes only its first n ~ U{1..12} levels. AdamW,
+linear warm-up then cosine decay to 10 %, gradient norm clipped. The state is saved every
+--checkpoint-every steps, at SIGINT/SIGTERM and after --max-minutes (then exit 0, resumable).
+At --steps: codec.safetensors (official layout, encoder included) and metrics.json (held-out
+multi-resolution mel distance and SI-SDR, tools/eval/metrics.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'tools' / 'train'))
+sys.path.insert(0, str(ROOT / 'tools' / 'eval'))
+
+import metrics  # noqa: E402  (tools/eval)
+from codec_run import (METRICS_FILE, RUN_FILE, WEIGHTS_FILE, config_from_json, config_to_json,  # noqa: E402
+                       make_config, receptive_field_frames)
+from common.cli import StopRequest, parse_set, refuse  # noqa: E402
+from common.dataset import DatasetError, Shards  # noqa: E402
+from common.progress import Progress  # noqa: E402
+from common.state import has_training_state, load_training_state, save_training_state  # noqa: E402
+from mrt2_torch import checkpoint  # noqa: E402
+from mrt2_torch.losses import multi_resolution_stft_loss, multi_scale_mel_loss  # noqa: E402
+from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
+from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
+
+PROG = 'train_codec.py'
+DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resume keeps them
+# Saved in run.json; a resumed run uses the saved value unless the flag is given again.
+SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
+                     'beta': 1.0, 'quantizer_dropout': 0.5}
+INT16_SCALE = 32768.0
+
+
+def parse(argv):
+  p = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n\n')[0])
+  p.add_argument('--data', help='dataset directory (tools/train/data/build.py --out)')
+  where = p.add_mutually_exclusive_group(required=True)
+  where.add_argument('--out', type=Path, help='new run directory')
+  where.add_argument('--resume', type=Path, help='run directory to continue (its config and data are kept)')
+  p.add_argument('--config', choices=sorted(PRESETS), default='default')
+  p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='config field, Python literal')
+  p.add_argument('--steps', type=int, help='total optimizer steps of the run')
+  p.add_argument('--batch', type=int, help=f'crops per step (default {DATA_STREAM_DEFAULTS["batch"]})')
+  p.add_argument('--crop-frames', type=int,
+                 help=f'token frames (40 ms) per crop (default {DATA_STREAM_DEFAULTS["crop_frames"]})')
+  p.add_argument('--lr', type=float)
+  p.add_argument('--warmup', type=int, help='steps of linear learning-rate warm-up')
+  p.add_argument('--weight-decay', type=float)
+  p.add_argument('--grad-clip', type=float, help='max gradient norm')
+  p.add_argument('--beta', type=float, help='commitment loss weight')
+  p.add_argument('--quantizer-dropout', type=float,
+                 help='share of examples decoded from their first n ~ U{1..12} levels only')
+  p.add_argument('--heldout', type=int, help='last clips kept out of training for metrics (default 5 %%, >= 1)')
+  p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
+  p.add_argument('--checkpoint-every', type=int, default=500)
+  p.add_argument('--max-minutes', type=float, help='save and stop after this much wall time (resume later)')
+  p.add_argument('--log-every', type=float, default=10.0, help='seconds between progress lines')
+  p.add_argument('--threads', type=int, default=2)
+  p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
+  p.add_argument('--seed', type=int, default=1)
+  return p.parse_args(argv)
+
+
+# ---- run setup: everything checked before any compute ---------------------------------------
+
+def new_run(args) -> dict:
+  if args.data is None:
+    refuse(PROG, '--data is required for a new run')
+  if has_training_state(args.out):
+    refuse(PROG, f'{args.out} already holds a run; continue it with --resume {args.out} or choose another --out')
+  try:
+    config = make_config(args.config, parse_set(args.set))
+  except (ValueError, TypeError) as e:
+    refuse(PROG, str(e))
+  for key, value in {**DATA_STREAM_DEFAULTS, **SCHEDULE_DEFAULTS}.items():
+    if getattr(args, key) is None:
+      setattr(args, key, value)
+  return {'config': config_to_json(config), 'data': str(Path(args.data).resolve()), 'preset': args.config,
+          'set': args.set, 'seed': args.seed, 'heldout': args.heldout,
+          **{key: getattr(args, key) for key in {**DATA_STREAM_DEFAULTS, **SCHEDULE_DEFAULTS}}}
+
+
+def resumed_run(args) -> dict:
+  run_path = args.resume / RUN_FILE
+  if not (run_path.is_file() and has_training_state(args.resume)):
+    refuse(PROG, f'{args.resume}: no run to resume ({RUN_FILE} and training_state.pt missing); start one with --out')
+  run = json.loads(run_path.read_text())
+  if args.set or args.config != 'default':
+    refuse(PROG, 'a resumed run keeps its config; drop --config/--set (they are in ' + str(run_path) + ')')
+  if args.data and Path(args.data).resolve() != Path(run['data']):
+    refuse(PROG, f'the run trained on {run["data"]}, not {args.data}')
+  for key in DATA_STREAM_DEFAULTS:
+    if getattr(args, key) not in (None, run[key]):
+      refuse(PROG, f'--{key.replace("_", "-")} {getattr(args, key)}: the run uses {run[key]} (fixed for a run)')
+    setattr(args, key, run[key])
+  for key in SCHEDULE_DEFAULTS:
+    if getattr(args, key) is None:
+      setattr(args, key, run[key])
+    run[key] = getattr(args, key)
+  return run
+
+
+def check(args, config, data: Shards, heldout: int) -> None:
+  """Refuses arguments that cannot train, with the fix, before the model is built."""
+  need = receptive_field_frames(config) + config.lookahead + 1
+  problems = []
+  if data.sample_rate != config.sample_rate:
+    problems.append(f'the dataset is {data.sample_rate} Hz, the codec config {config.sample_rate} Hz')
+  if data.channels != config.audio_channels:
+    problems.append(f'the dataset has {data.channels} channels, the codec {config.audio_channels}')
+  if data.frame_samples != config.frame_samples:
+    problems.append(f'label frames are {data.frame_samples} samples, codec frames {config.frame_samples}: '
+                    'codes would not line up with the labels')
+  if args.crop_frames < need:
+    problems.append(f'--crop-frames {args.crop_frames} is shorter than the codec\'s receptive field '
+                    f'({need - config.lookahead - 1} frames) + lookahead + 1 = {need}')
+  if args.crop_frames * config.frame_samples > data.samples_per_clip:
+    problems.append(f'--crop-frames {args.crop_frames} is longer than a clip '
+                    f'({data.samples_per_clip // config.frame_samples} frames)')
+  if not 1 <= heldout < len(data):
+    problems.append(f'--heldout {heldout} must leave 1 .. {len(data) - 1} clips for training')
+  if args.eval_seconds * config.sample_rate < config.frame_samples * (config.lookahead + 2):
+    problems.append(f'--eval-seconds {args.eval_seconds} is too short to measure')
+  for name in ('steps', 'batch', 'checkpoint_every', 'threads'):
+    if getattr(args, name) < 1:
+      problems.append(f'--{name.replace("_", "-")} must be >= 1')
+  if not (args.lr > 0 and 0 <= args.quantizer_dropout <= 1 and args.grad_clip > 0):
+    problems.append('--lr and --grad-clip must be > 0, --quantizer-dropout in [0, 1]')
+  if args.device == 'cuda' and not torch.cuda.is_available():
+    problems.append('--device cuda but torch sees no CUDA device')
+  if problems:
+    refuse(PROG, '\n  '.join(['refusing to train:'] + problems))
+
+
+# ---- training -----------------------------------------------------------------------------
+
+def crops(data: Shards, clips: int, n: int, samples: int, rng: np.random.Generator) -> torch.Tensor:
+  """n random crops of `samples` from clips 0 .. clips-1: float [n, 2, samples]."""
+  out = np.empty((n, data.channels, samples), np.float32)
+  for i in range(n):
+    clip = int(rng.integers(clips))
+    start = int(rng.integers(data.samples_per_clip - samples + 1))
+    out[i] = data.audio(clip)[start:start + samples].T / INT16_SCALE
+  return torch.from_numpy(out)
+
+
+def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generator) -> torch.Tensor:
+  dropped = rng.random(batch) < dropout
+  return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
+
+
+def loss_terms(model, audio, n_levels, sample_rate: int) -> dict[str, torch.Tensor]:
+  audio_hat, _, vq = model(audio, n_levels)
+  target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
+  return {'stft': multi_resolution_stft_loss(audio_hat, target),
+          'mel': multi_scale_mel_loss(audio_hat, target, sample_rate),
+          'l1': torch.nn.functional.l1_loss(audio_hat, target), 'vq': vq}
+
+
+LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq'
+
+
+def schedule(warmup: int, steps: int):
+  def factor(step):
+    if step < warmup:
+      return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+  return factor
+
+
+@torch.no_grad()
+def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
+  """Held-out metrics of encode -> decode with all 12 levels, as continuo plays it."""
+  config = model.config
+  frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
+  model.eval()
+  mel, sdr = [], []
+  for clip in clips:
+    audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
+    codes = model.encode(torch.from_numpy(audio.T.copy())[None].to(device))
+    decoded = model.decode(codes)[0].T.cpu().numpy()  # frame t from codes <= t + lookahead
+    mel.append(metrics.multires_mel_distance(audio, decoded, config.sample_rate))
+    sdr.append(metrics.si_sdr(audio[:len(decoded)], decoded))
+  model.train()
+  return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
+          'multires_mel_distance': float(np.mean(mel)), 'si_sdr_db': float(np.mean(sdr))}
+
+
+def main(argv=None) -> int:
+  args = parse(argv)
+  run = resumed_run(args) if args.resume else new_run(args)
+  run_dir = args.resume or args.out
+  config = config_from_json(run['config'])
+  try:
+    data = Shards(run['data'])
+  except DatasetError as e:
+    refuse(PROG, str(e))
+  heldout = run['heldout'] if run['heldout'] is not None else max(1, round(0.05 * len(data)))
+  run['heldout'] = heldout
+  check(args, config, data, heldout)
+
+  torch.set_num_threads(args.threads)
+  torch.manual_seed(run['seed'])
+  device = torch.device(args.device)
+  model = SpectroStream(config).to(device)
+  optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+  scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(args.warmup, args.steps))
+  objects = {'model': model, 'optimizer': optimizer, 'scheduler': scheduler}
+  rng = np.random.default_rng(run['seed'])
+  step, seconds_before = 0, 0.0
+  if args.resume:
+    step, extra = load_training_state(run_dir, objects, map_location=device)
+    rng.bit_generator.state = extra['data_rng']
+    seconds_before = extra['train_seconds']
+    scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)  # --steps, --warmup may have changed
+    for group in optimizer.param_groups:
+      group['initial_lr'] = args.lr
+  run_dir.mkdir(parents=True, exist_ok=True)
+  (run_dir / RUN_FILE).write_text(json.dumps(run, indent=2) + '\n')  # what the run continues with
+
+  train_clips = len(data) - heldout
+  samples = args.crop_frames * config.frame_samples
+  progress = Progress(args.steps, start_step=step, items_per_step=args.batch * samples / config.sample_rate,
+                      items='audio s', every=args.log_every)
+  stop, began = StopRequest(), time.monotonic()
+  print(f'{PROG}: {len(data)} clips ({data.seconds / 3600:.2f} h), {train_clips} for training, {heldout} held out; '
+        f'config {run["preset"]} {" ".join(run["set"])}; {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M '
+        f'parameters; step {step} of {args.steps}', file=sys.stderr, flush=True)
+
+  def save():
+    extra = {'data_rng': rng.bit_generator.state, 'train_seconds': seconds_before + time.monotonic() - began}
+    save_training_state(run_dir, step, objects, extra)
+
+  while step < args.steps:
+    audio = crops(data, train_clips, args.batch, samples, rng).to(device)
+    n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
+    terms = loss_terms(model, audio, n_levels, config.sample_rate)
+    loss = sum(LOSS_WEIGHTS[k] * v for k, v in terms.items() if k != 'vq') + args.beta * terms['vq']
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+    optimizer.step()
+    scheduler.step()
+    step += 1
+    out_of_time = args.max_minutes is not None and time.monotonic() - began > 60 * args.max_minutes
+    checkpoint_now = step % args.checkpoint_every == 0 or stop.requested or out_of_time or step == args.steps
+    progress.update(step, {'loss': loss.item(), **{k: v.item() for k, v in terms.items()},
+                           'grad': grad_norm.item()}, force=checkpoint_now)
+    if checkpoint_now:
+      save()
+    if stop.requested or out_of_time:
+      print(f'{PROG}: stopped at step {step}; continue with --resume {run_dir}', file=sys.stderr)
+      return 0
+
+  checkpoint.save(run_dir / WEIGHTS_FILE, model.to_official())
+  result = {'config': run['config'], 'preset': run['preset'], 'set': run['set'], 'data': run['data'],
+            'clips': len(data), 'train_clips': train_clips, 'steps': step, 'batch': args.batch,
+            'crop_frames': args.crop_frames, 'device': args.device, 'threads': args.threads,
+            'train_seconds': round(seconds_before + time.monotonic() - began, 1),
+            'metrics': evaluate(model, data, range(train_clips, len(data)), args.eval_seconds, device)}
+  (run_dir / METRICS_FILE).write_text(json.dumps(result, indent=2) + '\n')
+  print(f'{PROG}: wrote {run_dir / WEIGHTS_FILE}; held-out {result["metrics"]}', file=sys.stderr)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
