@@ -1,21 +1,21 @@
 """The LM's training data: per clip, codec codes, note state, drum flag and style tokens,
 cut into random windows of T frames (docs/training-lm.md, "Training").
 
-Reads a dataset directory of tools/train/data/build.py (manifest.json, shard-*.npz with
-`notes` uint8 [C, F, 128] 0 off / 1 held / 2 onset, `drums` uint8 [C, F], `index`), the codes
-tools/train/tokenize_dataset.py writes next to each shard (`<shard stem>.codes.npy`, int16
-[C, F', 12]) and the per-clip style tokens of train_style.py (`style_tokens.npz`: `index`
-[N], `tokens` [N, 12]). Audio is never loaded: np.load reads npz members lazily.
+Reads a dataset directory of tools/train/data/build.py through common.dataset (notes uint8
+[C, F, 128] 0 off / 1 held / 2 onset, drums uint8 [C, F], index), the codes
+tools/train/tokenize_dataset.py wrote under a name (int16 [C, F, 12]) and the per-clip style
+tokens of train_style.py (`style_tokens.npz`: `index` [N], `tokens` [N, 12]). Audio is never
+read: the shards are memory-mapped.
 """
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-CODES_SUFFIX = '.codes.npy'
+from common import dataset
+
 STYLE_TOKENS = 'style_tokens.npz'
 LEVELS = 12
 # continuo sends its default CFG scales (engine/control_state.hpp: 5.0 for style, notes and
@@ -49,17 +49,6 @@ class Clips:
     return Clips(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
 
 
-def codes_path(shard: Path) -> Path:
-  return shard.with_name(shard.name.removesuffix('.npz') + CODES_SUFFIX)
-
-
-def read_manifest(data: Path) -> dict:
-  path = data / 'manifest.json'
-  if not path.is_file():
-    raise DataError(f'{data}: no manifest.json (make a dataset with tools/train/data/build.py)')
-  return json.loads(path.read_text())
-
-
 def read_style_tokens(path: Path, index: np.ndarray) -> np.ndarray:
   with np.load(path) as f:
     by_clip = dict(zip(f['index'].tolist(), f['tokens'].astype(np.int64)))
@@ -70,41 +59,21 @@ def read_style_tokens(path: Path, index: np.ndarray) -> np.ndarray:
   return np.stack([by_clip[int(i)] for i in index])
 
 
-def load(data: Path, style_tokens: Path | None) -> Clips:
-  """All clips of `data`; style_tokens None: style masked (-1) everywhere. Refuses missing
-  codes files and shapes that do not line up, listing every problem."""
-  manifest = read_manifest(data)
-  problems, parts = [], []
-  for shard in manifest['shards']:
-    path = data / shard['file']
-    if not codes_path(path).is_file():
-      problems.append(f'{codes_path(path)}: missing (tokenise the dataset with '
-                      'tools/train/tokenize_dataset.py)')
-      continue
-    with np.load(path) as f:
-      notes, drums, index = f['notes'], f['drums'], f['index']
-    codes = np.load(codes_path(path))
-    if codes.ndim != 3 or codes.shape[0] != len(index) or codes.shape[2] != LEVELS:
-      problems.append(f'{codes_path(path)}: shape {codes.shape}, expected '
-                      f'[{len(index)} clips, frames, {LEVELS}]')
-      continue
-    # The codec may give a frame less than the labels (its lookahead): frame t of the codes
-    # is frame t of the audio, so the labels are cut to the codes' length.
-    if codes.shape[1] > notes.shape[1]:
-      problems.append(f'{codes_path(path)}: {codes.shape[1]} frames, more than the '
-                      f'{notes.shape[1]} labelled frames')
-      continue
-    frames = codes.shape[1]
-    parts.append((index, codes, notes[:, :frames], drums[:, :frames]))
-  if problems:
-    raise DataError(f'{data}:\n  ' + '\n  '.join(problems))
-  if len({p[1].shape[1] for p in parts}) != 1:
-    raise DataError(f'{data}: shards have different frame counts '
-                    f'{sorted({p[1].shape[1] for p in parts})}')
-  index, codes, notes, drums = (np.concatenate(a) for a in zip(*parts))
+def load(data: Path, codes_name: str, style_tokens: Path | None) -> Clips:
+  """All clips of `data` with the codes tokenize_dataset.py wrote under `codes_name`
+  (codes[t] aligned with label frame t); style_tokens None: style masked (-1) everywhere."""
+  try:
+    shards = dataset.Shards(data)
+    codes = np.asarray(shards.codes(codes_name))
+  except dataset.DatasetError as e:
+    raise DataError(str(e)) from e
+  clips = [shards[i] for i in range(len(shards))]
+  index = np.array([c.index for c in clips], np.int64)
+  notes = np.stack([c.notes for c in clips])
+  drums = np.stack([c.drums for c in clips])
   style = (read_style_tokens(style_tokens, index) if style_tokens
            else np.full((len(index), LEVELS), -1, np.int64))
-  return Clips(index.astype(np.int64), codes, notes, drums, style)
+  return Clips(index, codes, notes, drums, style)
 
 
 def split(clips: Clips, validation: int) -> tuple[Clips, Clips]:

@@ -51,6 +51,8 @@ def parse_args(argv):
                                formatter_class=argparse.RawDescriptionHelpFormatter)
   ap.add_argument('--data', type=Path, required=True, help='dataset directory (manifest.json)')
   ap.add_argument('--out', type=Path, required=True, help='run directory')
+  ap.add_argument('--codes', required=True,
+                  help='name of the codes tools/train/tokenize_dataset.py wrote into the dataset')
   ap.add_argument('--style-tokens', default=None,
                   help=f'per-clip style tokens (default DATA/{lm_data.STYLE_TOKENS}); '
                        '"none": style masked everywhere')
@@ -124,8 +126,7 @@ def style_path(args):
 
 
 def load_data(args, config):
-  lm_data.read_manifest(args.data)  # a wrong --data is named before its style tokens
-  clips = lm_data.load(args.data, style_path(args))
+  clips = lm_data.load(args.data, args.codes, style_path(args))
   problems = lm_data.problems_with(clips, config.codebook,
                                    config.style_vocab - config.conditioning_offset, args.window)
   if len(clips) <= args.validation_clips:
