@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lm_data  # noqa: E402
+from common import dataset  # noqa: E402
 from data import captions  # noqa: E402
 from style import tower_files, training  # noqa: E402
 from style.text_tower import TowerConfig, quantize  # noqa: E402
@@ -57,7 +58,7 @@ def piece_of(meta: dict):
 def read_clips(data: Path):
   """(clip index [N], caption [N], meta [N]) of every shard."""
   index, texts, metas = [], [], []
-  for shard in lm_data.read_manifest(data)['shards']:
+  for shard in dataset.Shards(data).manifest['shards']:
     with np.load(data / shard['file']) as f:
       index += f['index'].tolist()
       texts += f['caption'].tolist()
