@@ -14,6 +14,7 @@
 #include "engine/log.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
+#include "engine/systemd_notify.hpp"
 #include "midi/alsa_input.hpp"
 #include "midi/controls_sink.hpp"
 #include "midi/midi_input.hpp"
@@ -166,6 +167,10 @@ class LiveEngine {
     }
   }
 
+  // Progress of the two threads sound depends on, for the systemd watchdog.
+  std::uint64_t frames_played() const { return playback_.frames_played(); }
+  std::uint64_t frames_generated() const { return source_.frames(); }
+
   StatusSnapshot status() const {
     StatusSnapshot s;
     s.frames_generated = source_.frames();
@@ -230,12 +235,19 @@ int run_live(const Config& config, const ModelRegistry& registry) {
     log_error(error.what());
     return kExitFailure;
   }
+  SystemdNotifier systemd;
+  WatchdogGate watchdog(systemd.watchdog_interval());
+  systemd.send("READY=1\nSTATUS=playing " + model->info().name);
   for (;;) {
     const int signal = signals.wait(std::chrono::milliseconds(20));
     if (signal == SIGINT || signal == SIGTERM) break;
     if (signal == SIGUSR1) log_info("status ", engine->status().to_json());
     engine->tick();
+    if (watchdog.ping_due(std::chrono::steady_clock::now(), engine->frames_played(), engine->frames_generated())) {
+      systemd.send("WATCHDOG=1");
+    }
   }
+  systemd.send("STOPPING=1");
   log_info("status ", engine->status().to_json());
   return 0;
 }
