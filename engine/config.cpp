@@ -301,6 +301,35 @@ const Range kDrums{.lo = -1, .hi = 1};
 const Range kOnsetMode{.lo = 0, .hi = 1};
 const List<Range> kStyleTokenList{kStyleTokens, kStyleTokens, {.lo = -1, .hi = 1023}};
 
+// prompts = [{text = "warm jazz piano", weight = 1.0}, ...]: 1..8 prompts, weight default 1.
+std::vector<WeightedPrompt> read_prompts(const Checker& checker, const std::string& name, const toml::node& node) {
+  const auto* items = node.as_array();
+  constexpr const char* kShape = "must be 1..8 tables such as [{text = \"warm jazz piano\", weight = 1.0}]";
+  if (items == nullptr || items->empty() || items->size() > 8) checker.fail(name, node, kShape);
+  std::vector<WeightedPrompt> prompts;
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const std::string item_name = name + "[" + std::to_string(i) + "]";
+    const auto* table = items->get(i)->as_table();
+    if (table == nullptr) checker.fail(item_name, *items->get(i), kShape);
+    WeightedPrompt prompt;
+    bool has_text = false;
+    for (const auto& [key, value] : *table) {
+      const std::string key_name = item_name + "." + std::string(key.str());
+      if (key == "text") {
+        prompt.text = read<std::string>(checker, key_name, value, Text{.non_empty = true, .max_length = 1024});
+        has_text = true;
+      } else if (key == "weight") {
+        prompt.weight = read<float>(checker, key_name, value, Range{.lo = 0, .hi = 1000});
+      } else {
+        checker.fail(key_name, value, "unknown key (text, weight)");
+      }
+    }
+    if (!has_text) checker.fail(item_name, *table, "needs text");
+    prompts.push_back(std::move(prompt));
+  }
+  return prompts;
+}
+
 Preset read_preset(const Checker& checker, const std::string& name, const toml::node& node) {
   const auto* table = node.as_table();
   if (table == nullptr) checker.fail(name, node, "must be a table such as {name = \"calm\", temperature = 0.8}");
@@ -329,11 +358,14 @@ Preset read_preset(const Checker& checker, const std::string& name, const toml::
       p.drums = read<int>(checker, key_name, value, kDrums);
     } else if (key == "onset_mode") {
       p.onset_mode = read<int>(checker, key_name, value, kOnsetMode);
+    } else if (key == "prompts") {
+      p.prompts = read_prompts(checker, key_name, value);
     } else {
       checker.fail(key_name, value, "unknown key");
     }
   }
   if (!has_name) checker.fail(name, node, "needs name");
+  if (p.style_tokens && p.prompts) checker.fail(name + ".prompts", node, "style_tokens and prompts both set the style: keep one");
   return p;
 }
 
@@ -378,6 +410,13 @@ std::string show(const std::vector<Preset>& presets) {
     add("cfg_drums", p.cfg_drums);
     add("drums", p.drums);
     add("onset_mode", p.onset_mode);
+    if (p.prompts) {
+      text += ", prompts = [";
+      for (std::size_t i = 0; i < p.prompts->size(); ++i) {
+        text += (i ? ", " : "") + std::string("{text = ") + show((*p.prompts)[i].text) + ", weight = " + show((*p.prompts)[i].weight) + "}";
+      }
+      text += "]";
+    }
     text += "}";
   }
   return text + "]";

@@ -113,25 +113,31 @@ std::vector<WeightedPrompt> Controls::prompts() const {
   return prompt_slots_.active();
 }
 
-// Changes a copy of the slots, blends it, and keeps it only when the blend was applied:
-// a refused prompt leaves both the slots and the sound as they were.
+// A copy of the slots with the change made and the tokens it blends to: nothing is kept
+// until the caller applies it, so a refused prompt leaves the slots and the sound as they were.
+Controls::PromptChange Controls::prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const {
+  PromptChange next{{}, prompt_slots_, std::nullopt};
+  if (!text_style_) {
+    next.why = "no text tower in this model: set /continuo/style/tokens instead";
+    return next;
+  }
+  next.why = change(next.slots);
+  const std::vector<WeightedPrompt> in_play = next.slots.active();
+  if (!next.why.empty() || in_play.empty()) return next;
+  try {
+    next.tokens = text_style_->tokens(in_play);
+  } catch (const std::invalid_argument& error) {
+    next.why = error.what();
+  }
+  return next;
+}
+
 ControlResult Controls::apply_prompts(const std::function<std::string(PromptSlots&)>& change) {
   const std::lock_guard lock(prompts_mutex_);
-  if (!text_style_) return "no text tower in this model: set /continuo/style/tokens instead";
-  PromptSlots changed = prompt_slots_;
-  ControlResult why = change(changed);
-  if (!why.empty()) return why;
-  const std::vector<WeightedPrompt> in_play = changed.active();
-  if (!in_play.empty()) {
-    try {
-      why = set_style_tokens(text_style_->tokens(in_play));
-    } catch (const std::invalid_argument& error) {
-      why = error.what();
-    }
-    if (!why.empty()) return why;
-  }
-  prompt_slots_ = std::move(changed);
-  return {};
+  PromptChange next = prepare_prompts(change);
+  if (next.why.empty() && next.tokens) next.why = set_style_tokens(*next.tokens);
+  if (next.why.empty()) prompt_slots_ = std::move(next.slots);
+  return next.why;
 }
 
 ControlResult Controls::note(int pitch, int velocity) {
@@ -203,8 +209,15 @@ ControlResult Controls::recall_preset(const Preset& p) {
     }
   }
   if (!why.empty()) return in + why;
+  const std::lock_guard lock(prompts_mutex_);
+  std::optional<PromptChange> prompts;
+  if (p.prompts) {
+    prompts = prepare_prompts([&](PromptSlots& slots) { return slots.replace_all(*p.prompts); });
+    if (!prompts->why.empty()) return in + prompts->why;
+  }
   state_.update([&](ControlSnapshot& c) {
     if (p.style_tokens) c.style_tokens = *p.style_tokens;
+    if (prompts && prompts->tokens) c.style_tokens = *prompts->tokens;
     if (p.temperature) c.temperature = *p.temperature;
     if (p.top_k) c.top_k = *p.top_k;
     if (p.cfg_style) c.cfg_style = *p.cfg_style;
@@ -213,6 +226,7 @@ ControlResult Controls::recall_preset(const Preset& p) {
     if (p.drums) c.drums = *p.drums;
     if (p.onset_mode) c.onset_mode = *p.onset_mode;
   });
+  if (prompts) prompt_slots_ = std::move(prompts->slots);
   return {};
 }
 

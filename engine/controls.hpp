@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,8 @@ class Controls {
   std::vector<WeightedPrompt> prompts() const;                          // in play, slot order
 
   // Applies every value the preset sets in one ControlState update: one version, so one
-  // frame boundary hears all of it. Refused whole when any value is out of range.
+  // frame boundary hears all of it; its prompts (blended first) replace every slot. Refused
+  // whole when any value is out of range or its prompts cannot be blended.
   ControlResult recall_preset(const Preset& preset);
   ControlResult recall_preset(const std::string& name);  // "no preset named ..." when none
   const Preset* preset_named(const std::string& name) const;
@@ -85,6 +87,12 @@ class Controls {
   std::atomic<float> volume_db_;
   std::atomic<bool> muted_{false};
 
+  struct PromptChange {
+    ControlResult why;
+    PromptSlots slots;
+    std::optional<std::array<int, kStyleTokens>> tokens;  // none: no slot in play
+  };
+  PromptChange prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const;  // lock held
   ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
   const std::shared_ptr<const TextStyle> text_style_;
   mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time

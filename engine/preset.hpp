@@ -3,8 +3,10 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/control_state.hpp"
+#include "engine/text_style.hpp"
 
 namespace continuo {
 
@@ -22,6 +24,7 @@ struct Preset {
   std::optional<float> cfg_drums;    // -1..7
   std::optional<int> drums;          // -1 model decides, 0 off, 1 on
   std::optional<int> onset_mode;     // 1 a note-on is an onset frame, then sustain; 0 sustain at once (legato)
+  std::optional<std::vector<WeightedPrompt>> prompts;  // 1..8, replacing every slot; not with style_tokens
 
   bool operator==(const Preset&) const = default;
 };

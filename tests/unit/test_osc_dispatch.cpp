@@ -18,7 +18,8 @@ Arg s(const char* v) { return Arg::string(v); }
 
 class OscDispatch : public ::testing::Test {
  protected:
-  explicit OscDispatch(std::shared_ptr<const TextStyle> text_style = nullptr) : text_style_(std::move(text_style)) {}
+  explicit OscDispatch(std::shared_ptr<const TextStyle> text_style = nullptr, std::vector<Preset> presets = {})
+      : text_style_(std::move(text_style)), presets_(std::move(presets)) {}
 
   // The reply's address and, for /done and /fail, its arguments joined by " | ".
   std::string send(const std::string& address, std::vector<Arg> args = {}) {
@@ -36,6 +37,7 @@ class OscDispatch : public ::testing::Test {
   ControlSnapshot now() const { return state_.snapshot(); }
 
   std::shared_ptr<const TextStyle> text_style_;
+  std::vector<Preset> presets_;
   ControlState state_{ControlSnapshot{}};
   AudioRing ring_{1024};
   Playback playback_{ring_, PlaybackConfig{}};
@@ -45,7 +47,7 @@ class OscDispatch : public ::testing::Test {
                        st.underruns = 0;
                        st.ring_fill_ms = 180.5;
                        return st;
-                     }, 0.0f, {}, {}, text_style_};
+                     }, 0.0f, {}, presets_, text_style_};
   std::vector<bool> subscriptions_;
   CommandContext context_{controls_, [this](bool on) { subscriptions_.push_back(on); return ControlResult{}; }, 3};
 };
@@ -156,9 +158,19 @@ class LengthStyle final : public TextStyle {
   }
 };
 
+Preset prompt_preset(std::string name, std::vector<WeightedPrompt> prompts) {
+  Preset p;
+  p.name = std::move(name);
+  p.temperature = 0.5f;
+  p.prompts = std::move(prompts);
+  return p;
+}
+
 class OscPrompts : public OscDispatch {
  protected:
-  OscPrompts() : OscDispatch(std::make_shared<LengthStyle>()) {}
+  OscPrompts()
+      : OscDispatch(std::make_shared<LengthStyle>(),
+                    {prompt_preset("pair", {{"ab", 1.0f}, {"abcdefghij", 3.0f}}), prompt_preset("broken", {{"unblendable", 1.0f}})}) {}
 
   int base_token() const { return now().style_tokens[0]; }  // the blended length
   std::string status_prompts() {
@@ -201,6 +213,19 @@ TEST_F(OscPrompts, SlotsAreBlendedAsTheyChange) {
   EXPECT_GT(now().version, before);
   EXPECT_EQ(send("/continuo/prompt/8/weight", {f(1)}), done("/continuo/prompt/8/weight")) << "a weight without text waits";
   EXPECT_EQ(status_prompts(), "");
+}
+
+TEST_F(OscPrompts, APresetsPromptsAndValuesArriveInOneUpdate) {
+  ASSERT_EQ(send("/continuo/prompt/5/text", {s("abc")}), done("/continuo/prompt/5/text"));
+  const auto version = now().version;
+  EXPECT_EQ(send("/continuo/preset", {s("pair")}), done("/continuo/preset"));
+  EXPECT_EQ(now().version, version + 1) << "one frame boundary hears all of it";
+  EXPECT_EQ(base_token(), 8);
+  EXPECT_EQ(now().temperature, 0.5f);
+  EXPECT_EQ(status_prompts(), "ab=1; abcdefghij=3") << "the preset's prompts replace every slot";
+  EXPECT_EQ(send("/continuo/preset", {s("broken")}), failed("/continuo/preset", "preset \"broken\": the tower refuses 'unblendable'"));
+  EXPECT_EQ(now().version, version + 1);
+  EXPECT_EQ(status_prompts(), "ab=1; abcdefghij=3");
 }
 
 TEST_F(OscPrompts, RefusalsChangeNothing) {

@@ -86,6 +86,22 @@ temperature = 2
       << describe_config(inline_form);
 }
 
+TEST_F(PresetConfig, PromptsAreTextsWithWeights) {
+  const Config config = load("[[presets]]\nname = \"a\"\nprompts = [{text = \"warm jazz\"}, {text = \"drums\", weight = 0.5}]\n");
+  ASSERT_TRUE(config.presets[0].prompts.has_value());
+  EXPECT_EQ(*config.presets[0].prompts, (std::vector<WeightedPrompt>{{"warm jazz", 1.0f}, {"drums", 0.5f}}));
+  const std::string p = "[[presets]]\nname = \"a\"\n";
+  EXPECT_EQ(error_of(p + "prompts = []\n"),
+            at(3) + "presets[0].prompts: must be 1..8 tables such as [{text = \"warm jazz piano\", weight = 1.0}]");
+  EXPECT_EQ(error_of(p + "prompts = [{weight = 1.0}]\n"), at(3) + "presets[0].prompts[0]: needs text");
+  EXPECT_EQ(error_of(p + "prompts = [{text = \"a\", weight = -1}]\n"),
+            at(3) + "presets[0].prompts[0].weight: must be between 0 and 1000");
+  EXPECT_EQ(error_of(p + "prompts = [{text = \"a\", colour = 1}]\n"),
+            at(3) + "presets[0].prompts[0].colour: unknown key (text, weight)");
+  EXPECT_EQ(error_of(p + "prompts = [{text = \"a\"}]\nstyle_tokens = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n"),
+            at(1) + "presets[0].prompts: style_tokens and prompts both set the style: keep one");
+}
+
 TEST_F(PresetConfig, ErrorsNameFileLineIndexAndKey) {
   EXPECT_EQ(error_of("[[presets]]\nname = \"a\"\n[[presets]]\nname = \"a\"\n"),
             at(4) + "presets[1].name: duplicate name \"a\" (also presets[0])");
