@@ -59,7 +59,10 @@ def read_json(path: Path) -> dict:
 
 
 def codec_tensors(path: Path) -> dict:
-  """The codec under params/soundstream/, whichever official layout the file uses."""
+  """The codec under params/soundstream/, whichever official layout the file uses; a
+  train_codec.py run directory means its codec.safetensors."""
+  if path.is_dir():
+    path = path / 'codec.safetensors'
   if not path.is_file():
     raise ExportError(f'{path}: missing')
   tensors = checkpoint.load(path)
