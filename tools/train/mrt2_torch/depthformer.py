@@ -25,6 +25,8 @@ A batch is a dict of integer tensors of raw values (as in tests/fixtures/mrt2/ti
 """
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,15 +36,9 @@ from torch import nn
 from .depthformer_config import (PITCHES, REGULAR_CHANNELS, STYLE_LEVELS, ConfigError,
                                  DepthformerConfig)
 
-# Official parameter paths (tools/convert_mrt2.py uses the same constants).
-DF = 'params/depthformer/'
-ENC = DF + 'encoder/body/'
-STYLE = ENC + 'layers_1/branched_mulan_embedder/mulan_embedder/'
-REGULAR = ENC + 'layers_1/branched_regular_embedder/regular_embedder/embedding'
-DEC = DF + 'decoder/'
-EMBEDDING = DEC + 'decoder_embedding/embedding/embedding'
-TEMPORAL = DEC + 'temporal_body/transformer/x_layers_'
-DEPTH = DEC + 'depth_body/'
+# Official parameter paths: the converter's, so the two can never disagree.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tools/
+from convert_mrt2 import DEC, DEPTH, DF, EMBEDDING, ENC, REGULAR, STYLE, TEMPORAL  # noqa: E402
 
 # 1 / softplus(0), hard-coded upstream (sequence_layers attention/common.py: _scale_query).
 R_SOFTPLUS_0 = 1.442695041
