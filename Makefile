@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CXX_COMPILER ?= $(shell command -v clang++-19 || command -v c++)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test test-asan fuzz run bench install clean
+.PHONY: all build deps test test-asan fuzz soak run bench install clean
 
 all: build
 
@@ -34,6 +34,11 @@ fuzz: $(SANITIZE_DIR)/CMakeCache.txt
 
 deps:
 	tools/install-deps.sh
+
+# An hour at a 64-frame period, sampling RSS, fds, xruns, underruns (docs/reliability.md).
+SOAK_SECONDS ?= 3600
+soak: build
+	python3 bench/soak.py --seconds $(SOAK_SECONDS) --model double:counter
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
