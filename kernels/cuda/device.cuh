@@ -150,4 +150,18 @@ inline Weights weights(const DeviceWeightView& view) {
   return {view.data, view.dtype == DType::bf16};
 }
 
+// The DFTs' twiddle factors e^{−2πi·r/n}, r < n: FftPlan::twiddles (the CPU's values, computed
+// in double and rounded once) uploaded as [n] (re, im) pairs. A direct DFT term j·k walks them
+// with a running index r = j·k mod n: one addition and one conditional subtraction per term.
+struct Twiddles {
+  const float2* table = nullptr;
+  int n = 0;
+
+  __device__ __forceinline__ float2 at(int r) const { return __ldg(table + r); }
+  __device__ __forceinline__ int step(int r, int k) const {  // (r + k) mod n, r, k < n
+    r += k;
+    return r >= n ? r - n : r;
+  }
+};
+
 }  // namespace continuo::kernels::cuda::device

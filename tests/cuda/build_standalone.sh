@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds tests/cuda/test_cuda_kernels with nvcc alone: no CMake, no JACK or other project
-# dependencies, for a GPU machine whose image lacks them. Same flags as the CMake build.
+# Builds tests/cuda/test_cuda_kernels and bench/bench_cuda_kernels with nvcc alone: no CMake,
+# no JACK or other project dependencies, for a GPU machine whose image lacks them. Same flags as
+# the CMake build.
 #   tests/cuda/build_standalone.sh [output-dir]     (default build/cuda-standalone)
 # Environment: NVCC (default nvcc), HOST_CXX (default clang++-19 if present, else g++),
 # ARCHS (default: SASS for sm_80/86/89/90 and compute_80 PTX, as the CMake build),
@@ -17,12 +18,13 @@ common=(-std=c++20 -O2 -I. -ccbin "$host")
 cuda_flags=("${common[@]}" $archs -Werror all-warnings -Xcompiler=-Wall,-Wextra,-Wno-unused-function)
 cxx_flags=("${common[@]}" -Xcompiler=-Wall,-Wextra)
 
-sources=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp tests/cuda/*.cpp)
-objects=()
+library=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp)
+test_sources=(tests/cuda/*.cpp)
+bench_sources=(bench/bench_cuda_kernels.cpp)
+object_of() { echo "$out/obj/$(echo "$1" | tr / _).o"; }
 pids=()
-for src in "${sources[@]}"; do
-  obj="$out/obj/$(echo "$src" | tr / _).o"
-  objects+=("$obj")
+for src in "${library[@]}" "${test_sources[@]}" "${bench_sources[@]}"; do
+  obj=$(object_of "$src")
   if [[ $src == *.cu ]]; then
     "$nvcc" "${cuda_flags[@]}" -c "$src" -o "$obj" &
   else
@@ -32,5 +34,7 @@ for src in "${sources[@]}"; do
   if (( ${#pids[@]} >= jobs )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
-"$nvcc" -ccbin "$host" "${objects[@]}" -o "$out/test_cuda_kernels"
-echo "built $out/test_cuda_kernels"
+objects() { for src in "$@"; do object_of "$src"; done; }
+"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${test_sources[@]}") -o "$out/test_cuda_kernels"
+"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${bench_sources[@]}") -o "$out/bench_cuda_kernels"
+echo "built $out/test_cuda_kernels $out/bench_cuda_kernels"

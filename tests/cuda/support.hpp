@@ -141,9 +141,12 @@ inline std::vector<float> download(const DeviceFloats& d, std::size_t n) {
   return out;
 }
 
-// Part 2's fresh-input checks of the transformer layers' ops (fresh_layers.cpp) and of the
-// codec's ops (fresh_codec.cpp), seeded by the run's seed.
+// Part 2's fresh-input checks of the transformer layers' ops (fresh_layers.cpp), the codec's
+// elementwise ops (fresh_codec.cpp), its streaming ops (fresh_streaming.cpp) and its
+// transforms and quantiser (fresh_transforms.cpp), seeded by the run's seed.
 void fresh_layer_cases(Report& r, std::uint64_t seed);
 void fresh_codec_cases(Report& r, std::uint64_t seed);
+void fresh_streaming_cases(Report& r, std::uint64_t seed);
+void fresh_transform_cases(Report& r, std::uint64_t seed);
 
 }  // namespace continuo::cuda_test

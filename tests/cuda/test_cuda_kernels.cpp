@@ -14,7 +14,9 @@
 //     MRT2's shapes, odd sizes, misaligned pointers (the scalar fallbacks), aliasing; fp32
 //     and bf16 weights; the sampler's draws, Philox and the fused soft-cap (this file); the
 //     attention ring over many steps, also replayed from a graph, FFN and embeddings
-//     (fresh_layers.cpp); ELU, upsampling and pooling (fresh_codec.cpp);
+//     (fresh_layers.cpp); ELU, upsampling and pooling (fresh_codec.cpp); the streaming
+//     convolutions and inverse STFT stepped with their state on the device, also from a graph
+//     (fresh_streaming.cpp); FFT, STFT and the RVQ (fresh_transforms.cpp);
 //  3. a CUDA graph capturing norm → logits rows → seeded draw for several levels, replayed
 //     for several frames with the control block rewritten in between.
 // Every device output is poisoned first (all bytes 0xFF: NaN, token 0xFFFFFFFF) and has
@@ -606,6 +608,8 @@ int main() {
     fresh_cases(report, seed);
     fresh_layer_cases(report, seed);
     fresh_codec_cases(report, seed);
+    fresh_streaming_cases(report, seed);
+    fresh_transform_cases(report, seed);
     graph_case(report, seed);
   } catch (const std::exception& e) {
     std::printf("FAIL exception: %s\n", e.what());
