@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Everything a session with a GPU runs for the CUDA kernels (docs/cuda.md "What a GPU session
+# must do"), logs under $OUT (default build/gpu-session):
+#   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
+#   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
+#   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
+#   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
+#   tests/cuda/gpu_session.sh sass       SASS of the heaviest kernels (where cuobjdump exists)
+#   tests/cuda/gpu_session.sh all        the five in order (≈ 10+ minutes with the sanitizers)
+# Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-build/gpu-session}
+bin=build/cuda-standalone
+mkdir -p "$out"
+stage=${1:-all}
+status=0
+run_stage() {
+  case $1 in
+    build)
+      ARCHS=${ARCHS:-"-gencode=arch=compute_90,code=sm_90"} tests/cuda/build_standalone.sh "$bin" \
+        > "$out/build.log" 2>&1 ;;
+    parity)
+      CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_kernels" > "$out/parity.log" 2>&1 ;;
+    bench)
+      nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+      "$bin/bench_cuda_kernels" 50 > "$out/bench.log" 2>&1 ;;
+    sanitize)
+      local rc=0
+      for tool in memcheck racecheck synccheck; do
+        timeout 170 compute-sanitizer --tool "$tool" --error-exitcode 3 "$bin/test_cuda_kernels" \
+          > "$out/$tool.log" 2>&1 || rc=$?
+      done
+      return $rc ;;
+    sass)
+      command -v cuobjdump > /dev/null || { echo "no cuobjdump" > "$out/sass.log"; return 0; }
+      for o in conv2d_conv2d dense_dense attention_attention rvq_encode_rvq_encode; do
+        cuobjdump --dump-sass "$bin/obj/kernels_$o.cu.o" > "$out/$o.sass" 2>&1
+      done ;;
+    *) echo "unknown stage $1" >&2; return 2 ;;
+  esac
+}
+stages=("$stage")
+[[ $stage == all ]] && stages=(build parity bench sanitize sass)
+for s in "${stages[@]}"; do
+  start=$(date +%s)
+  run_stage "$s"
+  rc=$?
+  echo "$s: exit $rc in $(( $(date +%s) - start )) s" | tee -a "$out/stages.log"
+  (( rc != 0 )) && status=1
+done
+tail -n 3 "$out/parity.log" 2>/dev/null
+exit $status
