@@ -199,9 +199,10 @@ void conv2d_case(const Bench& b, const char* what, const k::Conv2dShape& sh) {
   const std::size_t in = static_cast<std::size_t>(sh.frames) * sh.freq * sh.cin;
   const std::size_t out = static_cast<std::size_t>(sh.frames) * sh.freq * sh.cout;
   auto history = floats(k::conv2d_history_size(sh), 0);
+  auto scratch = floats(cu::conv2d_cuda_scratch_size(sh));
   const auto x = floats(in, 0), y = floats(out);
   const double us = time_graph(b, [&](cudaStream_t s, int i) {
-    cu::conv2d(s, sh, w.view(i), no_bias(), history.data(), x.data(), y.data());
+    cu::conv2d(s, sh, w.view(i), no_bias(), history.data(), x.data(), scratch.data(), y.data());
   });
   report(b, std::string("conv2d ") + what, us, conv_bytes(weights, in, out, k::conv2d_history_size(sh)),
          2.0 * static_cast<double>(out) * sh.kt * sh.kf * sh.cin);
@@ -213,9 +214,10 @@ void conv2d_strided_case(const Bench& b, const char* what, const k::Conv2dStride
   const std::size_t in = static_cast<std::size_t>(sh.frames) * sh.freq * sh.cin;
   const std::size_t out = static_cast<std::size_t>(sh.frames / sh.st) * k::conv2d_strided_out_freq(sh) * sh.cout;
   auto history = floats(k::conv2d_strided_history_size(sh), 0);
+  auto scratch = floats(cu::conv2d_strided_cuda_scratch_size(sh));
   const auto x = floats(in, 0), y = floats(out);
   const double us = time_graph(b, [&](cudaStream_t s, int i) {
-    cu::conv2d_strided(s, sh, w.view(i), no_bias(), history.data(), x.data(), y.data());
+    cu::conv2d_strided(s, sh, w.view(i), no_bias(), history.data(), x.data(), scratch.data(), y.data());
   });
   report(b, std::string("conv2d_strided ") + what, us,
          conv_bytes(weights, in, out, k::conv2d_strided_history_size(sh)),

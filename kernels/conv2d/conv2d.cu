@@ -61,6 +61,40 @@ __device__ __forceinline__ float gather(const ConvGemm& g, const PixelBase& p, c
   return (row < 0 ? g.history : g.x)[pixel * g.cin + t.c];
 }
 
+// An output's sum starts from the bias (plain) or the open overlap (overlap-add)...
+__device__ __forceinline__ float initial(const ConvGemm& g, const device::Weights& bias, int row, std::size_t col,
+                                        int n) {
+  if (g.open == nullptr) return bias.present() ? bias.at(n) : 0.0f;
+  return row < g.open_rows ? g.open[(static_cast<std::size_t>(row) * g.out_cols + col) * g.cout + n] : 0.0f;
+}
+
+// ... and ends in y (plus the bias after the taps, for overlap-add) or, still open, in tail.
+__device__ __forceinline__ void store(const ConvGemm& g, const device::Weights& bias, int row, std::size_t col,
+                                      int n, float acc) {
+  const bool emitted = g.open == nullptr || row < g.emitted_rows;
+  float* out = emitted ? g.y : g.tail;
+  const int out_row = emitted ? row : row - g.emitted_rows;
+  const bool add_bias = g.open != nullptr && emitted && bias.present();
+  out[(static_cast<std::size_t>(out_row) * g.out_cols + col) * g.cout + n] = add_bias ? bias.at(n) + acc : acc;
+}
+
+__device__ __forceinline__ device::Weights bias_of(const ConvGemm& g) {
+  return {g.bias.count ? g.bias.data : nullptr, g.bias.dtype == DType::bf16};
+}
+
+// Output pixel p of a phase: its output frame and column.
+__device__ __forceinline__ void locate(const ConvGemm& g, const ConvPhase& ph, int p, int& row, std::size_t& col) {
+  const int m = p / ph.cols;
+  const int mc = p - m * ph.cols;
+  row = ph.out_row0 + g.out_row_step * m;
+  col = static_cast<std::size_t>(ph.out_col0 + g.out_col_step * mc);
+}
+
+// Partial sums of split s, phase z, pixel p: [splits, phases, max_pixels, cout].
+__device__ __forceinline__ std::size_t partial_index(const ConvGemm& g, int s, int z, int p, int n) {
+  return ((static_cast<std::size_t>(s) * g.phases + z) * g.max_pixels + p) * g.cout + n;
+}
+
 template <typename W, int BM, int TM>
 __global__ void __launch_bounds__(kThreads) conv_gemm_kernel(const __grid_constant__ ConvGemm g) {
   constexpr int kThreadsM = BM / TM;
@@ -69,13 +103,18 @@ __global__ void __launch_bounds__(kThreads) conv_gemm_kernel(const __grid_consta
   __shared__ __align__(16) float a_tile[kTileK][BM + 4];  // + 4: fewer bank conflicts on store
   __shared__ __align__(16) float b_tile[kTileK][kTileN];
 
-  const ConvPhase& ph = g.phase[blockIdx.z];
+  const int z = static_cast<int>(blockIdx.z) % g.phases;
+  const int split = static_cast<int>(blockIdx.z) / g.phases;
+  const ConvPhase& ph = g.phase[z];
   const int pixels = ph.rows * ph.cols;
   const int p0 = static_cast<int>(blockIdx.x) * BM;
   if (p0 >= pixels) return;  // uniform: this phase has fewer tiles than the grid
   const int n0 = static_cast<int>(blockIdx.y) * kTileN;
   const int tid = static_cast<int>(threadIdx.x);
-  const int k_total = ph.taps_t * ph.taps_f * g.cin;
+  // This block's k range: all of K, or split `split` of g.split_k values (a multiple of 16).
+  const int k_all = ph.taps_t * ph.taps_f * g.cin;
+  const int k_begin = g.splits > 1 ? min(k_all, split * g.split_k) : 0;
+  const int k_total = g.splits > 1 ? min(k_all, k_begin + g.split_k) : k_all;
   const W* weight = static_cast<const W*>(g.weight.data);
 
   // Staging: input k = tid % 16 of pixels tid / 16 + 16·e; weight row tid / 16, channels
@@ -105,42 +144,33 @@ __global__ void __launch_bounds__(kThreads) conv_gemm_kernel(const __grid_consta
       b_next[j] = row_ok && b_n + j < g.cout ? device::widen(__ldg(weight + row * g.cout + b_n + j)) : 0.0f;
     }
   };
-  if (k_total > 0) {
-    a_tap.start(a_k, g.cin, ph.taps_f);
-    b_tap.start(b_k, g.cin, ph.taps_f);
-    load(0);
+  if (k_begin < k_total) {
+    a_tap.start(k_begin + a_k, g.cin, ph.taps_f);
+    b_tap.start(k_begin + b_k, g.cin, ph.taps_f);
+    load(k_begin);
   }
 
-  // The accumulators start from the bias (plain) or the open overlap (overlap-add).
+  // The sums start from initial() (a split starts from 0: the reduction adds initial()).
   const int ty = tid / kThreadsN;
   const int tx = tid % kThreadsN;
-  const device::Weights bias = {g.bias.count ? g.bias.data : nullptr, g.bias.dtype == DType::bf16};
+  const device::Weights bias = bias_of(g);
   float acc[TM][kThreadN];
   std::size_t out_pixel[TM];
   int out_row[TM];
 #pragma unroll
   for (int i = 0; i < TM; ++i) {
     const int p = p0 + ty * TM + i;
-    const int m = p / ph.cols;
-    const int mc = p - m * ph.cols;
-    out_row[i] = p < pixels ? ph.out_row0 + g.out_row_step * m : -1;
-    out_pixel[i] = static_cast<std::size_t>(ph.out_col0 + g.out_col_step * mc);
+    locate(g, ph, p, out_row[i], out_pixel[i]);
+    if (p >= pixels) out_row[i] = -1;
 #pragma unroll
     for (int j = 0; j < kThreadN; ++j) {
       const int n = n0 + tx * kThreadN + j;
-      float init = 0.0f;
-      if (out_row[i] >= 0 && n < g.cout) {
-        if (g.open == nullptr) {
-          init = bias.present() ? bias.at(n) : 0.0f;
-        } else if (out_row[i] < g.open_rows) {
-          init = g.open[(static_cast<std::size_t>(out_row[i]) * g.out_cols + out_pixel[i]) * g.cout + n];
-        }
-      }
-      acc[i][j] = init;
+      const bool live = out_row[i] >= 0 && n < g.cout && g.splits == 1;
+      acc[i][j] = live ? initial(g, bias, out_row[i], out_pixel[i], n) : 0.0f;
     }
   }
 
-  for (int k0 = 0; k0 < k_total; k0 += kTileK) {
+  for (int k0 = k_begin; k0 < k_total; k0 += kTileK) {
 #pragma unroll
     for (int e = 0; e < kLoadsA; ++e) a_tile[a_k][tid / kTileK + (kThreads / kTileK) * e] = a_next[e];
 #pragma unroll
@@ -171,23 +201,76 @@ __global__ void __launch_bounds__(kThreads) conv_gemm_kernel(const __grid_consta
 #pragma unroll
   for (int i = 0; i < TM; ++i) {
     if (out_row[i] < 0) continue;
-    const bool emitted = g.open == nullptr || out_row[i] < g.emitted_rows;
-    float* out = emitted ? g.y : g.tail;
-    const int row = emitted ? out_row[i] : out_row[i] - g.emitted_rows;
-    const std::size_t base = (static_cast<std::size_t>(row) * g.out_cols + out_pixel[i]) * g.cout;
 #pragma unroll
     for (int j = 0; j < kThreadN; ++j) {
       const int n = n0 + tx * kThreadN + j;
       if (n >= g.cout) continue;
-      const bool add_bias = g.open != nullptr && emitted && bias.present();
-      out[base + n] = add_bias ? bias.at(n) + acc[i][j] : acc[i][j];
+      if (g.splits > 1) {
+        g.partial[partial_index(g, split, z, p0 + ty * TM + i, n)] = acc[i][j];
+      } else {
+        store(g, bias, out_row[i], out_pixel[i], n, acc[i][j]);
+      }
     }
   }
+}
+
+// Split-K's second pass: each output = initial() + the splits' partial sums in split order
+// (deterministic), then store(). One thread per (phase, pixel, channel).
+__global__ void __launch_bounds__(device::kElementwiseThreads) reduce_splits_kernel(const __grid_constant__ ConvGemm g) {
+  const std::size_t per_phase = static_cast<std::size_t>(g.max_pixels) * g.cout;
+  const device::Weights bias = bias_of(g);
+  device::for_each_index(per_phase * g.phases, [&](std::size_t i) {
+    const int z = static_cast<int>(i / per_phase);
+    const int p = static_cast<int>(i % per_phase / g.cout);
+    const int n = static_cast<int>(i % g.cout);
+    const ConvPhase& ph = g.phase[z];
+    if (p >= ph.rows * ph.cols) return;
+    int row = 0;
+    std::size_t col = 0;
+    locate(g, ph, p, row, col);
+    float acc = initial(g, bias, row, col, n);
+    for (int s = 0; s < g.splits; ++s) acc += g.partial[partial_index(g, s, z, p, n)];
+    store(g, bias, row, col, n, acc);
+  });
 }
 
 // Phases with at most kSmallPixels output pixels use 16-pixel tiles (more blocks for the
 // codec's coarse layers: 1 to 10 pixels), the others 64-pixel tiles.
 constexpr int kSmallPixels = 32;
+// Small-pixel calls that give fewer blocks than kTargetBlocks (≈ 4 per H200 SM) split K over
+// blocks, each split at least kMinSplitSteps steps of 16: a 3×3 1 024 → 1 024 conv over 10
+// pixels is 16 column blocks, 19 MB of bf16 weights; 32 splits make it 512 blocks streaming
+// 36 KB each instead of 16 streaming 1.2 MB.
+constexpr int kTargetBlocks = 512;
+constexpr int kMinSplitSteps = 4;
+
+struct Geometry {
+  int most = 0;       // pixels of the largest phase
+  int k_most = 0;     // K of the largest phase
+  bool small = false;
+  int tile = 64;
+  int splits = 1;
+  int split_k = 0;
+};
+
+Geometry geometry(const ConvGemm& g) {
+  Geometry geo;
+  for (int i = 0; i < g.phases; ++i) {
+    geo.most = std::max(geo.most, g.phase[i].rows * g.phase[i].cols);
+    geo.k_most = std::max(geo.k_most, g.phase[i].taps_t * g.phase[i].taps_f * g.cin);
+  }
+  geo.small = geo.most <= kSmallPixels;
+  geo.tile = geo.small ? 16 : 64;
+  const int blocks = (geo.most + geo.tile - 1) / geo.tile * ((g.cout + kTileN - 1) / kTileN) * g.phases;
+  const int most_splits = geo.k_most / (kMinSplitSteps * kTileK);
+  if (geo.small && blocks < kTargetBlocks && most_splits > 1) {
+    geo.splits = std::min(most_splits, (kTargetBlocks + blocks - 1) / blocks);
+    const int steps = (geo.k_most + kTileK - 1) / kTileK;
+    geo.split_k = (steps + geo.splits - 1) / geo.splits * kTileK;
+    geo.splits = (geo.k_most + geo.split_k - 1) / geo.split_k;  // no empty split at the end
+  }
+  return geo;
+}
 
 template <typename W>
 void launch(cudaStream_t stream, const ConvGemm& g, dim3 grid, bool small) {
@@ -226,20 +309,32 @@ void check_conv_weights(const char* op, DeviceWeightView weight, std::size_t exp
   }
 }
 
-void conv_gemm(cudaStream_t stream, const ConvGemm& g) {
-  if (g.phases < 1 || g.phases > kMaxConvPhases) throw std::invalid_argument("conv_gemm: bad phase count");
-  int most = 0;
-  for (int i = 0; i < g.phases; ++i) most = std::max(most, g.phase[i].rows * g.phase[i].cols);
-  if (most == 0 || g.cout == 0) return;
-  const bool small = most <= kSmallPixels;
-  const int tile = small ? 16 : 64;
-  const dim3 grid((most + tile - 1) / tile, (g.cout + kTileN - 1) / kTileN, g.phases);
+std::size_t conv_gemm_scratch_size(const ConvGemm& g) {
+  const Geometry geo = geometry(g);
+  return geo.splits > 1 ? static_cast<std::size_t>(geo.splits) * g.phases * geo.most * g.cout : 0;
+}
+
+void conv_gemm(cudaStream_t stream, const ConvGemm& gemm) {
+  if (gemm.phases < 1 || gemm.phases > kMaxConvPhases) throw std::invalid_argument("conv_gemm: bad phase count");
+  const Geometry geo = geometry(gemm);
+  if (geo.most == 0 || gemm.cout == 0) return;
+  ConvGemm g = gemm;
+  g.splits = geo.splits;
+  g.split_k = geo.split_k;
+  g.max_pixels = geo.most;
+  if (g.splits > 1 && g.partial == nullptr) throw std::invalid_argument("conv_gemm: split K needs scratch");
+  const dim3 grid((geo.most + geo.tile - 1) / geo.tile, (g.cout + kTileN - 1) / kTileN, g.phases * g.splits);
   if (g.weight.dtype == DType::bf16) {
-    launch<std::uint16_t>(stream, g, grid, small);
+    launch<std::uint16_t>(stream, g, grid, geo.small);
   } else {
-    launch<float>(stream, g, grid, small);
+    launch<float>(stream, g, grid, geo.small);
   }
   CONTINUO_CUDA_CHECK_LAUNCH();
+  if (g.splits > 1) {
+    const std::size_t n = static_cast<std::size_t>(g.phases) * geo.most * g.cout;
+    reduce_splits_kernel<<<device::elementwise_blocks(n), device::kElementwiseThreads, 0, stream>>>(g);
+    CONTINUO_CUDA_CHECK_LAUNCH();
+  }
 }
 
 void shift_history(cudaStream_t stream, int rows, std::size_t row_floats, int frames, const float* x,
@@ -252,8 +347,30 @@ void shift_history(cudaStream_t stream, int rows, std::size_t row_floats, int fr
 
 }  // namespace detail
 
+namespace {
+
+// y[t, f] = Σ in[t − (kt − 1) + i, f − pad_left + j] · W[i, j]: one phase.
+ConvGemm conv2d_gemm(const Conv2dShape& s) {
+  ConvGemm g;
+  g.history_rows = s.kt - 1;
+  g.frames = s.frames;
+  g.freq = s.freq;
+  g.cin = s.cin;
+  g.kf = s.kf;
+  g.cout = s.cout;
+  g.out_cols = s.freq;
+  g.emitted_rows = s.frames;
+  g.phases = 1;
+  g.phase[0] = {0, 0, s.kt, s.kf, -(s.kt - 1), -s.pad_left, 0, 0, s.frames, s.freq};
+  return g;
+}
+
+}  // namespace
+
+std::size_t conv2d_cuda_scratch_size(const Conv2dShape& s) { return detail::conv_gemm_scratch_size(conv2d_gemm(s)); }
+
 void conv2d(cudaStream_t stream, const Conv2dShape& s, DeviceWeightView weight, DeviceWeightView bias,
-            float* history, const float* x, float* y) {
+            float* history, const float* x, float* scratch, float* y) {
   if (s.kt < 1 || s.kf < 1 || s.cin < 1 || s.cout < 1 || s.freq < 1 || s.frames < 1 || s.pad_left < 0 ||
       s.pad_left >= s.kf) {
     throw std::invalid_argument("conv2d: bad shape");
@@ -263,23 +380,13 @@ void conv2d(cudaStream_t stream, const Conv2dShape& s, DeviceWeightView weight, 
   if (x == nullptr || y == nullptr || (s.kt > 1 && history == nullptr)) {
     throw std::invalid_argument("conv2d: null tensor");
   }
-  ConvGemm g;
+  ConvGemm g = conv2d_gemm(s);
   g.x = x;
   g.history = history;
-  g.history_rows = s.kt - 1;
-  g.frames = s.frames;
-  g.freq = s.freq;
-  g.cin = s.cin;
-  g.kf = s.kf;
-  g.cout = s.cout;
   g.weight = weight;
   g.bias = bias;
-  g.out_cols = s.freq;
   g.y = y;
-  g.emitted_rows = s.frames;
-  g.phases = 1;
-  // y[t, f] = Σ in[t − (kt − 1) + i, f − pad_left + j] · W[i, j]
-  g.phase[0] = {0, 0, s.kt, s.kf, -(s.kt - 1), -s.pad_left, 0, 0, s.frames, s.freq};
+  g.partial = scratch;
   detail::conv_gemm(stream, g);
   detail::shift_history(stream, s.kt - 1, static_cast<std::size_t>(s.freq) * s.cin, s.frames, x, history);
 }

@@ -9,14 +9,18 @@ namespace continuo::kernels::cuda {
 
 // The CUDA twin of conv2d (kernels/conv2d/conv2d.hpp): the same layouts, x [frames, freq,
 // cin], y [frames, freq, cout], weight [kt, kf, cin, cout] (fp32 or bf16), bias [cout] (count
-// 0: none), history [kt − 1, freq, cin] (zeros after a reset), all in device memory; y must not
-// alias x or history. The history stays on the device: the call reads it and then replaces it
-// with the last kt − 1 frames of (history, x), so a captured graph streams frame after frame.
-// Each output is bias + one fp32 FMA chain over (time tap, frequency tap, input channel) in
-// that order, the CPU's order. Enqueued on `stream`, no allocation (graph-safe).
-// std::invalid_argument on a bad shape or weight size.
+// 0: none), history [kt − 1, freq, cin] (zeros after a reset), scratch conv2d_cuda_scratch_size
+// floats (0 for most shapes: only calls of few pixels split K), all in device memory; y must
+// not alias x, history or scratch. The history stays on the device: the call reads it and then
+// replaces it with the last kt − 1 frames of (history, x), so a captured graph streams frame
+// after frame. Each output is bias + one fp32 FMA chain over (time tap, frequency tap, input
+// channel) in that order, the CPU's order (with split K: bias + the splits' chains in order).
+// Enqueued on `stream`, no allocation (graph-safe). std::invalid_argument on a bad shape or
+// weight size.
+std::size_t conv2d_cuda_scratch_size(const Conv2dShape& shape);  // floats
+
 void conv2d(cudaStream_t stream, const Conv2dShape& shape, DeviceWeightView weight, DeviceWeightView bias,
-            float* history, const float* x, float* y);
+            float* history, const float* x, float* scratch, float* y);
 
 namespace detail {
 
@@ -32,6 +36,10 @@ namespace detail {
 // bin col_stride·mc + v + col_offset: frames < 0 come from `history` (its last frame is −1),
 // frames ≥ `frames` and bins outside [0, freq) read zero. K = taps_t·taps_f·cin, summed in
 // (u, v, input channel) order.
+//
+// Calls with few output pixels and few blocks split K over blocks (split-K): each split's
+// partial sums go to `partial` (conv_gemm_scratch_size floats), and a second kernel adds them
+// in split order (deterministic) to the bias or the open overlap and stores the outputs.
 inline constexpr int kMaxConvPhases = 16;
 
 struct ConvPhase {
@@ -62,10 +70,14 @@ struct ConvGemm {
   float* y = nullptr;
   int emitted_rows = 0;
   float* tail = nullptr;
+  float* partial = nullptr;  // scratch for split K
   int phases = 0;
   ConvPhase phase[kMaxConvPhases];
+  // Set by conv_gemm from the geometry (kernels/conv2d/conv2d.cu: geometry()).
+  int splits = 1, split_k = 0, max_pixels = 0;
 };
 
+std::size_t conv_gemm_scratch_size(const ConvGemm& gemm);  // floats of `partial`
 void conv_gemm(cudaStream_t stream, const ConvGemm& gemm);
 
 // history [rows, row_floats] := the last `rows` frames of (history, x), x [frames, row_floats].

@@ -29,10 +29,32 @@ detail::ConvPhase phase(const ConvTranspose2dShape& s, int pn, int po) {
   return p;
 }
 
+// The phases and sizes of a call; pointers are set by the caller.
+detail::ConvGemm transpose_gemm(const ConvTranspose2dShape& s) {
+  detail::ConvGemm g;
+  g.frames = s.frames;
+  g.freq = s.freq;
+  g.cin = s.cin;
+  g.tap_step_t = s.st;
+  g.tap_step_f = s.sf;
+  g.kf = s.kf;
+  g.cout = s.cout;
+  g.out_row_step = s.st;
+  g.out_col_step = s.sf;
+  g.out_cols = s.freq * s.sf;
+  g.open_rows = s.kt - s.st;
+  g.emitted_rows = s.frames * s.st;
+  g.phases = s.st * s.sf;
+  for (int pn = 0; pn < s.st; ++pn) {
+    for (int po = 0; po < s.sf; ++po) g.phase[pn * s.sf + po] = phase(s, pn, po);
+  }
+  return g;
+}
+
 }  // namespace
 
 std::size_t conv_transpose2d_cuda_scratch_size(const ConvTranspose2dShape& s) {
-  return conv_transpose2d_overlap_size(s);
+  return conv_transpose2d_overlap_size(s) + detail::conv_gemm_scratch_size(transpose_gemm(s));
 }
 
 void conv_transpose2d(cudaStream_t stream, const ConvTranspose2dShape& s, DeviceWeightView weight,
@@ -44,32 +66,18 @@ void conv_transpose2d(cudaStream_t stream, const ConvTranspose2dShape& s, Device
   detail::check_conv_weights("conv_transpose2d", weight, static_cast<std::size_t>(s.kt) * s.kf * s.cin * s.cout,
                              bias, s.cout);
   const std::size_t open = conv_transpose2d_overlap_size(s);
-  if (x == nullptr || y == nullptr || (open != 0 && (overlap == nullptr || scratch == nullptr))) {
+  if (x == nullptr || y == nullptr || (open != 0 && overlap == nullptr) ||
+      (conv_transpose2d_cuda_scratch_size(s) != 0 && scratch == nullptr)) {
     throw std::invalid_argument("conv_transpose2d: null tensor");
   }
-  detail::ConvGemm g;
+  detail::ConvGemm g = transpose_gemm(s);
   g.x = x;
-  g.frames = s.frames;
-  g.freq = s.freq;
-  g.cin = s.cin;
-  g.tap_step_t = s.st;
-  g.tap_step_f = s.sf;
-  g.kf = s.kf;
-  g.cout = s.cout;
   g.weight = weight;
   g.bias = bias;
-  g.out_row_step = s.st;
-  g.out_col_step = s.sf;
-  g.out_cols = s.freq * s.sf;
   g.open = overlap;
-  g.open_rows = s.kt - s.st;
   g.y = y;
-  g.emitted_rows = s.frames * s.st;
   g.tail = scratch;
-  g.phases = s.st * s.sf;
-  for (int pn = 0; pn < s.st; ++pn) {
-    for (int po = 0; po < s.sf; ++po) g.phase[pn * s.sf + po] = phase(s, pn, po);
-  }
+  g.partial = scratch + open;
   detail::conv_gemm(stream, g);
   if (open != 0) {
     CONTINUO_CUDA_CHECK(

@@ -9,8 +9,9 @@ namespace continuo::kernels::cuda {
 // layouts, x [frames, freq, cin], y [frames·st, freq·sf, cout], weight [kt, kf, cin, cout]
 // (fp32 or bf16), bias [cout] (count 0: none), overlap [kt − st, freq·sf, cout] (the open
 // frames without bias, zeros after a reset), scratch conv_transpose2d_cuda_scratch_size
-// floats, all in device memory, none aliased. The overlap stays on the device: read, then
-// replaced by this call's open frames (staged in scratch, then copied: a memcpy node).
+// floats (the new open frames, and split K's partial sums), all in device memory, none
+// aliased. The overlap stays on the device: read, then replaced by this call's open frames
+// (staged in scratch, then copied: a memcpy node).
 // The scatter runs as gathers, one lattice phase per (output frame mod st, output bin mod sf),
 // so no product with an inserted zero is computed. Each output is open + one fp32 FMA chain in
 // (time tap, frequency tap, input channel) order, then + bias: the CPU's order. Enqueued on

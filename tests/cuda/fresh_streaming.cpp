@@ -95,6 +95,13 @@ cu::DeviceBuffer<float> zero_state(std::size_t n) {
   return d;
 }
 
+// Scratch starts poisoned: a partial sum or a staged frame read before it is written is NaN.
+cu::DeviceBuffer<float> poisoned_scratch(std::size_t n) {
+  cu::DeviceBuffer<float> d(n);
+  d.fill_bytes(0xFF);
+  return d;
+}
+
 // He-like weights so activations stay O(1) whatever the fan-in.
 struct ConvParams {
   h::Param weight, bias;
@@ -124,6 +131,7 @@ void conv2d_case(Report& r, h::Rng& rng, const k::Conv2dShape& s, k::DType dtype
   std::vector<float> history(k::conv2d_history_size(s), 0.0f);
   std::vector<float> scratch(k::conv2d_scratch_size(s));
   auto device_history = zero_state(history.size());
+  const auto device_scratch = poisoned_scratch(cu::conv2d_cuda_scratch_size(s));
   StreamingOp op;
   op.in = static_cast<std::size_t>(s.frames) * s.freq * s.cin;
   op.out = static_cast<std::size_t>(s.frames) * s.freq * s.cout;
@@ -131,7 +139,8 @@ void conv2d_case(Report& r, h::Rng& rng, const k::Conv2dShape& s, k::DType dtype
     k::conv2d(s, p.weight.view(dtype), p.bias.view(dtype), history.data(), x, scratch.data(), y);
   };
   op.device = [&](cudaStream_t stream, const float* x, float* y) {
-    cu::conv2d(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x, y);
+    cu::conv2d(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x,
+               device_scratch.data(), y);
   };
   op.cpu_state = &history;
   op.device_state = &device_history;
@@ -146,6 +155,7 @@ void conv2d_strided_case(Report& r, h::Rng& rng, const k::Conv2dStridedShape& s,
   std::vector<float> history(k::conv2d_strided_history_size(s), 0.0f);
   std::vector<float> scratch(k::conv2d_strided_scratch_size(s));
   auto device_history = zero_state(history.size());
+  const auto device_scratch = poisoned_scratch(cu::conv2d_strided_cuda_scratch_size(s));
   StreamingOp op;
   op.in = static_cast<std::size_t>(s.frames) * s.freq * s.cin;
   op.out = static_cast<std::size_t>(s.frames / s.st) * k::conv2d_strided_out_freq(s) * s.cout;
@@ -153,7 +163,8 @@ void conv2d_strided_case(Report& r, h::Rng& rng, const k::Conv2dStridedShape& s,
     k::conv2d_strided(s, p.weight.view(dtype), p.bias.view(dtype), history.data(), x, scratch.data(), y);
   };
   op.device = [&](cudaStream_t stream, const float* x, float* y) {
-    cu::conv2d_strided(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x, y);
+    cu::conv2d_strided(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x,
+                       device_scratch.data(), y);
   };
   op.cpu_state = &history;
   op.device_state = &device_history;
@@ -168,7 +179,7 @@ void conv_transpose2d_case(Report& r, h::Rng& rng, k::ConvTranspose2dShape s, k:
   std::vector<float> overlap(k::conv_transpose2d_overlap_size(s), 0.0f);
   std::vector<float> scratch(k::conv_transpose2d_scratch_size(s));
   auto device_overlap = zero_state(overlap.size());
-  cu::DeviceBuffer<float> device_scratch(cu::conv_transpose2d_cuda_scratch_size(s));
+  const auto device_scratch = poisoned_scratch(cu::conv_transpose2d_cuda_scratch_size(s));
   StreamingOp op;
   op.in = static_cast<std::size_t>(s.frames) * s.freq * s.cin;
   op.out = static_cast<std::size_t>(s.frames) * s.st * s.freq * s.sf * s.cout;
@@ -195,7 +206,7 @@ void istft_case(Report& r, h::Rng& rng, const k::IstftShape& s, int steps, bool 
   const cu::DeviceFftPlan device_plan{s.fft_size, reinterpret_cast<const float2*>(device_twiddles.data())};
   const auto device_window = to_device(window.data(), window.size());
   auto device_overlap = zero_state(overlap.size());
-  cu::DeviceBuffer<float> device_scratch(cu::istft_cuda_scratch_size(s));
+  const auto device_scratch = poisoned_scratch(cu::istft_cuda_scratch_size(s));
   StreamingOp op;
   op.in = static_cast<std::size_t>(s.channels) * s.frames * s.fft_size;  // (fft/2) × (re, im)
   op.out = static_cast<std::size_t>(s.frames) * s.hop * s.channels;
@@ -245,6 +256,7 @@ void fresh_streaming_cases(Report& r, std::uint64_t seed) {
   conv_transpose2d_case(r, rng, {3, 1, 1, 3, 4, 6, 5, 0, 2}, f32, 4, false);       // kf < sf: empty phases
   conv_transpose2d_case(r, rng, {2, 2, 2, 2, 3, 4, 4, 0, 1}, f32, 3, false);       // kt = st: no overlap
   conv_transpose2d_case(r, rng, {3, 3, 3, 3, 8, 9, 4, 0, 2}, bf16, 4, true);       // 9 phases
+  conv_transpose2d_case(r, rng, {3, 4, 1, 3, 64, 8, 3, 0, 1}, f32, 5, true);       // split K, phases of 2/1/1 taps
   //                 fft  hop ch frames
   istft_case(r, rng, {960, 480, 2, 4}, 8, true);  // the codec's: a token frame per call
   istft_case(r, rng, {64, 32, 2, 2}, 6, false);   // the tiny codec's
