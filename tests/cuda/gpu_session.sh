@@ -49,5 +49,5 @@ for s in "${stages[@]}"; do
   echo "$s: exit $rc in $(( $(date +%s) - start )) s" | tee -a "$out/stages.log"
   (( rc != 0 )) && status=1
 done
-tail -n 3 "$out/parity.log" 2>/dev/null
+[[ " ${stages[*]} " == *" parity "* ]] && tail -n 3 "$out/parity.log"
 exit $status
