@@ -286,7 +286,9 @@ void rvq_cases(const Bench& b) {
   codes.upload(host_codes);
   const auto out = floats(256);
   report(b, "rvq_decode 12 x 1024 x 256",
-         time_graph(b, [&](cudaStream_t s, int i) { cu::rvq_decode(s, shape, table.view(i), codes.data(), out.data()); }),
+         time_graph(b, [&](cudaStream_t s, int i) {
+           cu::rvq_decode(s, shape, table.view(i), codes.data(), out.data());
+         }),
          2.0 * 12 * 256 + 4.0 * 256);
   const auto norms = floats(12 * 1024, 0);
   auto residual = floats(256, 0);

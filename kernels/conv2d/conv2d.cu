@@ -216,7 +216,8 @@ __global__ void __launch_bounds__(kThreads) conv_gemm_kernel(const __grid_consta
 
 // Split-K's second pass: each output = initial() + the splits' partial sums in split order
 // (deterministic), then store(). One thread per (phase, pixel, channel).
-__global__ void __launch_bounds__(device::kElementwiseThreads) reduce_splits_kernel(const __grid_constant__ ConvGemm g) {
+__global__ void __launch_bounds__(device::kElementwiseThreads)
+    reduce_splits_kernel(const __grid_constant__ ConvGemm g) {
   const std::size_t per_phase = static_cast<std::size_t>(g.max_pixels) * g.cout;
   const device::Weights bias = bias_of(g);
   device::for_each_index(per_phase * g.phases, [&](std::size_t i) {

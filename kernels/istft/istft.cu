@@ -72,9 +72,9 @@ std::size_t istft_cuda_scratch_size(const IstftShape& s) { return frame_floats(s
 
 void istft(cudaStream_t stream, const IstftShape& s, const DeviceFftPlan& plan, const float* window,
            float* overlap, const float* x, float* scratch, float* y) {
-  if (s.fft_size < 2 || s.fft_size % 2 != 0 || s.hop < 1 || s.hop > s.fft_size || s.channels < 1 || s.frames < 1 || s.frames > 65535 ||
-      s.channels > 65535) {
-    throw std::invalid_argument("istft: bad shape");
+  if (s.fft_size < 2 || s.fft_size % 2 != 0 || s.hop < 1 || s.hop > s.fft_size || s.channels < 1 ||
+      s.frames < 1 || s.frames > 65535 || s.channels > 65535) {
+    throw std::invalid_argument("istft: bad shape (fft_size even, 1 <= hop <= fft_size)");
   }
   check_fft_plan("istft", plan, s.fft_size);
   const std::size_t open = istft_overlap_size(s);

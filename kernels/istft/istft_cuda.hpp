@@ -18,6 +18,8 @@ namespace continuo::kernels::cuda {
 // overlap-add in the CPU's order (the open samples, then frames in order) into y and the new
 // open samples (scratch), then a copy of those into overlap. Agrees with the CPU's FFT path to
 // fp32 rounding of an n/2-term sum. Enqueued on `stream`, no allocation (graph-safe).
+// std::invalid_argument unless fft_size is even (the CPU's Hermitian fill assumes it) and
+// 1 ≤ hop ≤ fft_size.
 std::size_t istft_cuda_scratch_size(const IstftShape& shape);  // floats
 
 void istft(cudaStream_t stream, const IstftShape& shape, const DeviceFftPlan& plan, const float* window,
