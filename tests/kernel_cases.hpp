@@ -105,13 +105,13 @@ inline Param param(Rng& rng, std::size_t n, DType dtype, float lo, float hi) {
 // max |y − ref| over max |ref|: an error relative to the output's scale, so a component
 // that cancels to near zero does not blow up the measure.
 inline double relative_error(const std::vector<float>& y, const std::vector<double>& ref) {
+  if (y.size() != ref.size()) return std::numeric_limits<double>::infinity();
   double worst = 0.0;
   double scale = 0.0;
   for (std::size_t i = 0; i < ref.size(); ++i) {
     worst = std::max(worst, std::abs(static_cast<double>(y[i]) - ref[i]));
     scale = std::max(scale, std::abs(ref[i]));
   }
-  if (y.size() != ref.size()) return std::numeric_limits<double>::infinity();
   return worst / std::max(scale, 1e-30);
 }
 
