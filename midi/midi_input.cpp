@@ -281,8 +281,8 @@ void MidiInput::resync(MidiParam param) {
 }
 
 void MidiInput::program_change(int program) {
-  const Preset* preset = sink_.preset(program);
-  if (preset == nullptr) {
+  const std::optional<Preset> preset = sink_.preset(program);
+  if (!preset) {
     ++counts_.ignored;  // no preset has this program
     return;
   }

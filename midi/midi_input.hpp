@@ -29,7 +29,7 @@ class MidiSink {
   virtual std::string set(MidiParam param, double value) = 0;
   // Program change: the preset with this program (0..127), or nullptr when none has it
   // (the message is then counted as ignored); recall applies it at one frame boundary.
-  virtual const Preset* preset(int /*program*/) { return nullptr; }
+  virtual std::optional<Preset> preset(int /*program*/) { return std::nullopt; }
   virtual std::string recall(const Preset& /*preset*/) { return "presets are not available"; }
   // The parameter's value in force now, whoever set it; nullopt when the sink cannot say.
   // Before a knob moves, MidiInput compares it with the value MIDI last knew: when OSC, a
