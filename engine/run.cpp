@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -119,11 +120,11 @@ class LiveEngine {
                 }),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
-        alsa_midi_(make_alsa_midi(config, midi_.midi_ring())),
-        osc_(make_osc(config.osc, controls_, midi_)) {
+        alsa_midi_(make_alsa_midi(config, midi_.midi_ring())) {
     controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
       return models_.load_package(name, std::move(done));
     });
+    osc_ = make_osc(config.osc, controls_, midi_);  // its thread may call the loader at once
     // The analysis feed costs an FFT per frame: only while someone is subscribed.
     generator_.set_analysis_wanted(false);
     if (osc_) osc_->on_analysis_subscribers([this](bool wanted) { generator_.set_analysis_wanted(wanted); });
@@ -192,9 +193,16 @@ class LiveEngine {
         log_error("config: ", key, " not applied: ", why);
       }
     }
-    if (!(next.model == models_.settings())) {
-      const std::string why = models_.load_config(next.model, [](const std::string&) {});  // the swap logs its end
-      if (!why.empty()) log_error("config: model.spec ", next.model.spec, " not loaded: ", why);
+    // Only a [model] the file changed, as for [control]: a model the performer loaded stays.
+    // One that failed to load is tried again at the next reload (the package may be fixed).
+    if (!(next.model == applied_.model) || model_reload_failed_.exchange(false)) {
+      const std::string why = models_.load_config(next.model, [this](const std::string& refused) {
+        if (!refused.empty()) model_reload_failed_.store(true);  // the swap has logged why
+      });
+      if (!why.empty()) {
+        log_error("config: model.spec ", next.model.spec, " not loaded: ", why);
+        model_reload_failed_.store(true);
+      }
     }
     applied_ = next;
     log_info("config: reloaded ", next.path, ", ", plan.live.size(), " change(s) applied now");
@@ -292,6 +300,7 @@ class LiveEngine {
   std::uint64_t underruns_logged_ = 0;
   std::uint64_t failures_reported_ = 0;
   std::uint64_t recoveries_reported_ = 0;
+  std::atomic<bool> model_reload_failed_{false};  // set by the loader thread
 };
 
 // A reload that fails changes nothing: the error names the file, line and key.

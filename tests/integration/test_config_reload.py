@@ -1,7 +1,8 @@
 """SIGHUP re-reads the config file given at start (with the same --set overrides) while
 continuo plays on a private jackd: [control] values, engine.volume_db and [[presets]]
 change at once (seen in /continuo/status.reply and /continuo/preset), a changed model.spec
-switches the model through the hot-swap path, a key that needs a restart is named in the
+switches the model through the hot-swap path (one that fails to load is tried again at the
+next reload), a key that needs a restart is named in the
 log, and values the performer set live that the file did not change stay. A config with an
 out-of-range value or a syntax error is refused, naming file, line and key, and nothing
 changes. Playback never runs dry across the reloads."""
@@ -92,6 +93,18 @@ def main():
                 jf.fail(f"a refused reload changed {field}: {applied[field]} -> {after[field]}")
         jf.wait_until(lambda: client.status()["frames_generated"] > applied["frames_generated"], 30,
                       what="the model to go on generating after the refused reloads")
+
+        # A model.spec that does not load is refused, and tried again at the next reload of
+        # the same file, once the package is there.
+        write(path, config_text(models, temperature=0.6, volume_db=-6.0, spec="later", presets=("calm", "bright")))
+        reload(continuo, "config: reloaded")
+        jf.wait_until(lambda: "model: later refused: no model package named 'later'" in continuo.stderr(), 20,
+                      what="the refusal of model.spec later")
+        if client.status()["model"] != "tiny":
+            jf.fail(f"a refused model.spec changed the model: {client.status()['model']!r}")
+        os.symlink(TINY, os.path.join(models, "later"))
+        reload(continuo, "config: reloaded")
+        jf.wait_until(lambda: client.status()["model"] == "later", 30, what="model.spec later on the second reload")
 
         final, _ = continuo.stop_checked()
         if final["underruns"] != 0:
