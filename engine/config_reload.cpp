@@ -4,7 +4,8 @@ namespace continuo {
 namespace {
 
 bool applies_live(std::string_view key) {
-  return key.starts_with("control.") || key == "engine.volume_db" || key == "presets" || key == "log.level";
+  return key.starts_with("control.") || key == "engine.volume_db" || key == "presets" || key == "log.level" ||
+         key == "midi.cc_map";
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace continuo {
 // A config reload (SIGHUP): the file given at start is read again with the same --set
 // overrides, and what changed is sorted by what the running engine can do with it.
 struct ReloadPlan {
-  std::vector<std::string> live;     // [control], engine.volume_db, presets, log.level: applied now
+  std::vector<std::string> live;     // [control], engine.volume_db, presets, log.level, midi.cc_map: applied now
   std::vector<std::string> restart;  // every other key that differs from the values in force since start
   // model.* keys are neither: the caller loads the model again (ModelSwap) when next's
   // [model] differs from the playing model's.

@@ -237,12 +237,14 @@ class LiveEngine {
     }
   }
 
-  // One [control] key, engine.volume_db, presets or log.level; "" when applied, else why not.
+  // One [control] key, engine.volume_db, presets, log.level or midi.cc_map; "" when
+  // applied, else why not.
   ControlResult apply_live(const std::string& key, const Config& next) {
     if (key == "engine.volume_db") return controls_.set_volume_db(static_cast<float>(next.engine.volume_db));
     if (key == "control.seed") return controls_.set_seed(static_cast<std::int64_t>(next.control.seed));
     if (key == "log.level") set_log_level(next.log_level);
     if (key == "presets") controls_.set_presets(next.presets);
+    if (key == "midi.cc_map") midi_.set_cc_map(next.midi.cc_map);
     return {};
   }
 

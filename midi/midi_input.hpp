@@ -106,6 +106,11 @@ class MidiInput {
   bool cancel_learn();  // true when a learn was armed
   std::vector<MidiCcMapping> mappings() const;  // what the knobs do now, learned ones included
 
+  // A reloaded midi.cc_map (SIGHUP): the knobs are remapped at once, learned knobs stay on
+  // top, and the values each parameter is known to have carry over, so the new knobs pick
+  // them up as takeover says. Any thread.
+  void set_cc_map(const std::vector<MidiCcMapping>& cc_map);
+
  private:
   void bind_learned(int cc);
   void dispatch(const MidiMessage& message);
@@ -119,7 +124,7 @@ class MidiInput {
   void check(const std::string& refused, const char* what, int number);
 
   MidiSink& sink_;
-  const MidiConfig config_;
+  MidiConfig config_;  // its cc_map under mutex_: set_cc_map replaces it
   MidiRing ring_;
   // Guards everything below. Held by the input thread for one packet at a time and by
   // sync() and stats() from other threads; the audio thread never takes it.

@@ -21,9 +21,11 @@ TEST(ConfigReload, SortsChangedKeysIntoLiveAndRestart) {
   next.engine.lookahead_ms = 400;
   next.osc.port = 9100;
   next.model.spec = "tiny";  // neither: the caller swaps the model
+  next.midi.cc_map.pop_back();
+  next.midi.channel = 3;
   const ReloadPlan plan = plan_reload(started, started, next);
-  EXPECT_EQ(plan.live, (Keys{"engine.volume_db", "control.temperature", "log.level", "presets"}));
-  EXPECT_EQ(plan.restart, (Keys{"jack.client_name", "engine.lookahead_ms", "osc.port"}));
+  EXPECT_EQ(plan.live, (Keys{"engine.volume_db", "control.temperature", "midi.cc_map", "log.level", "presets"}));
+  EXPECT_EQ(plan.restart, (Keys{"jack.client_name", "engine.lookahead_ms", "midi.channel", "osc.port"}));
 }
 
 // A restart-only key stays reported until the engine restarts; a live key only once.
