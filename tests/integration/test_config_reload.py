@@ -1,6 +1,6 @@
 """SIGHUP re-reads the config file given at start (with the same --set overrides) while
-continuo plays on a private jackd: [control] values, engine.volume_db and [[presets]]
-change at once (seen in /continuo/status.reply and /continuo/preset), a changed model.spec
+continuo plays on a private jackd: [control] values, engine.volume_db, [[presets]] and
+midi.cc_map change at once (seen in /continuo/status.reply and /continuo/preset), a changed model.spec
 switches the model through the hot-swap path (one that fails to load is tried again at the
 next reload), a key that needs a restart is named in the
 log, and values the performer set live that the file did not change stay. A config with an
@@ -19,10 +19,12 @@ import test_osc as osc  # noqa: E402
 TINY = os.path.join(jf.REPO, "tests", "fixtures", "mrt2", "tiny", "package")
 
 
-def config_text(models, temperature=1.0, volume_db=0.0, lookahead_ms=300, spec="double:counter", presets=("calm",)):
+def config_text(models, temperature=1.0, volume_db=0.0, lookahead_ms=300, spec="double:counter", presets=("calm",),
+                knob=70):
     text = (f"[engine]\nlookahead_ms = {lookahead_ms}\nvolume_db = {volume_db}\n\n"
             f"[model]\nspec = \"{spec}\"\ndir = \"{models}\"\nprefill_frames = 50\n\n"
-            f"[control]\ntemperature = {temperature}\ntop_k = 40\n")
+            f"[control]\ntemperature = {temperature}\ntop_k = 40\n\n"
+            f"[midi]\ncc_map = [{{cc = {knob}, param = \"temperature\"}}]\n")
     for name in presets:
         text += f"\n[[presets]]\nname = \"{name}\"\ntemperature = 0.5\n"
     return text
@@ -66,11 +68,11 @@ def main():
         client.expect_done("/continuo/topk", 99)  # the performer's; the file does not change top_k
 
         write(path, config_text(models, temperature=0.6, volume_db=-6.0, lookahead_ms=400, spec="tiny",
-                                presets=("calm", "bright")))
+                                presets=("calm", "bright"), knob=20))
         log = reload(continuo, "config: reloaded")
         expect_log(log, "config: engine.lookahead_ms changed; it takes effect at the next start",
                    "config: control.temperature applied", "config: engine.volume_db applied",
-                   "config: presets applied")
+                   "config: presets applied", "config: midi.cc_map applied")
         status = jf.wait_until(lambda: (lambda s: s if s["model"] == "tiny" else None)(client.status()), 30,
                                what="the model named by the reloaded model.spec")
         if not math.isclose(status["temperature"], 0.6, rel_tol=1e-6) or status["volume_db"] != -6.0:
@@ -96,7 +98,8 @@ def main():
 
         # A model.spec that does not load is refused, and tried again at the next reload of
         # the same file, once the package is there.
-        write(path, config_text(models, temperature=0.6, volume_db=-6.0, spec="later", presets=("calm", "bright")))
+        write(path, config_text(models, temperature=0.6, volume_db=-6.0, spec="later", presets=("calm", "bright"),
+                                knob=20))
         reload(continuo, "config: reloaded")
         jf.wait_until(lambda: "model: later refused: no model package named 'later'" in continuo.stderr(), 20,
                       what="the refusal of model.spec later")
