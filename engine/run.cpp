@@ -177,7 +177,9 @@ class LiveEngine {
   // the rest waits for a restart, and the log says so by key.
   void reload(const Config& next) {
     const ReloadPlan plan = plan_reload(started_, applied_, next);
-    for (const std::string& key : plan.restart) log_warn("config: ", key, " changed; it takes effect at the next start");
+    for (const std::string& key : plan.restart) {
+      log_warn("config: ", key, " changed; it takes effect at the next start");
+    }
     // The other [control] keys as one preset: one frame boundary hears them all.
     const bool controls_changed = std::any_of(plan.live.begin(), plan.live.end(), [](const std::string& key) {
       return key.starts_with("control.") && key != "control.seed";

@@ -1,9 +1,9 @@
 """SIGHUP re-reads the config file given at start (with the same --set overrides) while
 continuo plays on a private jackd: [control] values, engine.volume_db, [[presets]] and
-midi.cc_map change at once (seen in /continuo/status.reply and /continuo/preset), a changed model.spec
-switches the model through the hot-swap path (one that fails to load is tried again at the
-next reload), a key that needs a restart is named in the
-log, and values the performer set live that the file did not change stay. A config with an
+midi.cc_map change at once (seen in /continuo/status.reply and /continuo/preset), a
+changed model.spec switches the model through the hot-swap path (one that fails to load
+is tried again at the next reload), a key that needs a restart is named in the log, and
+values the performer set live that the file did not change stay. A config with an
 out-of-range value or a syntax error is refused, naming file, line and key, and nothing
 changes. Playback never runs dry across the reloads."""
 

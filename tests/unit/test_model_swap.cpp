@@ -50,13 +50,13 @@ void expect_counter_from(std::span<const float> audio, std::uint64_t first) {
 }
 
 TEST(ModelPackageName, TakesBarePackageNamesOnly) {
-  for (const std::string& good : std::vector<std::string>{"tiny", "tiny_text", "mrt2-base.v2", "A9", std::string(128, 'x')}) {
-    EXPECT_EQ(check_package_name(good), "") << good;
-  }
-  for (const std::string& bad : std::vector<std::string>{"", ".", "..", ".hidden", "../tiny", "/etc/passwd", "models/tiny", "double:counter",
-                                "tiny text", "tiny\n", "tiny\\x", std::string(129, 'x')}) {
-    const std::string why = check_package_name(bad);
-    EXPECT_NE(why.find("not a model package name"), std::string::npos) << bad << ": " << why;
+  const std::vector<std::string> good{"tiny", "tiny_text", "mrt2-base.v2", "A9", std::string(128, 'x')};
+  for (const std::string& name : good) EXPECT_EQ(check_package_name(name), "") << name;
+  const std::vector<std::string> bad{"", ".", "..", ".hidden", "../tiny", "/etc/passwd", "models/tiny",
+                                     "double:counter", "tiny text", "tiny\n", "tiny\\x", std::string(129, 'x')};
+  for (const std::string& name : bad) {
+    const std::string why = check_package_name(name);
+    EXPECT_NE(why.find("not a model package name"), std::string::npos) << name << ": " << why;
   }
   // A long name is not echoed whole.
   EXPECT_LT(check_package_name(std::string(5000, '/')).size(), 300u);
