@@ -44,7 +44,7 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
   if (invocation.command == Command::render) {
     return render_offline(config, registry, invocation);
   }
-  return run_live(config, registry);
+  return run_live(config, registry, [&invocation] { return load_invocation_config(invocation); });
 }
 
 }  // namespace

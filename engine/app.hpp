@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ inline constexpr int kExitUsage = 2;
 
 int app_main(const std::vector<std::string>& args, const ModelRegistry& registry);
 
-int run_live(const Config& config, const ModelRegistry& registry);
+// reload: the config read again as at start (SIGHUP); throws ConfigError.
+int run_live(const Config& config, const ModelRegistry& registry, const std::function<Config()>& reload);
 struct Invocation;
 int render_offline(const Config& config, const ModelRegistry& registry, const Invocation& invocation);
 

@@ -614,4 +614,13 @@ std::string describe_config(const Config& config) {
   return text + "presets = " + show(config.presets) + "\n";
 }
 
+std::vector<std::string> changed_keys(const Config& a, const Config& b) {
+  std::vector<std::string> changed;
+  for (const Field& f : fields()) {
+    if (f.show(a) != f.show(b)) changed.push_back(std::string(f.section) + "." + std::string(f.key));
+  }
+  if (a.presets != b.presets) changed.push_back("presets");
+  return changed;
+}
+
 }  // namespace continuo

@@ -42,6 +42,8 @@ struct ModelConfig {
   std::string dir;  // packages a bare model name is looked up in; empty: model_dirs() below
   std::uint64_t seed = 0;
   int prefill_frames = 500;  // silence frames fed through a package model at reset
+
+  bool operator==(const ModelConfig&) const = default;
 };
 
 struct RenderConfig {
@@ -142,5 +144,9 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 // The values in force, one "section.key = value" per line, for the start-up log.
 std::string describe_config(const Config& config);
+
+// The keys ("section.key", and "presets") whose values differ between a and b, in the
+// order describe_config lists them.
+std::vector<std::string> changed_keys(const Config& a, const Config& b);
 
 }  // namespace continuo

@@ -140,6 +140,22 @@ ControlResult Controls::apply_prompts(const std::function<std::string(PromptSlot
   return next.why;
 }
 
+void Controls::set_model_loader(ModelLoad load) { load_model_ = std::move(load); }
+
+ControlResult Controls::load_model(const std::string& name, ModelDone done) {
+  if (!load_model_) return "no model switching here";
+  return load_model_(name, std::move(done));
+}
+
+void Controls::use_text_style(std::shared_ptr<const TextStyle> text_style) {
+  const std::lock_guard lock(prompts_mutex_);
+  text_style_ = std::move(text_style);
+  if (prompt_slots_.active().empty()) return;
+  PromptChange next = prepare_prompts([](PromptSlots&) { return std::string(); });
+  if (next.why.empty() && next.tokens) next.why = set_style_tokens(*next.tokens);
+  prompt_slots_ = next.why.empty() ? std::move(next.slots) : PromptSlots{};
+}
+
 ControlResult Controls::note(int pitch, int velocity) {
   ControlResult why = check("pitch", pitch, {0, kPitches - 1});
   if (why.empty()) why = check("velocity", velocity, {0, 127});
@@ -231,23 +247,35 @@ ControlResult Controls::recall_preset(const Preset& p) {
 }
 
 ControlResult Controls::recall_preset(const std::string& name) {
-  const Preset* found = preset_named(name);
-  if (found == nullptr) return "no preset named \"" + name + "\"";
+  const std::optional<Preset> found = preset_named(name);
+  if (!found) return "no preset named \"" + name + "\"";
   return recall_preset(*found);
 }
 
-const Preset* Controls::preset_named(const std::string& name) const {
+std::optional<Preset> Controls::preset_named(const std::string& name) const {
+  const std::lock_guard lock(presets_mutex_);
   for (const Preset& p : presets_) {
-    if (p.name == name) return &p;
+    if (p.name == name) return p;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-const Preset* Controls::preset_for_program(int program) const {
+std::optional<Preset> Controls::preset_for_program(int program) const {
+  const std::lock_guard lock(presets_mutex_);
   for (const Preset& p : presets_) {
-    if (p.program == program) return &p;
+    if (p.program == program) return p;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+std::vector<Preset> Controls::presets() const {
+  const std::lock_guard lock(presets_mutex_);
+  return presets_;
+}
+
+void Controls::set_presets(std::vector<Preset> presets) {
+  const std::lock_guard lock(presets_mutex_);
+  presets_ = std::move(presets);
 }
 
 StatusSnapshot Controls::status() const { return status_ ? status_() : StatusSnapshot{}; }

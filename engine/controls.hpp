@@ -32,7 +32,7 @@ class Controls {
   // volume_db: the gain Playback starts at, so volume_db() reports it before any change.
   // reset: schedules a fresh continuation at the next frame boundary and returns at once
   // (the generator's request_reset); none refuses reset and prefill.
-  // presets: the config's [[presets]], fixed for the engine's life.
+  // presets: the config's [[presets]] (set_presets replaces them on a config reload).
   // text_style: the model's text tower (Model::text_style()); none refuses prompts.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
            float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {},
@@ -63,14 +63,26 @@ class Controls {
   ControlResult set_prompt_weight(int slot, float weight);              // slot 1..8, weight >= 0
   std::vector<WeightedPrompt> prompts() const;                          // in play, slot order
 
+  // Switching the model (/continuo/model/load): load(name, done) starts loading the package
+  // and returns "" or why not; done("" or why) follows once, from the loader's thread.
+  using ModelDone = std::function<void(const std::string& why)>;
+  using ModelLoad = std::function<ControlResult(const std::string& name, ModelDone done)>;
+  void set_model_loader(ModelLoad load);  // before any control thread calls load_model
+  ControlResult load_model(const std::string& name, ModelDone done);
+  // The text tower of the model now playing (none: prompts are refused). The prompts in
+  // play are blended again by it and their tokens applied; without a tower, or when it
+  // cannot blend them, they are dropped and the style tokens stay.
+  void use_text_style(std::shared_ptr<const TextStyle> text_style);
+
   // Applies every value the preset sets in one ControlState update: one version, so one
   // frame boundary hears all of it; its prompts (blended first) replace every slot. Refused
   // whole when any value is out of range or its prompts cannot be blended.
   ControlResult recall_preset(const Preset& preset);
   ControlResult recall_preset(const std::string& name);  // "no preset named ..." when none
-  const Preset* preset_named(const std::string& name) const;
-  const Preset* preset_for_program(int program) const;  // nullptr: no preset has it
-  const std::vector<Preset>& presets() const { return presets_; }
+  std::optional<Preset> preset_named(const std::string& name) const;
+  std::optional<Preset> preset_for_program(int program) const;  // none: no preset has it
+  std::vector<Preset> presets() const;
+  void set_presets(std::vector<Preset> presets);  // a config reload's [[presets]]
 
   StatusSnapshot status() const;
   ControlSnapshot snapshot() const { return state_.snapshot(); }
@@ -82,7 +94,8 @@ class Controls {
   Playback& playback_;
   std::function<StatusSnapshot()> status_;
   std::function<void()> reset_;
-  const std::vector<Preset> presets_;
+  mutable std::mutex presets_mutex_;
+  std::vector<Preset> presets_;  // under presets_mutex_
   // Playback keeps only the linear gain; these are what the performer asked for.
   std::atomic<float> volume_db_;
   std::atomic<bool> muted_{false};
@@ -94,7 +107,8 @@ class Controls {
   };
   PromptChange prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const;  // lock held
   ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
-  const std::shared_ptr<const TextStyle> text_style_;
+  ModelLoad load_model_;
+  std::shared_ptr<const TextStyle> text_style_;  // under prompts_mutex_
   mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time
   PromptSlots prompt_slots_;
 };

@@ -37,18 +37,28 @@ class FrameSource {
   // resampler's history cleared. Generator thread, at a frame boundary.
   void reset(std::uint64_t seed);
 
+  // Steps model from the next frame on, with a fresh resampler for its rate; model is
+  // stepped as it is (reset already). The previous model is not touched again. Generator
+  // thread, at a frame boundary.
+  void use_model(Model& model);
+
+  // Zeros as long as one model frame at the output rate, for the generator to play while
+  // the model cannot step. Valid until the next call.
+  std::span<const float> silent_frame();
+
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   const DurationWindow& step_ms() const { return step_ms_; }
   std::vector<StagePercentiles> stage_percentiles() const;
 
  private:
-  Model& model_;
+  Model* model_;
   ControlState& control_;
   ResamplerQuality quality_;
   int output_rate_;
   std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact
   std::vector<float> model_out_;
   std::vector<float> resampled_;
+  std::vector<float> silence_;
   std::vector<ControlChange> carried_;
   std::atomic<std::uint64_t> frames_{0};
   DurationWindow step_ms_;

@@ -6,10 +6,11 @@
 #include "engine/log.hpp"
 
 namespace continuo {
-Generator::Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames)
+Generator::Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames, std::uint64_t reset_seed)
     : source_(source),
       ring_(ring),
       lookahead_frames_(lookahead_frames),
+      reset_seed_(reset_seed),
       analyser_(source.output_rate()) {}
 
 Generator::~Generator() { stop(); }
@@ -30,6 +31,16 @@ void Generator::request_reset(std::uint64_t seed) {
   reset_requested_.store(true, std::memory_order_release);
 }
 
+void Generator::request_model(Model& next, std::uint64_t seed) {
+  reset_seed_.store(seed, std::memory_order_relaxed);
+  next_model_.store(&next, std::memory_order_release);
+}
+
+std::string Generator::failure_reason() const {
+  const std::lock_guard lock(failure_mutex_);
+  return failure_reason_;
+}
+
 std::uint64_t Generator::frames_read() const {
   const std::uint64_t pushed = frames_pushed_.load(std::memory_order_acquire);
   return pushed - std::min<std::uint64_t>(pushed, ring_.readable_frames());
@@ -42,23 +53,112 @@ void Generator::loop() {
 }
 
 bool Generator::fill_once() {
+  if (Model* next = next_model_.exchange(nullptr, std::memory_order_acquire)) swap_now(*next);
   if (reset_requested_.exchange(false, std::memory_order_acquire)) reset_now();
   if (pending_offset_ < pending_.size()) {
     push_pending();
     return pending_offset_ == pending_.size();
   }
   if (ring_.readable_frames() >= lookahead_frames_) return false;
-  make_frame();
+  if (failing_) {
+    retry_or_play_silence();
+  } else {
+    step_or_fail();
+  }
   push_pending();
   return true;
+}
+
+void Generator::step_or_fail() {
+  try {
+    make_frame();
+  } catch (const std::exception& error) {
+    start_failing(error.what());
+  }
+}
+
+// Logged once per failure, not per retry; the main loop tells OSC subscribers.
+void Generator::start_failing(const std::string& reason) {
+  failing_ = true;
+  failing_flag_.store(true, std::memory_order_relaxed);
+  {
+    const std::lock_guard lock(failure_mutex_);
+    failure_reason_ = reason;
+  }
+  step_failures_.fetch_add(1, std::memory_order_relaxed);
+  log_error("generator: the model failed: ", reason,
+            "; playing silence, resetting the model to retry after every second of it");
+  // What the model made before it failed fades out rather than ending in a click.
+  drop_lookahead();
+  silence_since_retry_ = 0;
+  play_silence();
+}
+
+void Generator::play_silence() {
+  const std::span<const float> silence = source_.silent_frame();
+  pending_.assign(silence.begin(), silence.end());
+  pending_offset_ = 0;
+  silence_since_retry_ += silence.size() / AudioRing::kChannels;
+}
+
+void Generator::retry_or_play_silence() {
+  if (silence_since_retry_ < static_cast<std::size_t>(source_.output_rate())) {
+    play_silence();
+    return;
+  }
+  silence_since_retry_ = 0;
+  try {
+    source_.reset(reset_seed_.load(std::memory_order_relaxed));
+    make_frame();
+  } catch (const std::exception& error) {
+    log_debug("generator: the model still fails: ", error.what());
+    play_silence();
+    return;
+  }
+  failing_ = false;
+  failing_flag_.store(false, std::memory_order_relaxed);
+  recoveries_.fetch_add(1, std::memory_order_relaxed);
+  log_info("generator: the model steps again after a reset; playing on");
+  drop_lookahead();  // the silence queued is dropped: the fresh frame fades in now
 }
 
 // Between frames, at once: the old continuation ends where the ring ends now.
 void Generator::reset_now() {
   pending_.clear();
   pending_offset_ = 0;
-  source_.reset(reset_seed_.load(std::memory_order_relaxed));
+  try {
+    source_.reset(reset_seed_.load(std::memory_order_relaxed));
+  } catch (const std::exception& error) {
+    if (!failing_) start_failing(error.what());
+    return;
+  }
   resets_.fetch_add(1, std::memory_order_relaxed);
+  // A failing model gets its next try at once.
+  if (failing_) silence_since_retry_ = static_cast<std::size_t>(source_.output_rate());
+  const std::uint64_t fresh = frames_pushed_.load(std::memory_order_relaxed);
+  const std::uint64_t dropped = drop_lookahead();
+  const ControlChange request{0, std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
+                                     reset_arrived_ns_.load(std::memory_order_relaxed)))};
+  reset_latency_.frame_queued({&request, 1}, fresh);
+  log_info("generator: reset, a fresh continuation from ring position ", fresh, " (", dropped,
+           " frames of lookahead dropped)");
+}
+
+// The model was reset by whoever loaded it; only what this thread holds starts afresh.
+void Generator::swap_now(Model& next) {
+  pending_.clear();
+  pending_offset_ = 0;
+  source_.use_model(next);
+  models_swapped_.fetch_add(1, std::memory_order_release);
+  drop_lookahead();
+  failing_ = false;  // the new model gets its own chance
+  failing_flag_.store(false, std::memory_order_relaxed);
+  log_info("generator: now stepping ", next.info().name);
+}
+
+// Everything in the ring goes stale: playback fades it out and drops it, and the next
+// frame pushed starts as from silence. Returns the frames dropped unheard.
+std::uint64_t Generator::drop_lookahead() {
   const std::uint64_t fresh = frames_pushed_.load(std::memory_order_relaxed);
   const std::uint64_t read = frames_read();
   ring_.request_skip(fresh);
@@ -67,11 +167,7 @@ void Generator::reset_now() {
   analysis_.drop_after(read);
   latency_.moved(read, fresh);
   reset_latency_.moved(read, fresh);  // an earlier reset not heard yet is heard with this one
-  const ControlChange request{0, std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
-                                     reset_arrived_ns_.load(std::memory_order_relaxed)))};
-  reset_latency_.frame_queued({&request, 1}, fresh);
-  log_info("generator: reset, a fresh continuation from ring position ", fresh, " (", fresh - std::min(fresh, read),
-           " frames of lookahead dropped)");
+  return fresh - std::min(fresh, read);
 }
 
 void Generator::push_pending() {

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,9 +20,14 @@ namespace continuo {
 // ahead of playback. Frames are generated whole: a frame that does not fit yet waits in
 // pending_ until the audio thread has made room. The audio thread is never signalled or
 // waited on; this thread polls the ring's fill.
+//
+// A model whose step or reset throws (a device error from a GPU backend) does not end the
+// thread: the generator logs the reason once, fades the lookahead out as a reset does and
+// plays silence; after each second of silence it resets the model (with the last reset's
+// seed) and tries one step, and plays on from the first that succeeds, faded in.
 class Generator {
  public:
-  Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames);
+  Generator(FrameSource& source, AudioRing& ring, std::size_t lookahead_frames, std::uint64_t reset_seed = 0);
   ~Generator();
   Generator(const Generator&) = delete;
   Generator& operator=(const Generator&) = delete;
@@ -40,6 +47,21 @@ class Generator {
   // fresh sample read.
   void request_reset(std::uint64_t seed);
   std::uint64_t resets() const { return resets_.load(std::memory_order_relaxed); }
+
+  // Any thread, returns at once. At the next frame boundary the generator steps next
+  // instead, as a fresh continuation: the lookahead fades out as on request_reset. next
+  // must be reset already (with seed, which later resets and retries use too). Once
+  // models_swapped() has counted it, the previous model is never touched again and its
+  // owner may destroy it, off this thread.
+  void request_model(Model& next, std::uint64_t seed);
+  std::uint64_t models_swapped() const { return models_swapped_.load(std::memory_order_acquire); }
+
+  // The model failed (step_failures() counts each time it stopped stepping) and whether it
+  // still does; the latest reason. Any thread.
+  std::uint64_t step_failures() const { return step_failures_.load(std::memory_order_relaxed); }
+  std::uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
+  bool failing() const { return failing_flag_.load(std::memory_order_relaxed); }
+  std::string failure_reason() const;
   ControlLatency& reset_latency() { return reset_latency_; }
   const ControlLatency& reset_latency() const { return reset_latency_; }
 
@@ -66,6 +88,12 @@ class Generator {
   void make_frame();
   void push_pending();
   void reset_now();
+  void swap_now(Model& next);
+  std::uint64_t drop_lookahead();
+  void step_or_fail();
+  void retry_or_play_silence();
+  void start_failing(const std::string& reason);
+  void play_silence();
 
   FrameSource& source_;
   AudioRing& ring_;
@@ -77,6 +105,15 @@ class Generator {
   std::atomic<std::uint64_t> reset_seed_{0};
   std::atomic<std::uint64_t> resets_{0};
   std::atomic<std::int64_t> reset_arrived_ns_{0};  // steady clock
+  std::atomic<Model*> next_model_{nullptr};
+  std::atomic<std::uint64_t> models_swapped_{0};
+  bool failing_ = false;  // generator thread; failing_flag_ mirrors it for others
+  std::size_t silence_since_retry_ = 0;  // frames at the output rate
+  std::atomic<bool> failing_flag_{false};
+  std::atomic<std::uint64_t> step_failures_{0};
+  std::atomic<std::uint64_t> recoveries_{0};
+  mutable std::mutex failure_mutex_;
+  std::string failure_reason_;
   std::atomic<std::uint64_t> frames_pushed_{0};
   ControlLatency latency_;
   ControlLatency reset_latency_;

@@ -9,19 +9,19 @@
 namespace continuo {
 namespace {
 
-bool is_package_name(std::string_view spec) {
-  return !spec.empty() && spec.front() != '.' && spec.size() <= 128 &&
-         std::all_of(spec.begin(), spec.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-         });
-}
-
 std::filesystem::path executable_dir() {
   std::error_code ignored;
   return std::filesystem::read_symlink("/proc/self/exe", ignored).parent_path();
 }
 
 }  // namespace
+
+bool is_package_name(std::string_view name) {
+  return !name.empty() && name.front() != '.' && name.size() <= 128 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
 
 std::vector<std::filesystem::path> model_dirs(const std::string& dir) {
   if (!dir.empty()) return {dir};
@@ -41,6 +41,12 @@ std::unique_ptr<Model> ModelRegistry::load_named(std::string_view name, const Mo
   }
   throw ModelError("no model package named '" + std::string(name) + "'; looked in:" + searched +
                    "\nset model.dir, or give model.spec as a directory or kind:argument");
+}
+
+std::unique_ptr<Model> ModelRegistry::load_package(std::string_view name, const ModelOptions& options) const {
+  if (kinds_.count("package") == 0) throw ModelError("no model packages in this build");
+  if (!is_package_name(name)) throw ModelError("'" + std::string(name) + "' is not a package name");
+  return load_named(name, options);
 }
 
 void ModelRegistry::add(std::string kind, std::string description, Loader loader) {

@@ -23,6 +23,10 @@ struct ModelOptions {
   std::vector<std::filesystem::path> package_dirs;  // where a bare name is looked for, in order
 };
 
+// A bare package name: 1..128 letters, digits, '_', '-' or '.', not starting with '.'
+// (so never "..", a path or a kind:argument).
+bool is_package_name(std::string_view name);
+
 // Where a bare model name is looked for: dir when set, else <continuo>/../share/continuo/models
 // (installed), <continuo>/../models (a build directory in the source tree) and ./models.
 std::vector<std::filesystem::path> model_dirs(const std::string& dir);
@@ -37,6 +41,8 @@ class ModelRegistry {
 
   void add(std::string kind, std::string description, Loader loader);
   std::unique_ptr<Model> load(std::string_view spec, const ModelOptions& options = {}) const;
+  // Only a package by bare name (is_package_name) in options.package_dirs: what OSC may load.
+  std::unique_ptr<Model> load_package(std::string_view name, const ModelOptions& options) const;
   std::string describe() const;  // one line per kind, for --help
 
  private:

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -7,11 +9,13 @@
 
 #include "engine/app.hpp"
 #include "engine/audio_ring.hpp"
+#include "engine/config_reload.hpp"
 #include "engine/controls.hpp"
 #include "engine/frame_source.hpp"
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
 #include "engine/log.hpp"
+#include "engine/model_swap.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
 #include "engine/systemd_notify.hpp"
@@ -93,21 +97,34 @@ std::unique_ptr<AlsaMidiInput> make_alsa_midi(const Config& config, MidiRing& ri
 
 class LiveEngine {
  public:
-  LiveEngine(const Config& config, Model& model, std::unique_ptr<JackSession> session)
-      : session_(std::move(session)),
-        sizes_(live_sizes(config.engine, model.info(), session_->sample_rate())),
+  // model: loaded from config.model; sizes_, source_ and controls_ read it before models_
+  // takes it over (members are initialised in the order declared).
+  LiveEngine(const Config& config, const ModelRegistry& registry, std::unique_ptr<Model> model,
+             std::unique_ptr<JackSession> session)
+      : started_(config),
+        applied_(config),
+        session_(std::move(session)),
+        sizes_(live_sizes(config.engine, model->info(), session_->sample_rate())),
         control_(config.control),
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
-        source_(model, control_, session_->sample_rate(), config.engine.resampler),
-        generator_(source_, ring_, sizes_.lookahead),
+        source_(*model, control_, session_->sample_rate(), config.engine.resampler),
+        generator_(source_, ring_, sizes_.lookahead, config.model.seed),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
-                  [this, seed = config.model.seed] { generator_.request_reset(seed); }, config.presets,
-                  model.text_style()),
+                  [this] { generator_.request_reset(models_.settings().seed); }, config.presets,
+                  model->text_style()),
+        models_(registry, generator_, std::move(model), config.model.spec, config.model,
+                [this](const std::string& name, std::shared_ptr<const TextStyle> text_style) {
+                  controls_.use_text_style(std::move(text_style));
+                  if (osc_) osc_->notify("model", "loaded " + name);
+                }),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
-        alsa_midi_(make_alsa_midi(config, midi_.midi_ring())),
-        osc_(make_osc(config.osc, controls_, midi_)) {
+        alsa_midi_(make_alsa_midi(config, midi_.midi_ring())) {
+    controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
+      return models_.load_package(name, std::move(done));
+    });
+    osc_ = make_osc(config.osc, controls_, midi_);  // its thread may call the loader at once
     // The analysis feed costs an FFT per frame: only while someone is subscribed.
     generator_.set_analysis_wanted(false);
     if (osc_) osc_->on_analysis_subscribers([this](bool wanted) { generator_.set_analysis_wanted(wanted); });
@@ -119,7 +136,7 @@ class LiveEngine {
     midi_.start();
     // One producer for the MIDI ring: the ALSA input's thread or the process callback.
     session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring());
-    log_info("engine: running ", model.info().name, ", lookahead ", config.engine.lookahead_ms, " ms (",
+    log_info("engine: running ", models_.playing_name(), ", lookahead ", config.engine.lookahead_ms, " ms (",
              sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
   }
 
@@ -127,6 +144,7 @@ class LiveEngine {
   // process callback reads playback_, ring_ and the MIDI ring.
   ~LiveEngine() {
     midi_.cancel_learn();  // its answer would go through osc_
+    models_.close();       // so would a load's
     if (osc_) osc_->on_analysis_subscribers({});
     osc_.reset();
     session_.reset();
@@ -151,6 +169,45 @@ class LiveEngine {
       if (osc_) osc_->notify("warning", text);
       underruns_logged_ = underruns;
     }
+    report_model_failures();
+  }
+
+  // SIGHUP: next is the config file read again. What can change while playing changes now,
+  // without a gap; a changed [model] loads through the same path as /continuo/model/load;
+  // the rest waits for a restart, and the log says so by key.
+  void reload(const Config& next) {
+    const ReloadPlan plan = plan_reload(started_, applied_, next);
+    for (const std::string& key : plan.restart) {
+      log_warn("config: ", key, " changed; it takes effect at the next start");
+    }
+    // The other [control] keys as one preset: one frame boundary hears them all.
+    const bool controls_changed = std::any_of(plan.live.begin(), plan.live.end(), [](const std::string& key) {
+      return key.starts_with("control.") && key != "control.seed";
+    });
+    const ControlResult controls_why =
+        controls_changed ? controls_.recall_preset(changed_controls(applied_.control, next.control)) : ControlResult{};
+    for (const std::string& key : plan.live) {
+      const bool in_preset = key.starts_with("control.") && key != "control.seed";
+      const ControlResult why = in_preset ? controls_why : apply_live(key, next);
+      if (why.empty()) {
+        log_info("config: ", key, " applied");
+      } else {
+        log_error("config: ", key, " not applied: ", why);
+      }
+    }
+    // Only a [model] the file changed, as for [control]: a model the performer loaded stays.
+    // One that failed to load is tried again at the next reload (the package may be fixed).
+    if (!(next.model == applied_.model) || model_reload_failed_.exchange(false)) {
+      const std::string why = models_.load_config(next.model, [this](const std::string& refused) {
+        if (!refused.empty()) model_reload_failed_.store(true);  // the swap has logged why
+      });
+      if (!why.empty()) {
+        log_error("config: model.spec ", next.model.spec, " not loaded: ", why);
+        model_reload_failed_.store(true);
+      }
+    }
+    applied_ = next;
+    log_info("config: reloaded ", next.path, ", ", plan.live.size(), " change(s) applied now");
   }
 
   // Each frame's features go out once the audio thread has read its first sample, so
@@ -166,6 +223,34 @@ class LiveEngine {
       if (n < heard.size()) break;
     }
   }
+
+  // The generator plays silence while the model fails, and retries: subscribers hear of both.
+  void report_model_failures() {
+    const std::uint64_t failures = generator_.step_failures();
+    if (failures > failures_reported_) {
+      failures_reported_ = failures;
+      if (osc_) osc_->notify("warning", "model failed: " + generator_.failure_reason() +
+                                            "; playing silence, retrying after every second of it");
+    }
+    const std::uint64_t recoveries = generator_.recoveries();
+    if (recoveries > recoveries_reported_) {
+      recoveries_reported_ = recoveries;
+      if (osc_) osc_->notify("model", "recovered: " + models_.playing_name() + " plays again");
+    }
+  }
+
+  // One [control] key, engine.volume_db, presets, log.level or midi.cc_map; "" when
+  // applied, else why not.
+  ControlResult apply_live(const std::string& key, const Config& next) {
+    if (key == "engine.volume_db") return controls_.set_volume_db(static_cast<float>(next.engine.volume_db));
+    if (key == "control.seed") return controls_.set_seed(static_cast<std::int64_t>(next.control.seed));
+    if (key == "log.level") set_log_level(next.log_level);
+    if (key == "presets") controls_.set_presets(next.presets);
+    if (key == "midi.cc_map") midi_.set_cc_map(next.midi.cc_map);
+    return {};
+  }
+
+  std::string model_name() const { return models_.playing_name(); }
 
   // Progress of the two threads sound depends on, for the systemd watchdog.
   std::uint64_t frames_played() const { return playback_.frames_played(); }
@@ -195,10 +280,14 @@ class LiveEngine {
     s.analysed_frames = generator_.frames_analysed();
     s.stages = source_.stage_percentiles();
     s.midi_json = midi_.stats().to_json();
+    s.model = models_.playing_name();
+    s.model_failures = generator_.step_failures();
     return s;
   }
 
  private:
+  const Config started_;  // what restart-only keys still hold
+  Config applied_;        // the config as last applied (start, or the last reload)
   std::unique_ptr<JackSession> session_;
   LiveSizes sizes_;
   ControlState control_;
@@ -207,19 +296,35 @@ class LiveEngine {
   FrameSource source_;
   Generator generator_;
   Controls controls_;  // what MIDI and OSC change
+  ModelSwap models_;   // owns the model the generator steps
   ControlsSink midi_sink_;
   MidiInput midi_;
   std::unique_ptr<AlsaMidiInput> alsa_midi_;  // midi.backend = "alsa"; pushes into midi_'s ring
   std::unique_ptr<osc::OscServer> osc_;
   std::uint64_t underruns_logged_ = 0;
+  std::uint64_t failures_reported_ = 0;
+  std::uint64_t recoveries_reported_ = 0;
+  std::atomic<bool> model_reload_failed_{false};  // set by the loader thread
 };
+
+// A reload that fails changes nothing: the error names the file, line and key.
+void reload_config(LiveEngine& engine, const std::function<Config()>& reload) {
+  Config next;
+  try {
+    next = reload();
+  } catch (const ConfigError& error) {
+    log_error("config: not reloaded, everything stays as it was: ", error.what());
+    return;
+  }
+  engine.reload(next);
+}
 
 }  // namespace
 
-int run_live(const Config& config, const ModelRegistry& registry) {
+int run_live(const Config& config, const ModelRegistry& registry, const std::function<Config()>& reload) {
   SignalWatch signals;
   process_cpu_percent();  // starts the process's CPU clock
-  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
   model->reset(config.model.seed);
   std::unique_ptr<JackSession> session;
   try {
@@ -230,18 +335,19 @@ int run_live(const Config& config, const ModelRegistry& registry) {
   }
   std::unique_ptr<LiveEngine> engine;
   try {
-    engine = std::make_unique<LiveEngine>(config, *model, std::move(session));
+    engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session));
   } catch (const osc::OscError& error) {
     log_error(error.what());
     return kExitFailure;
   }
   SystemdNotifier systemd;
   WatchdogGate watchdog(systemd.watchdog_interval());
-  systemd.send("READY=1\nSTATUS=playing " + model->info().name);
+  systemd.send("READY=1\nSTATUS=playing " + engine->model_name());
   for (;;) {
     const int signal = signals.wait(std::chrono::milliseconds(20));
     if (signal == SIGINT || signal == SIGTERM) break;
     if (signal == SIGUSR1) log_info("status ", engine->status().to_json());
+    if (signal == SIGHUP) reload_config(*engine, reload);
     engine->tick();
     if (watchdog.ping_due(std::chrono::steady_clock::now(), engine->frames_played(), engine->frames_generated())) {
       systemd.send("WATCHDOG=1");

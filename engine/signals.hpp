@@ -4,7 +4,7 @@
 
 namespace continuo {
 
-// Takes SIGINT, SIGTERM and SIGUSR1 away from asynchronous handlers: they are blocked in
+// Takes SIGINT, SIGTERM, SIGUSR1 and SIGHUP away from asynchronous handlers: they are blocked in
 // this thread and every thread started after it, and the main loop collects them with
 // wait(). Construct it before any other thread starts (JACK's included).
 class SignalWatch {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace continuo {
@@ -63,6 +64,28 @@ void ControlLatency::resolve(std::uint64_t read, TimePoint now, int rate) {
   }
 }
 
+namespace {
+
+// A JSON string literal: a model name from the config may hold any character.
+std::string json_string(const std::string& text) {
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(c));
+      quoted += escape;
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
 std::string StatusSnapshot::to_json() const {
   std::ostringstream out;
   out.precision(4);
@@ -73,7 +96,8 @@ std::string StatusSnapshot::to_json() const {
       << ",\"control_ms_p50\":" << control_ms_p50 << ",\"control_ms_p95\":" << control_ms_p95
       << ",\"control_samples\":" << control_samples << ",\"reset_ms_p50\":" << reset_ms_p50
       << ",\"reset_ms_p95\":" << reset_ms_p95 << ",\"resets_heard\":" << resets_heard
-      << ",\"analysed_frames\":" << analysed_frames << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
+      << ",\"analysed_frames\":" << analysed_frames << ",\"model\":" << json_string(model)
+      << ",\"model_failures\":" << model_failures << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
   for (std::size_t i = 0; i < stages.size(); ++i) {
     out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
         << ",\"ms_p99\":" << stages[i].p99 << "}";

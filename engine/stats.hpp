@@ -92,6 +92,8 @@ struct StatusSnapshot {
   std::uint64_t analysed_frames = 0;  // frames the analysis feed analysed (only while subscribed)
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
+  std::string model;                      // the name the playing model was loaded by
+  std::uint64_t model_failures = 0;       // times the model's step failed (engine/generator.hpp)
 
   std::string to_json() const;
 };

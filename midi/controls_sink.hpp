@@ -34,7 +34,7 @@ class ControlsSink final : public MidiSink {
     return "unknown parameter";
   }
 
-  const Preset* preset(int program) override { return controls_.preset_for_program(program); }
+  std::optional<Preset> preset(int program) override { return controls_.preset_for_program(program); }
   std::string recall(const Preset& preset) override { return controls_.recall_preset(preset); }
 
   std::optional<double> value(MidiParam param) override {

@@ -89,6 +89,17 @@ std::vector<MidiCcMapping> MidiInput::mappings() const {
   return map_.mappings();
 }
 
+void MidiInput::set_cc_map(const std::vector<MidiCcMapping>& cc_map) {
+  const std::lock_guard lock(mutex_);
+  CcMap next(cc_map, config_.takeover);
+  for (const MidiCcMapping& m : learned_) next.bind(m);
+  for (const MidiParamInfo& info : kMidiParams) {
+    if (const std::optional<double> known = map_.current(info.param)) next.sync(info.param, *known);
+  }
+  map_ = std::move(next);
+  config_.cc_map = cc_map;  // the ranges learn gives new knobs
+}
+
 void MidiInput::bind_learned(int cc) {
   const MidiParam param = *learning_;
   const MidiParamInfo& info = midi_param_info(param);
@@ -281,8 +292,8 @@ void MidiInput::resync(MidiParam param) {
 }
 
 void MidiInput::program_change(int program) {
-  const Preset* preset = sink_.preset(program);
-  if (preset == nullptr) {
+  const std::optional<Preset> preset = sink_.preset(program);
+  if (!preset) {
     ++counts_.ignored;  // no preset has this program
     return;
   }

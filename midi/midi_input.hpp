@@ -29,7 +29,7 @@ class MidiSink {
   virtual std::string set(MidiParam param, double value) = 0;
   // Program change: the preset with this program (0..127), or nullptr when none has it
   // (the message is then counted as ignored); recall applies it at one frame boundary.
-  virtual const Preset* preset(int /*program*/) { return nullptr; }
+  virtual std::optional<Preset> preset(int /*program*/) { return std::nullopt; }
   virtual std::string recall(const Preset& /*preset*/) { return "presets are not available"; }
   // The parameter's value in force now, whoever set it; nullopt when the sink cannot say.
   // Before a knob moves, MidiInput compares it with the value MIDI last knew: when OSC, a
@@ -106,6 +106,11 @@ class MidiInput {
   bool cancel_learn();  // true when a learn was armed
   std::vector<MidiCcMapping> mappings() const;  // what the knobs do now, learned ones included
 
+  // A reloaded midi.cc_map (SIGHUP): the knobs are remapped at once, learned knobs stay on
+  // top, and the values each parameter is known to have carry over, so the new knobs pick
+  // them up as takeover says. Any thread.
+  void set_cc_map(const std::vector<MidiCcMapping>& cc_map);
+
  private:
   void bind_learned(int cc);
   void dispatch(const MidiMessage& message);
@@ -119,7 +124,7 @@ class MidiInput {
   void check(const std::string& refused, const char* what, int number);
 
   MidiSink& sink_;
-  const MidiConfig config_;
+  MidiConfig config_;  // its cc_map under mutex_: set_cc_map replaces it
   MidiRing ring_;
   // Guards everything below. Held by the input thread for one packet at a time and by
   // sync() and stats() from other threads; the audio thread never takes it.

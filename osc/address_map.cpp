@@ -131,6 +131,7 @@ const std::vector<StatusField>& status_table() {
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p95)); }});
     f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
+    f.push_back({"model", [](const StatusInput& s) { return Arg::string(s.engine.model); }});
     return f;
   }();
   return fields;
@@ -241,6 +242,22 @@ Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
   return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
 }
 
+Outcome load_model(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (a model package name in model.dir)";
+  if (!context.reply_later) return "no later replies on this connection";
+  ControlResult why = context.controls.load_model(
+      m.args[0].text, [reply = context.reply_later, address = m.address](const std::string& refused) {
+        if (refused.empty()) {
+          reply({"/done", {Arg::string(address)}});
+        } else {
+          reply({"/fail", {Arg::string(address), Arg::string(refused)}});
+        }
+      });
+  if (!why.empty()) return why;
+  return Message{};  // answered when the load ends
+}
+
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
   if (!context.learn_cancel) return "no MIDI input";
   return context.learn_cancel();
@@ -307,6 +324,9 @@ const std::vector<Command>& commands() {
        prompt},
       {"/continuo/prompts", "*", "s f s f ...: up to 8 prompts blended by weight in one message", prompts},
       {"/continuo/prompt/", "*", "N/text s or N/weight f, N 1..8: one slot of the blend", prompt_slot},
+      {"/continuo/model/load", "*",
+       "s: a model package name in model.dir; answered /done when it plays, /fail with the reason when refused",
+       load_model},
   };
   return all;
 }

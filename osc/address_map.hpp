@@ -32,6 +32,9 @@ struct CommandContext {
   // /continuo/auth: checks the secret of a TCP connection; empty: not a TCP connection to a
   // server with osc.secret.
   std::function<ControlResult(const std::string& secret)> authenticate = {};
+  // Sends a reply to the sender later, from any thread (/continuo/model/load answers when
+  // the load ends); empty: no later replies.
+  std::function<void(const Message&)> reply_later = {};
 };
 
 // A command's arguments after type checking: both readings of each number.

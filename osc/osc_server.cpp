@@ -298,6 +298,7 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
   context.subscribe_analysis = [&](bool on) {
     return subscribe(analysis_subscribers_, "/continuo/subscribe/analysis", sender, on);
   };
+  context.reply_later = [this, sender](const Message& reply) { send(reply, sender); };
   if (learn_.arm) {
     context.learn = [this, sender](const std::string& param) {
       return learn_.arm(param, [this, sender](const Message& reply) { send(reply, sender); });

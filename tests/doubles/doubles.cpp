@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,8 @@ struct Options {
   int rate = 48000;
   int frame = 1920;
   int delay_ms = 0;
+  int fail_after = -1;  // -1: never fails
+  int fail_for = 0;     // 0: once failing, always
 };
 
 int parse_int(const std::string& key, const std::string& text) {
@@ -48,7 +51,9 @@ Options parse_options(std::string_view argument) {
     if (key == "rate") options.rate = parse_int(key, value);
     else if (key == "frame") options.frame = parse_int(key, value);
     else if (key == "delay_ms") options.delay_ms = parse_int(key, value);
-    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms)");
+    else if (key == "fail_after") options.fail_after = parse_int(key, value);
+    else if (key == "fail_for") options.fail_for = parse_int(key, value);
+    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms, fail_after, fail_for)");
   }
   if (options.rate < 8000 || options.rate > 192000) throw ModelError("double: rate must be 8000..192000");
   if (options.frame < 1 || options.frame > 48000) throw ModelError("double: frame must be 1..48000");
@@ -57,7 +62,8 @@ Options parse_options(std::string_view argument) {
 
 class DoubleBase : public Model {
  public:
-  explicit DoubleBase(const Options& options) : delay_ms_(options.delay_ms) {
+  explicit DoubleBase(const Options& options)
+      : delay_ms_(options.delay_ms), fail_after_(options.fail_after), fail_for_(options.fail_for) {
     info_.name = "double:" + options.name;
     info_.sample_rate = options.rate;
     info_.frame_samples = options.frame;
@@ -65,11 +71,23 @@ class DoubleBase : public Model {
   const ModelInfo& info() const override { return info_; }
 
  protected:
-  void simulate_slowness() const {
+  // What every step does before its audio: sleep delay_ms, and from step fail_after on
+  // (counted since the model was made, resets included) throw as a GPU backend does on a
+  // device error, fail_for steps long (0: for good).
+  void simulate_step_faults() {
     if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    const std::uint64_t step = steps_++;
+    if (fail_after_ < 0 || step < static_cast<std::uint64_t>(fail_after_)) return;
+    if (fail_for_ == 0 || step < static_cast<std::uint64_t>(fail_after_) + static_cast<std::uint64_t>(fail_for_)) {
+      throw std::runtime_error("double: simulated device error at step " + std::to_string(step) +
+                               " (fail_after=" + std::to_string(fail_after_) + ")");
+    }
   }
   ModelInfo info_;
   int delay_ms_;
+  int fail_after_;
+  int fail_for_;
+  std::uint64_t steps_ = 0;
 };
 
 class CounterDouble final : public DoubleBase {
@@ -77,7 +95,7 @@ class CounterDouble final : public DoubleBase {
   using DoubleBase::DoubleBase;
   void reset(std::uint64_t) override { next_ = 0; }
   void step(const ControlSnapshot&, std::span<float> out) override {
-    simulate_slowness();
+    simulate_step_faults();
     for (int i = 0; i < info_.frame_samples; ++i, ++next_) {
       out[2 * i] = counter_sample(next_, 0);
       out[2 * i + 1] = counter_sample(next_, 1);
@@ -98,7 +116,7 @@ class ChordsDouble final : public DoubleBase {
     phases_.fill(0.0);
   }
   void step(const ControlSnapshot& control, std::span<float> out) override {
-    simulate_slowness();
+    simulate_step_faults();
     const std::array<bool, kPitches> held = pitches_to_play(control);
     for (int i = 0; i < info_.frame_samples; ++i, ++sample_) {
       double mix = 0.0;
@@ -137,7 +155,7 @@ class ChordsDouble final : public DoubleBase {
 }  // namespace
 
 void register_test_doubles(ModelRegistry& registry) {
-  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS",
+  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS,fail_after=STEPS,fail_for=STEPS",
                [](std::string_view argument, const ModelOptions&) -> std::unique_ptr<Model> {
                  const Options options = parse_options(argument);
                  if (options.name == "counter") return std::make_unique<CounterDouble>(options);

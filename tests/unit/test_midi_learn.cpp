@@ -49,6 +49,28 @@ std::string temp_path(const std::string& name) {
       .string();
 }
 
+// A config reload's midi.cc_map replaces the config's knobs; learned ones stay on top.
+TEST(MidiLearn, AReloadedCcMapRemapsTheKnobsAndKeepsTheLearnedOnes) {
+  Sink sink;
+  MidiInput input(sink, plain_config());
+  ASSERT_EQ(input.learn("top_k", [](MidiParam, std::optional<int>) {}), "");
+  cc(input, 21, 0);  // binds CC 21 to top_k
+  input.set_cc_map({{20, MidiParam::temperature, 0.5, 1.5, 7}});
+  cc(input, 70, 127);  // the old knob does nothing now
+  EXPECT_TRUE(sink.calls.empty());
+  cc(input, 20, 127);
+  cc(input, 21, 127);
+  EXPECT_EQ(sink.calls, (std::vector<std::string>{"temperature 1.500000", "top_k 1024.000000"}));
+  const std::vector<MidiCcMapping> expected{{20, MidiParam::temperature, 0.5, 1.5, 7},
+                                            {21, MidiParam::top_k, 1, 1024, 7}};
+  EXPECT_EQ(input.mappings(), expected);
+  // A knob learned from now on sweeps the reloaded map's range for its parameter.
+  ASSERT_EQ(input.learn("temperature", [](MidiParam, std::optional<int>) {}), "");
+  cc(input, 22, 0);
+  cc(input, 22, 127);
+  EXPECT_EQ(sink.calls.back(), "temperature 1.500000");
+}
+
 TEST(MidiLearn, UnknownParameterIsRefusedAtOnce) {
   Sink sink;
   MidiInput input(sink, plain_config());

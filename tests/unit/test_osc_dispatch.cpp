@@ -46,6 +46,7 @@ class OscDispatch : public ::testing::Test {
                        st.frames_generated = 42;
                        st.underruns = 0;
                        st.ring_fill_ms = 180.5;
+                       st.model = "double:counter";
                        return st;
                      }, 0.0f, {}, presets_, text_style_};
   std::vector<bool> subscriptions_;
@@ -320,7 +321,39 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("style_token_11").integer, -1);
   EXPECT_EQ(field("onset_mode").integer, 1);
   EXPECT_EQ(field("prompts").text, "");
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s");
+  EXPECT_EQ(names[38], "model");
+  EXPECT_EQ(field("model").text, "double:counter");
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss");
+}
+
+// The reply comes when the load ends, through reply_later; a refusal at once is a /fail.
+TEST_F(OscDispatch, ModelLoadAnswersWhenTheLoadEnds) {
+  EXPECT_EQ(send("/continuo/model/load", {Arg::string("tiny")}),
+            failed("/continuo/model/load", "no later replies on this connection"));
+  std::vector<Message> later;
+  context_.reply_later = [&](const Message& m) { later.push_back(m); };
+  EXPECT_EQ(send("/continuo/model/load", {Arg::string("tiny")}),
+            failed("/continuo/model/load", "no model switching here"));
+  Controls::ModelDone pending;
+  controls_.set_model_loader([&](const std::string& name, Controls::ModelDone done) -> ControlResult {
+    if (name == "busy") return "busy: still loading tiny";
+    pending = std::move(done);
+    return {};
+  });
+  EXPECT_EQ(send("/continuo/model/load", {Arg::int32(3)}),
+            failed("/continuo/model/load", "expects s (a model package name in model.dir)"));
+  EXPECT_EQ(send("/continuo/model/load", {Arg::string("busy")}),
+            failed("/continuo/model/load", "busy: still loading tiny"));
+  EXPECT_EQ(send("/continuo/model/load", {Arg::string("tiny")}), "");  // nothing yet
+  ASSERT_TRUE(pending);
+  pending("depthformer.safetensors: truncated");
+  pending("");
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].address, "/fail");
+  EXPECT_EQ(later[0].args[0].text, "/continuo/model/load");
+  EXPECT_EQ(later[0].args[1].text, "depthformer.safetensors: truncated");
+  EXPECT_EQ(later[1].address, "/done");
+  EXPECT_EQ(later[1].args[0].text, "/continuo/model/load");
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
