@@ -16,6 +16,8 @@
 
 namespace continuo {
 
+class SessionRecorder;
+
 // One step of the continuation loop, shared by live playback and offline render: take
 // the control snapshot in force at this frame boundary, step the model once, and convert
 // the frame to the output rate.
@@ -37,6 +39,10 @@ class FrameSource {
   // resampler's history cleared. Generator thread, at a frame boundary.
   void reset(std::uint64_t seed);
 
+  // Hands every frame (with the controls it was made with), reset and rate change to the
+  // session recorder from now on; set it before the generator starts. None: not recorded.
+  void set_recorder(SessionRecorder* recorder) { recorder_ = recorder; }
+
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   const DurationWindow& step_ms() const { return step_ms_; }
   std::vector<StagePercentiles> stage_percentiles() const;
@@ -47,12 +53,14 @@ class FrameSource {
   ResamplerQuality quality_;
   int output_rate_;
   std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact
+  SessionRecorder* recorder_ = nullptr;
   std::vector<float> model_out_;
   std::vector<float> resampled_;
   std::vector<ControlChange> carried_;
   std::atomic<std::uint64_t> frames_{0};
   DurationWindow step_ms_;
 
+  void make_resampler();
   void record_stages();
   mutable std::mutex stages_mutex_;  // the generator adds stages while status reads them
   std::vector<std::pair<std::string, std::unique_ptr<DurationWindow>>> stage_ms_;

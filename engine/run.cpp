@@ -2,6 +2,7 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "engine/jack_session.hpp"
 #include "engine/log.hpp"
 #include "engine/playback.hpp"
+#include "engine/recorder.hpp"
 #include "engine/signals.hpp"
 #include "engine/systemd_notify.hpp"
 #include "midi/alsa_input.hpp"
@@ -50,7 +52,8 @@ LiveSizes live_sizes(const EngineConfig& engine, const ModelInfo& model, int rat
 
 // A taken port leaves the engine playing without OSC: sound comes first, and the log says
 // how to fix it. A config mistake (bind address, allow entry) stops the start instead.
-std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls, MidiInput& midi) {
+std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls, MidiInput& midi,
+                                         SessionRecorder* recorder) {
   if (!config.enabled) return nullptr;
   // MIDI learn: the answer goes to the sender from the MIDI thread when a CC is bound.
   osc::LearnHooks learn{
@@ -69,7 +72,16 @@ std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& cont
         return {};
       }};
   try {
-    return std::make_unique<osc::OscServer>(config, controls, std::move(learn));
+    osc::RecordHook record;
+    if (recorder != nullptr) {
+      record = [recorder](bool start, std::vector<std::string>& files) {
+        TakeFiles take;
+        const RecordResult why = start ? recorder->start(take) : recorder->stop(take);
+        files = {take.audio, take.journal};
+        return why;
+      };
+    }
+    return std::make_unique<osc::OscServer>(config, controls, std::move(learn), std::move(record));
   } catch (const osc::OscBindError& error) {
     log_error(error.what(), "; playing on without OSC");
     return nullptr;
@@ -91,6 +103,25 @@ std::unique_ptr<AlsaMidiInput> make_alsa_midi(const Config& config, MidiRing& ri
   }
 }
 
+// The recorder, when record.dir is set. Its journal names the model as replay must load it:
+// a package directory by its absolute path, so replay works from any directory.
+std::unique_ptr<SessionRecorder> make_recorder(const Config& config, const Model& model, int output_rate) {
+  if (config.record.dir.empty()) return nullptr;
+  JournalHeader facts;
+  std::error_code error;
+  const bool directory = std::filesystem::is_directory(config.model.spec, error);
+  facts.model_spec = directory ? std::filesystem::absolute(config.model.spec).lexically_normal().string() : config.model.spec;
+  const ModelInfo& info = model.info();
+  facts.model_identity = info.identity.empty() ? info.name : info.identity;
+  facts.backend = info.backend;
+  facts.prefill_frames = config.model.prefill_frames;
+  facts.model_rate = info.sample_rate;
+  facts.frame_samples = info.frame_samples;
+  facts.output_rate = output_rate;
+  facts.resampler = config.engine.resampler;
+  return std::make_unique<SessionRecorder>(config.record, std::move(facts), config.model.seed);
+}
+
 class LiveEngine {
  public:
   LiveEngine(const Config& config, Model& model, std::unique_ptr<JackSession> session)
@@ -100,6 +131,7 @@ class LiveEngine {
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
+        recorder_(make_recorder(config, model, session_->sample_rate())),
         generator_(source_, ring_, sizes_.lookahead),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this, seed = config.model.seed] { generator_.request_reset(seed); }, config.presets,
@@ -107,7 +139,13 @@ class LiveEngine {
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
         alsa_midi_(make_alsa_midi(config, midi_.midi_ring())),
-        osc_(make_osc(config.osc, controls_, midi_)) {
+        osc_(make_osc(config.osc, controls_, midi_, recorder_.get())) {
+    if (recorder_) source_.set_recorder(recorder_.get());
+    if (recorder_ && config.record.on_start) {
+      TakeFiles files;
+      const RecordResult why = recorder_->start(files);
+      if (!why.empty()) log_error("recorder: ", why);
+    }
     // The analysis feed costs an FFT per frame: only while someone is subscribed.
     generator_.set_analysis_wanted(false);
     if (osc_) osc_->on_analysis_subscribers([this](bool wanted) { generator_.set_analysis_wanted(wanted); });
@@ -150,6 +188,14 @@ class LiveEngine {
       log_warn("engine: ", text);
       if (osc_) osc_->notify("warning", text);
       underruns_logged_ = underruns;
+    }
+    const std::uint64_t dropped = recorder_ ? recorder_->dropped_frames() : 0;
+    if (dropped > record_dropped_logged_) {
+      const std::string text = "the recorder's disk writer fell behind: " + std::to_string(dropped) +
+                               " frames dropped from takes so far (silent there)";
+      log_warn("recorder: ", text);
+      if (osc_) osc_->notify("warning", text);
+      record_dropped_logged_ = dropped;
     }
   }
 
@@ -195,6 +241,8 @@ class LiveEngine {
     s.analysed_frames = generator_.frames_analysed();
     s.stages = source_.stage_percentiles();
     s.midi_json = midi_.stats().to_json();
+    s.recording = recorder_ && recorder_->recording();
+    s.record_dropped_frames = recorder_ ? recorder_->dropped_frames() : 0;
     return s;
   }
 
@@ -205,6 +253,7 @@ class LiveEngine {
   AudioRing ring_;
   Playback playback_;
   FrameSource source_;
+  std::unique_ptr<SessionRecorder> recorder_;  // record.dir set; outlives the generator thread
   Generator generator_;
   Controls controls_;  // what MIDI and OSC change
   ControlsSink midi_sink_;
@@ -212,6 +261,7 @@ class LiveEngine {
   std::unique_ptr<AlsaMidiInput> alsa_midi_;  // midi.backend = "alsa"; pushes into midi_'s ring
   std::unique_ptr<osc::OscServer> osc_;
   std::uint64_t underruns_logged_ = 0;
+  std::uint64_t record_dropped_logged_ = 0;
 };
 
 }  // namespace

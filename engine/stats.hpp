@@ -92,6 +92,8 @@ struct StatusSnapshot {
   std::uint64_t analysed_frames = 0;  // frames the analysis feed analysed (only while subscribed)
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
+  bool recording = false;                 // a take is being recorded (engine/recorder.hpp)
+  std::uint64_t record_dropped_frames = 0;  // frames the recorder's writer had no room for
 
   std::string to_json() const;
 };

@@ -131,6 +131,8 @@ const std::vector<StatusField>& status_table() {
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p95)); }});
     f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
+    // Field 39: field 38 comes from the model hot-swap work; keep this after it when merging.
+    f.push_back({"recording", [](const StatusInput& s) { return Arg::int32(s.engine.recording ? 1 : 0); }});
     return f;
   }();
   return fields;
@@ -241,6 +243,18 @@ Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
   return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
 }
 
+Outcome record(const std::vector<Number>& args, CommandContext& context) {
+  const std::int64_t on = args[0].integer;
+  if (on != 0 && on != 1) return "record must be 1 (start a take) or 0 (stop it), got " + std::to_string(on);
+  if (!context.record) return "no record directory: set record.dir in the config or run with --record DIR";
+  std::vector<std::string> files;
+  const ControlResult why = context.record(on == 1, files);
+  if (!why.empty()) return why;
+  Message done{"/done", {Arg::string("/continuo/record")}};
+  for (const std::string& file : files) done.args.push_back(Arg::string(file));
+  return done;
+}
+
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
   if (!context.learn_cancel) return "no MIDI input";
   return context.learn_cancel();
@@ -307,6 +321,8 @@ const std::vector<Command>& commands() {
        prompt},
       {"/continuo/prompts", "*", "s f s f ...: up to 8 prompts blended by weight in one message", prompts},
       {"/continuo/prompt/", "*", "N/text s or N/weight f, N 1..8: one slot of the blend", prompt_slot},
+      {"/continuo/record", "i", "1 starts a take in record.dir, 0 stops it; /done names its audio and journal",
+       record},
   };
   return all;
 }

@@ -21,6 +21,9 @@ struct LearnHooks {
   std::function<ControlResult()> cancel;
 };
 
+// /continuo/record: starts (true) or stops a take; "" with the take's files, or why not.
+using RecordHook = std::function<ControlResult(bool start, std::vector<std::string>& files)>;
+
 struct CommandContext {
   Controls& controls;
   std::function<ControlResult(bool on)> subscribe;  // /continuo/notify, for the sender
@@ -32,6 +35,7 @@ struct CommandContext {
   // /continuo/auth: checks the secret of a TCP connection; empty: not a TCP connection to a
   // server with osc.secret.
   std::function<ControlResult(const std::string& secret)> authenticate = {};
+  RecordHook record = {};  // empty: no record.dir
 };
 
 // A command's arguments after type checking: both readings of each number.
