@@ -104,11 +104,12 @@ SessionRecorder::~SessionRecorder() {
 
 // ---- The generator's side -----------------------------------------------------------------
 
-void SessionRecorder::push(const Event& event) {
+void SessionRecorder::push(const Event& event) CONTINUO_REALTIME {
   if (!events_.push(event)) lost_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void SessionRecorder::on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio) {
+void SessionRecorder::on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio)
+    CONTINUO_REALTIME {
   Event event{Kind::frame, Audio::none, static_cast<std::uint32_t>(audio.size() / 2), frame, 0, control};
   if (audio_wanted_.load(std::memory_order_acquire)) {
     event.audio = Audio::dropped;
@@ -122,11 +123,11 @@ void SessionRecorder::on_frame(std::uint64_t frame, const ControlSnapshot& contr
   push(event);
 }
 
-void SessionRecorder::on_reset(std::uint64_t frame, std::uint64_t seed) {
+void SessionRecorder::on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME {
   push({Kind::reset, Audio::none, 0, frame, seed, {}});
 }
 
-void SessionRecorder::on_output_rate(std::uint64_t frame, int rate) {
+void SessionRecorder::on_output_rate(std::uint64_t frame, int rate) CONTINUO_REALTIME {
   push({Kind::rate, Audio::none, 0, frame, static_cast<std::uint64_t>(rate), {}});
 }
 
@@ -176,13 +177,13 @@ RecordResult SessionRecorder::stop(TakeFiles& files) {
 
 void SessionRecorder::write_loop() {
   for (;;) {
-    std::unique_lock lock(mutex_);
-    // Before the queue is read: a take started before the first frame holds that frame.
-    if (pending_) attach(std::move(pending_));
-    lock.unlock();
     const bool busy = drain();
-    lock.lock();
+    std::unique_lock lock(mutex_);
     if (stop_requested_) {
+      lock.unlock();
+      drain();  // everything the generator pushed before the stop was seen
+      lock.lock();
+      if (pending_) attach(std::move(pending_));  // no audio came: the files still say so
       if (take_) end_take("");
       stop_requested_ = false;
       recording_.store(false, std::memory_order_relaxed);
@@ -243,6 +244,12 @@ void SessionRecorder::handle_frame(const Event& event) {
   const std::string changes = control_changes(last_, event.control);
   if (!changes.empty()) emit({event.frame, JournalKind::set, 0, changes}, true);
   last_ = event.control;
+  // A take begins with the first frame whose audio was queued for it; everything before
+  // that frame is the history its journal starts with.
+  if (!take_ && event.audio == Audio::queued) {
+    std::unique_lock lock(mutex_);
+    if (pending_) attach(std::move(pending_));
+  }
   if (take_ && !take_->started && event.audio == Audio::queued) {
     emit({event.frame, JournalKind::take, 0, {}}, false);
     take_->started = true;

@@ -14,6 +14,7 @@
 #include "engine/config.hpp"
 #include "engine/control_state.hpp"
 #include "engine/journal.hpp"
+#include "engine/realtime.hpp"
 
 namespace continuo {
 
@@ -46,10 +47,11 @@ class SessionRecorder {
   SessionRecorder& operator=(const SessionRecorder&) = delete;
 
   // Generator thread; frame is the index of the frame about to be (reset, rate) or just
-  // (on_frame) generated. Never blocks, allocates or calls the system.
-  void on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio);
-  void on_reset(std::uint64_t frame, std::uint64_t seed);
-  void on_output_rate(std::uint64_t frame, int rate);
+  // (on_frame) generated. Never blocks, allocates or calls the system: marked real-time so
+  // the compiler holds them to it, though the generator is not the audio thread.
+  void on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio) CONTINUO_REALTIME;
+  void on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
+  void on_output_rate(std::uint64_t frame, int rate) CONTINUO_REALTIME;
 
   // Control threads. start opens a new take in record.dir (its files named in files) and
   // returns at once; stop waits until the writer has finished the take's files.
@@ -71,7 +73,7 @@ class SessionRecorder {
   };
   struct Take;
 
-  void push(const Event& event);
+  void push(const Event& event) CONTINUO_REALTIME;
   void write_loop();
   bool drain();
   void handle(const Event& event);

@@ -195,7 +195,7 @@ def killed_take(continuo, client, tmp):
     if n < 48000:
         jf.fail(f"only {n} frames in common after kill -9 (recording {len(recorded)}, replay {len(replayed)})")
     print(f"take 2, killed: recording {len(recorded)} frames, replay {len(replayed)}, {n} identical; "
-          f"replay said: {result.stderr.strip().splitlines()[1][:200]}", flush=True)
+          f"replay: {next(l for l in result.stderr.splitlines() if 'length from' in l)[24:]}", flush=True)
 
 
 def counter_alignment(server, tmp):
