@@ -51,11 +51,15 @@ AudioFormat audio_format_for(const std::string& path) {
 
 const char* audio_extension(AudioFormat format) { return format == AudioFormat::flac ? ".flac" : ".wav"; }
 
-SndfilePtr open_audio_fd(int fd, const std::string& name, int rate, AudioFormat format) {
+SndfilePtr open_audio_fd(int fd, const std::string& name, int rate, AudioFormat format,
+                         std::optional<std::uint64_t> frames) {
+  constexpr std::uint64_t kWavFrames = 0xFFFF0000ull / (2 * sizeof(float));  // a RIFF size is 32 bits
+  const bool wav = frames && *frames < kWavFrames;
   SF_INFO info{};
   info.samplerate = rate;
   info.channels = 2;
-  info.format = format == AudioFormat::flac ? (SF_FORMAT_FLAC | SF_FORMAT_PCM_24) : (SF_FORMAT_RF64 | SF_FORMAT_FLOAT);
+  info.format = format == AudioFormat::flac ? (SF_FORMAT_FLAC | SF_FORMAT_PCM_24)
+                                            : ((wav ? SF_FORMAT_WAV : SF_FORMAT_RF64) | SF_FORMAT_FLOAT);
   SndfilePtr file(sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE));
   if (!file) throw std::runtime_error("cannot write '" + name + "': " + sf_strerror(nullptr));
   // libsndfile's PEAK chunk carries the time of writing: without it the same audio is the
@@ -73,7 +77,7 @@ void write_audio_file(const std::string& out_path, int rate, std::uint64_t total
   try {
     const FdCloser fd{::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
     if (fd.fd < 0) throw std::runtime_error("cannot write '" + partial + "': " + std::strerror(errno));
-    SndfilePtr file = open_audio_fd(fd.fd, partial, rate, audio_format_for(out_path));
+    SndfilePtr file = open_audio_fd(fd.fd, partial, rate, audio_format_for(out_path), total);
     Progress progress(total, what);
     std::uint64_t written = 0;
     while (written < total) {

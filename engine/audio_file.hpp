@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,8 +24,12 @@ const char* audio_extension(AudioFormat format);        // ".wav" or ".flac"
 
 // A stereo file for writing on fd (left open on close: the caller owns it, to fsync it);
 // name is for errors only. The WAV header is rewritten after every write, so a process
-// killed mid-take leaves a file whose header covers what it wrote. Throws runtime_error.
-SndfilePtr open_audio_fd(int fd, const std::string& name, int rate, AudioFormat format);
+// killed mid-take leaves a file whose header covers what it wrote. frames: the length when
+// known; a WAV of unknown or over 4 GB length is RF64, downgraded to WAV while it fits
+// (libsndfile then adds a PEAK chunk holding the time, so it is not byte-reproducible).
+// Throws runtime_error.
+SndfilePtr open_audio_fd(int fd, const std::string& name, int rate, AudioFormat format,
+                         std::optional<std::uint64_t> frames);
 
 // Writes total frames of interleaved stereo from next() (any block size; the last block is
 // cut to fit) to out_path: through out_path.partial, renamed at the end, so a failure

@@ -285,7 +285,7 @@ void SessionRecorder::attach(std::unique_ptr<Take> take) {
   facts_.output_rate = origin_rate_;
   facts_.started = utc_now("%Y-%m-%dT%H:%M:%SZ");
   try {
-    take->audio = open_audio_fd(take->audio_fd.get(), take->files.audio, rate_, config_.format);
+    take->audio = open_audio_fd(take->audio_fd.get(), take->files.audio, rate_, config_.format, std::nullopt);
   } catch (const std::exception& error) {
     log_error("recorder: ", error.what());
     recording_.store(false, std::memory_order_relaxed);
