@@ -187,7 +187,7 @@ std::string usage(Command command) {
              "Renders the model offline, as fast as it runs, to a 32-bit float stereo WAV.\n"
              "The same inputs and seed give the same file, byte for byte.\n\n"
              "  --seconds N           length to render (0 < N <= 86400)\n"
-             "  --out FILE.wav        output file (written whole or not at all)\n"
+             "  --out FILE.wav        output file, written whole or not at all (.flac: 24-bit FLAC)\n"
              "  --midi FILE.mid       notes and CCs at their times, through the live MIDI handling\n"
              "  --control FILE        timed OSC commands, one per line: <seconds> <address> [args]\n"
              "  --prompt TEXT         style from text, for a model with a text tower (from the first frame)\n" + common;

@@ -36,7 +36,8 @@ struct JournalHeader {
 enum class JournalKind {
   reset,  // value: the seed of the fresh continuation
   rate,   // value: the new output rate, Hz
-  set,    // changes: the controls the model reads that differ from the frame before
+  set,    // changes: the controls the model reads that differ from the frame before, or
+          // after a reset line from the defaults (ControlSnapshot{})
   take,   // the take's audio file starts with this frame
   sync,   // value: samples in the audio file, all on disk (fsync) with this journal so far
   drop,   // value: samples of this frame the writer had no room for, silence in the file

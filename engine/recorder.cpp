@@ -220,13 +220,12 @@ void SessionRecorder::handle(const Event& event) {
   }
   switch (event.kind) {
     case Kind::reset:
-      if (!take_) {
-        // A fresh continuation: the history replay needs starts here, with default controls.
-        history_.clear();
-        history_complete_ = true;
-        last_ = ControlSnapshot{};
-        origin_rate_ = rate_;
-      }
+      // A fresh continuation: the history replay needs starts here, and the controls are
+      // journaled again from the defaults (replay starts from them at every reset line).
+      history_.clear();
+      history_complete_ = true;
+      last_ = ControlSnapshot{};
+      origin_rate_ = rate_;
       emit({event.frame, JournalKind::reset, event.value, {}}, true);
       break;
     case Kind::rate:

@@ -110,6 +110,8 @@ class JournalDriver {
     switch (event.kind) {
       case JournalKind::reset:
         source_.reset(event.value);
+        snapshot_ = ControlSnapshot{};  // a set line for this frame follows unless all are defaults
+        control_.update([this](ControlSnapshot& s) { s = snapshot_; });
         break;
       case JournalKind::rate:
         source_.set_output_rate(static_cast<int>(event.value));
@@ -126,7 +128,7 @@ class JournalDriver {
   const std::vector<JournalEvent>& events_;
   FrameSource& source_;
   ControlState& control_;
-  ControlSnapshot snapshot_;  // the journal's controls start from the defaults at its first reset
+  ControlSnapshot snapshot_;  // from the defaults at every reset line
   std::size_t next_ = 0;
   std::uint64_t frame_;
 };

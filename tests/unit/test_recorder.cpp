@@ -96,6 +96,7 @@ TEST_F(Recorder, TakeHoldsEveryFrameAndTheJournalEachChangeAtItsFrame) {
   const std::vector<JournalEvent> expected{
       {0, JournalKind::reset, 7, {}},        {0, JournalKind::take, 0, {}},
       {3, JournalKind::set, 0, "temperature=0.5"}, {6, JournalKind::reset, 9, {}},
+      {6, JournalKind::set, 0, "temperature=0.5"},  // from the defaults again after a reset
       {8, JournalKind::set, 0, "notes=60:2"}, {10, JournalKind::end, 40, {}},
   };
   EXPECT_EQ(without_syncs(journal), expected);
