@@ -1,5 +1,6 @@
 #include <sndfile.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -169,11 +170,18 @@ int replay_take(const Config& config, const ModelRegistry& registry, const Invoc
            span.first_frame, " of ", h.model_spec, "; ", span.first_frame - driver.frame(),
            " frames before it are made again first");
   try {
+    const std::uint64_t origin = driver.frame();
+    const std::uint64_t tenth = std::max<std::uint64_t>((span.first_frame - origin) / 10, 1);
     write_audio_file(invocation.out_path, rate, span.samples, [&] {
       for (;;) {
-        const bool in_take = driver.frame() >= span.first_frame;
-        const std::span<const float> frame = driver.next_frame();
-        if (in_take) return frame;
+        const std::uint64_t frame = driver.frame();
+        if (frame >= span.first_frame) return driver.next_frame();
+        // The frames before the take may take long (a take started hours after a reset).
+        if (frame > origin && (frame - origin) % tenth == 0) {
+          log_info("replay: before the take: ", 100 * (frame - origin) / (span.first_frame - origin), "% of ",
+                   span.first_frame - origin, " frames");
+        }
+        driver.next_frame();
       }
     }, "replay");
   } catch (const JournalError& error) {
