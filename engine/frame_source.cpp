@@ -1,10 +1,10 @@
 #include "engine/frame_source.hpp"
 
-#include "engine/recorder.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+
+#include "engine/recorder.hpp"
 
 namespace continuo {
 
