@@ -44,6 +44,7 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
   if (invocation.command == Command::render) {
     return render_offline(config, registry, invocation);
   }
+  if (invocation.command == Command::replay) return replay_take(config, registry, invocation);
   return run_live(config, registry, [&invocation] { return load_invocation_config(invocation); });
 }
 

@@ -19,5 +19,6 @@ int app_main(const std::vector<std::string>& args, const ModelRegistry& registry
 int run_live(const Config& config, const ModelRegistry& registry, const std::function<Config()>& reload);
 struct Invocation;
 int render_offline(const Config& config, const ModelRegistry& registry, const Invocation& invocation);
+int replay_take(const Config& config, const ModelRegistry& registry, const Invocation& invocation);
 
 }  // namespace continuo

@@ -50,6 +50,7 @@ double parse_seconds(const std::string& text) {
 Command parse_command(const std::string& word) {
   if (word == "run") return Command::run;
   if (word == "render") return Command::render;
+  if (word == "replay") return Command::replay;
   if (word == "help" || word == "--help" || word == "-h") return Command::help;
   throw UsageError("unknown command '" + word + "'; try: continuo --help");
 }
@@ -91,12 +92,52 @@ bool take_render_option(const std::string& arg, ArgReader& reader, Invocation& i
   return true;
 }
 
+const char* command_name(Command command) {
+  switch (command) {
+    case Command::render:
+      return "render";
+    case Command::replay:
+      return "replay";
+    default:
+      return "run";
+  }
+}
+
+// run --record DIR: the recorder's directory, and a take from the first frame.
+bool take_run_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
+  if (arg != "--record") return false;
+  invocation.overrides.push_back("record.dir=" + toml_string(reader.value_of(arg)));
+  invocation.overrides.push_back("record.on_start=true");
+  return true;
+}
+
+bool take_replay_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
+  if (arg == "--out") invocation.out_path = reader.value_of(arg);
+  else if (!arg.starts_with("-") && invocation.journal_path.empty()) invocation.journal_path = arg;
+  else return false;
+  return true;
+}
+
+bool take_command_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
+  switch (invocation.command) {
+    case Command::render:
+      return take_render_option(arg, reader, invocation);
+    case Command::replay:
+      return take_replay_option(arg, reader, invocation);
+    case Command::run:
+      return take_run_option(arg, reader, invocation);
+    case Command::help:
+      break;
+  }
+  return false;
+}
+
 void take_option(const std::string& arg, ArgReader& reader, Invocation& invocation) {
   if (arg == "--help" || arg == "-h") invocation.help = true;
   else if (arg == "--config") invocation.config_path = reader.value_of(arg);
   else if (arg == "--set") invocation.overrides.push_back(reader.value_of(arg));
-  else if (invocation.command == Command::render && take_render_option(arg, reader, invocation)) return;
-  else if (!take_key_option(arg, reader, invocation)) throw UsageError("unknown option '" + arg + "'; try: continuo " + (invocation.command == Command::render ? "render" : "run") + " --help");
+  else if (take_command_option(arg, reader, invocation)) return;
+  else if (!take_key_option(arg, reader, invocation)) throw UsageError("unknown option '" + arg + "'; try: continuo " + command_name(invocation.command) + " --help");
 }
 
 }  // namespace
@@ -108,7 +149,12 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   invocation.command = parse_command(reader.take());
   if (invocation.command == Command::help) return invocation;
   while (!reader.done()) take_option(reader.take(), reader, invocation);
-  if (invocation.help || invocation.command != Command::render) return invocation;
+  if (invocation.help) return invocation;
+  if (invocation.command == Command::replay) {
+    if (invocation.journal_path.empty()) throw UsageError("replay needs a JOURNAL (a take's .journal file)");
+    if (invocation.out_path.empty()) throw UsageError("replay needs --out FILE.wav");
+  }
+  if (invocation.command != Command::render) return invocation;
   if (invocation.seconds <= 0.0) throw UsageError("render needs --seconds N (a positive number)");
   if (invocation.out_path.empty()) throw UsageError("render needs --out FILE.wav");
   return invocation;
@@ -128,13 +174,20 @@ std::string usage(Command command) {
     case Command::run:
       return "usage: continuo run [options]\n"
              "Plays the model live as a JACK client: audio out_l/out_r, in_l/in_r, MIDI midi_in.\n"
-             "SIGUSR1 prints a status line; SIGINT/SIGTERM stop cleanly.\n\n" + common;
+             "SIGUSR1 prints a status line; SIGINT/SIGTERM stop cleanly.\n\n"
+             "  --record DIR          record takes to DIR (config record.dir), the first from the start\n" + common;
+    case Command::replay:
+      return "usage: continuo replay JOURNAL --out FILE [options]\n"
+             "Makes a recorded take's audio again, offline, from its journal: the same model, backend\n"
+             "and seed give the same samples, bit for bit. Progress goes to stderr.\n\n"
+             "  JOURNAL               a take's .journal (continuo run --record, /continuo/record 1)\n"
+             "  --out FILE            output: .flac for FLAC, else 32-bit float WAV\n" + common;
     case Command::render:
       return "usage: continuo render --seconds N --out FILE.wav [--midi FILE.mid] [--control FILE] [options]\n"
              "Renders the model offline, as fast as it runs, to a 32-bit float stereo WAV.\n"
              "The same inputs and seed give the same file, byte for byte.\n\n"
              "  --seconds N           length to render (0 < N <= 86400)\n"
-             "  --out FILE.wav        output file (written whole or not at all)\n"
+             "  --out FILE.wav        output file, written whole or not at all (.flac: 24-bit FLAC)\n"
              "  --midi FILE.mid       notes and CCs at their times, through the live MIDI handling\n"
              "  --control FILE        timed OSC commands, one per line: <seconds> <address> [args]\n"
              "  --prompt TEXT         style from text, for a model with a text tower (from the first frame)\n" + common;
@@ -144,7 +197,8 @@ std::string usage(Command command) {
   return "usage: continuo <command> [options]\n\n"
          "commands:\n"
          "  run      play live through JACK, steered by MIDI and OSC\n"
-         "  render   render offline to a WAV file\n\n"
+         "  render   render offline to a WAV file\n"
+         "  replay   make a recorded take's audio again from its journal\n\n"
          "continuo <command> --help describes each command.\n";
 }
 

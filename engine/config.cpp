@@ -221,6 +221,10 @@ const Choices<MidiBackend> kMidiBackends{{"jack", MidiBackend::jack}, {"alsa", M
 
 std::string show(MidiBackend backend) { return show_choice(kMidiBackends, backend); }
 
+const Choices<AudioFormat> kAudioFormats{{"wav", AudioFormat::wav}, {"flac", AudioFormat::flac}};
+
+std::string show(AudioFormat format) { return show_choice(kAudioFormats, format); }
+
 // One line, so describe_config stays "section.key = value" per line.
 std::string show(const std::vector<MidiCcMapping>& map) {
   std::string text = "[";
@@ -504,6 +508,12 @@ const std::vector<Field>& fields() {
       field("osc", "tcp_max_clients", [](auto& c) -> auto& { return c.osc.tcp_max_clients; },
             Range{.lo = 1, .hi = 256}),
       field("osc", "secret", [](auto& c) -> auto& { return c.osc.secret; }, Text{.max_length = 256}),
+      field("record", "dir", [](auto& c) -> auto& { return c.record.dir; }, Text{.max_length = 4096}),
+      field("record", "format", [](auto& c) -> auto& { return c.record.format; }, kAudioFormats),
+      field("record", "on_start", [](auto& c) -> auto& { return c.record.on_start; }, Flag{}),
+      field("record", "sync_ms", [](auto& c) -> auto& { return c.record.sync_ms; }, Range{.lo = 100, .hi = 60000}),
+      field("record", "buffer_seconds", [](auto& c) -> auto& { return c.record.buffer_seconds; },
+            Range{.lo = 1, .hi = 600}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

@@ -124,6 +124,19 @@ struct OscConfig {
   std::string secret;  // non-empty: a TCP client must first send /continuo/auth <secret>
 };
 
+// How takes, renders and replays are stored. wav: 32-bit float, so a file holds exactly
+// what the generator made (RF64 once it outgrows 4 GB); flac: 24-bit, about half the size.
+enum class AudioFormat { wav, flac };
+
+// The session recorder (docs/reliability.md, "Nothing lost").
+struct RecordConfig {
+  std::string dir;  // "": no recorder, /continuo/record refuses
+  AudioFormat format = AudioFormat::wav;
+  bool on_start = false;        // a take from the first frame (continuo run --record DIR)
+  int sync_ms = 1000;           // fsync of audio and journal
+  double buffer_seconds = 10.0;  // audio the writer may fall behind before frames are dropped
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -133,6 +146,7 @@ struct Config {
   RenderConfig render;
   MidiConfig midi;
   OscConfig osc;
+  RecordConfig record;
   std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };

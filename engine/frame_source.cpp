@@ -7,34 +7,46 @@
 #include <cmath>
 #include <iterator>
 
+#include "engine/recorder.hpp"
+
 namespace continuo {
 
 FrameSource::FrameSource(Model& model, ControlState& control, int output_rate, ResamplerQuality quality)
     : model_(&model), control_(control), quality_(quality), output_rate_(output_rate) {
-  use_model(model);
+  fit_model();
 }
 
 void FrameSource::set_output_rate(int rate) {
   if (rate == output_rate_) return;
   output_rate_ = rate;
+  make_resampler();
+  if (recorder_ != nullptr) recorder_->on_output_rate(frames(), rate);
+}
+
+// The output buffer and resampler for the model's frame size and rate.
+void FrameSource::fit_model() {
   const ModelInfo& info = model_->info();
-  resampler_ = rate == info.sample_rate ? nullptr
-                                        : std::make_unique<Resampler>(info.sample_rate, rate, quality_, info.channels);
+  model_out_.assign(static_cast<std::size_t>(info.frame_samples * info.channels), 0.0f);
+  make_resampler();
+}
+
+void FrameSource::make_resampler() {
+  const ModelInfo& info = model_->info();
+  resampler_ = output_rate_ == info.sample_rate
+                   ? nullptr
+                   : std::make_unique<Resampler>(info.sample_rate, output_rate_, quality_, info.channels);
 }
 
 void FrameSource::reset(std::uint64_t seed) {
   model_->reset(seed);
-  const int rate = output_rate_;
-  output_rate_ = 0;  // forces a fresh resampler
-  set_output_rate(rate);
+  make_resampler();  // a fresh one: no history of the old continuation
+  if (recorder_ != nullptr) recorder_->on_reset(frames(), seed);
 }
 
-void FrameSource::use_model(Model& model) {
+void FrameSource::use_model(Model& model, std::uint64_t seed) {
   model_ = &model;
-  model_out_.assign(static_cast<std::size_t>(model.info().frame_samples * model.info().channels), 0.0f);
-  const int rate = output_rate_;
-  output_rate_ = 0;  // a resampler for the new model's rate
-  set_output_rate(rate);
+  fit_model();
+  if (recorder_ != nullptr) recorder_->on_model(frames(), seed);
 }
 
 std::span<const float> FrameSource::silent_frame() {
@@ -49,12 +61,16 @@ std::span<const float> FrameSource::next_frame() {
   const auto started = std::chrono::steady_clock::now();
   model_->step(control, model_out_);
   step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-  frames_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t frame = frames_.fetch_add(1, std::memory_order_relaxed);
   record_stages();
-  if (!resampler_) return model_out_;
-  resampled_.clear();
-  resampler_->process(model_out_, resampled_);
-  return resampled_;
+  std::span<const float> out = model_out_;
+  if (resampler_) {
+    resampled_.clear();
+    resampler_->process(model_out_, resampled_);
+    out = resampled_;
+  }
+  if (recorder_ != nullptr) recorder_->on_frame(frame, control, out);
+  return out;
 }
 
 void FrameSource::record_stages() {

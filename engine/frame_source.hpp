@@ -16,6 +16,8 @@
 
 namespace continuo {
 
+class SessionRecorder;
+
 // One step of the continuation loop, shared by live playback and offline render: take
 // the control snapshot in force at this frame boundary, step the model once, and convert
 // the frame to the output rate.
@@ -38,13 +40,18 @@ class FrameSource {
   void reset(std::uint64_t seed);
 
   // Steps model from the next frame on, with a fresh resampler for its rate; model is
-  // stepped as it is (reset already). The previous model is not touched again. Generator
-  // thread, at a frame boundary.
-  void use_model(Model& model);
+  // stepped as it is (reset already, with seed). The previous model is not touched again.
+  // Generator thread, at a frame boundary.
+  void use_model(Model& model, std::uint64_t seed);
 
   // Zeros as long as one model frame at the output rate, for the generator to play while
   // the model cannot step. Valid until the next call.
   std::span<const float> silent_frame();
+
+  // Hands every frame (with the controls it was made with), reset, rate change and model
+  // switch to the session recorder from now on; set it before the generator starts. None:
+  // not recorded.
+  void set_recorder(SessionRecorder* recorder) { recorder_ = recorder; }
 
   std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
   const DurationWindow& step_ms() const { return step_ms_; }
@@ -56,6 +63,7 @@ class FrameSource {
   ResamplerQuality quality_;
   int output_rate_;
   std::unique_ptr<Resampler> resampler_;  // null when the rates match: audio passes bit-exact
+  SessionRecorder* recorder_ = nullptr;
   std::vector<float> model_out_;
   std::vector<float> resampled_;
   std::vector<float> silence_;
@@ -63,6 +71,8 @@ class FrameSource {
   std::atomic<std::uint64_t> frames_{0};
   DurationWindow step_ms_;
 
+  void fit_model();
+  void make_resampler();
   void record_stages();
   mutable std::mutex stages_mutex_;  // the generator adds stages while status reads them
   std::vector<std::pair<std::string, std::unique_ptr<DurationWindow>>> stage_ms_;

@@ -148,7 +148,7 @@ void Generator::reset_now() {
 void Generator::swap_now(Model& next) {
   pending_.clear();
   pending_offset_ = 0;
-  source_.use_model(next);
+  source_.use_model(next, reset_seed_.load(std::memory_order_relaxed));
   models_swapped_.fetch_add(1, std::memory_order_release);
   drop_lookahead();
   failing_ = false;  // the new model gets its own chance

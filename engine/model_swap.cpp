@@ -97,7 +97,7 @@ void ModelSwap::hand_over(std::unique_ptr<Model> next, const std::string& name, 
   const std::uint64_t before = generator_.models_swapped();
   generator_.request_model(*next, settings.seed);
   while (generator_.models_swapped() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const std::shared_ptr<const TextStyle> text_style = next->text_style();
+  const Model& playing = *next;  // owned by playing_ below; only this thread replaces it
   std::unique_ptr<Model> previous;
   {
     const std::lock_guard lock(mutex_);
@@ -105,7 +105,7 @@ void ModelSwap::hand_over(std::unique_ptr<Model> next, const std::string& name, 
     name_ = name;
     settings_ = settings;
   }
-  swapped_(name, text_style);
+  swapped_(name, playing);
   previous.reset();
   log_info("model: ", name, " plays");
 }

@@ -23,8 +23,8 @@ namespace continuo {
 // thread. One load at a time.
 class ModelSwap {
  public:
-  // On the loader thread once the generator steps the new model.
-  using Swapped = std::function<void(const std::string& name, std::shared_ptr<const TextStyle> text_style)>;
+  // On the loader thread once the generator steps the new model (settings() are its own).
+  using Swapped = std::function<void(const std::string& name, const Model& model)>;
   // On the loader thread when a load ends: "" when the model plays, else why not.
   using Done = std::function<void(const std::string& why)>;
 

@@ -1,12 +1,8 @@
-#include <sndfile.h>
-
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "engine/app.hpp"
+#include "engine/audio_file.hpp"
 #include "engine/cli.hpp"
 #include "engine/control_script.hpp"
 #include "engine/frame_source.hpp"
@@ -17,49 +13,6 @@
 
 namespace continuo {
 namespace {
-
-struct SndfileCloser {
-  void operator()(SNDFILE* file) const { sf_close(file); }
-};
-using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
-
-// Written beside the target and renamed at the end, so a failed render never leaves a
-// truncated file where the user's previous render was.
-std::string partial_path(const std::string& out_path) { return out_path + ".partial"; }
-
-SndfilePtr open_wav(const std::string& path, int rate) {
-  SF_INFO info{};
-  info.samplerate = rate;
-  info.channels = 2;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  SndfilePtr file(sf_open(path.c_str(), SFM_WRITE, &info));
-  if (!file) throw std::runtime_error("cannot write '" + path + "': " + sf_strerror(nullptr));
-  // libsndfile's PEAK chunk carries the time of writing: without it the same render is the
-  // same file, byte for byte.
-  sf_command(file.get(), SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
-  return file;
-}
-
-class Progress {
- public:
-  explicit Progress(std::uint64_t total) : total_(total) {}
-  void update(std::uint64_t done, int rate) {
-    const int percent = static_cast<int>(100 * done / total_);
-    if (percent < next_percent_ && done < total_) return;
-    next_percent_ = percent + 10;
-    log_info("render: ", percent, "% (", static_cast<double>(done) / rate, " s), ", realtime_factor(done, rate),
-             "x real time");
-  }
-  double realtime_factor(std::uint64_t done, int rate) const {
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    return wall > 0.0 ? static_cast<double>(done) / rate / wall : 0.0;
-  }
-
- private:
-  std::uint64_t total_;
-  int next_percent_ = 0;
-  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-};
 
 // What steers a render, loaded and checked whole before the model loads, so bad input
 // costs nothing and is reported as the usage error it is (exit 2).
@@ -190,20 +143,6 @@ class SteeredSource {
   int model_rate_;
 };
 
-void render_frames(SteeredSource& source, SNDFILE* file, std::uint64_t total, int rate) {
-  Progress progress(total);
-  std::uint64_t written = 0;
-  while (written < total) {
-    const std::span<const float> frame = source.next_frame();
-    const auto frames = std::min<std::uint64_t>(frame.size() / 2, total - written);
-    if (sf_writef_float(file, frame.data(), static_cast<sf_count_t>(frames)) != static_cast<sf_count_t>(frames)) {
-      throw std::runtime_error(std::string("write failed: ") + sf_strerror(file));
-    }
-    written += frames;
-    progress.update(written, rate);
-  }
-}
-
 }  // namespace
 
 int render_offline(const Config& config, const ModelRegistry& registry, const Invocation& invocation) {
@@ -220,16 +159,10 @@ int render_offline(const Config& config, const ModelRegistry& registry, const In
     const ControlResult why = source.controls().set_prompts({{*invocation.prompt, 1.0f}});
     if (!why.empty()) throw UsageError("--prompt: " + why);
   }
-  const std::string partial = partial_path(out_path);
+  log_info("render: ", seconds, " s of ", model->info().name, " at ", rate, " Hz to ", out_path);
   try {
-    SndfilePtr file = open_wav(partial, rate);
-    log_info("render: ", seconds, " s of ", model->info().name, " at ", rate, " Hz to ", out_path);
-    render_frames(source, file.get(), total, rate);
-    if (sf_close(file.release()) != 0) throw std::runtime_error("cannot finish '" + partial + "'");
-    std::filesystem::rename(partial, out_path);
+    write_audio_file(out_path, rate, total, [&] { return source.next_frame(); }, "render");
   } catch (const std::exception& error) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
     log_error("render: ", error.what());
     return kExitFailure;
   }

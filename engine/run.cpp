@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "engine/log.hpp"
 #include "engine/model_swap.hpp"
 #include "engine/playback.hpp"
+#include "engine/recorder.hpp"
 #include "engine/signals.hpp"
 #include "engine/systemd_notify.hpp"
 #include "midi/alsa_input.hpp"
@@ -54,7 +56,8 @@ LiveSizes live_sizes(const EngineConfig& engine, const ModelInfo& model, int rat
 
 // A taken port leaves the engine playing without OSC: sound comes first, and the log says
 // how to fix it. A config mistake (bind address, allow entry) stops the start instead.
-std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls, MidiInput& midi) {
+std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& controls, MidiInput& midi,
+                                         SessionRecorder* recorder) {
   if (!config.enabled) return nullptr;
   // MIDI learn: the answer goes to the sender from the MIDI thread when a CC is bound.
   osc::LearnHooks learn{
@@ -73,7 +76,16 @@ std::unique_ptr<osc::OscServer> make_osc(const OscConfig& config, Controls& cont
         return {};
       }};
   try {
-    return std::make_unique<osc::OscServer>(config, controls, std::move(learn));
+    osc::RecordHook record;
+    if (recorder != nullptr) {
+      record = [recorder](bool start, std::vector<std::string>& files) {
+        TakeFiles take;
+        const RecordResult why = start ? recorder->start(take) : recorder->stop(take);
+        files = {take.audio, take.journal};
+        return why;
+      };
+    }
+    return std::make_unique<osc::OscServer>(config, controls, std::move(learn), std::move(record));
   } catch (const osc::OscBindError& error) {
     log_error(error.what(), "; playing on without OSC");
     return nullptr;
@@ -95,6 +107,31 @@ std::unique_ptr<AlsaMidiInput> make_alsa_midi(const Config& config, MidiRing& ri
   }
 }
 
+// What a journal says about the model, as replay must load it: a package directory by its
+// absolute path, so replay works from any directory.
+JournalHeader model_facts(const ModelConfig& settings, const ModelInfo& info, ResamplerQuality resampler,
+                          int output_rate) {
+  JournalHeader facts;
+  std::error_code error;
+  const bool directory = std::filesystem::is_directory(settings.spec, error);
+  facts.model_spec = directory ? std::filesystem::absolute(settings.spec).lexically_normal().string() : settings.spec;
+  facts.model_identity = info.identity.empty() ? info.name : info.identity;
+  facts.backend = info.backend;
+  facts.prefill_frames = settings.prefill_frames;
+  facts.model_rate = info.sample_rate;
+  facts.frame_samples = info.frame_samples;
+  facts.output_rate = output_rate;
+  facts.resampler = resampler;
+  return facts;
+}
+
+// The recorder, when record.dir is set.
+std::unique_ptr<SessionRecorder> make_recorder(const Config& config, const Model& model, int output_rate) {
+  if (config.record.dir.empty()) return nullptr;
+  return std::make_unique<SessionRecorder>(
+      config.record, model_facts(config.model, model.info(), config.engine.resampler, output_rate), config.model.seed);
+}
+
 class LiveEngine {
  public:
   // model: loaded from config.model; sizes_, source_ and controls_ read it before models_
@@ -109,22 +146,33 @@ class LiveEngine {
         ring_(sizes_.ring_capacity),
         playback_(ring_, sizes_.playback),
         source_(*model, control_, session_->sample_rate(), config.engine.resampler),
+        recorder_(make_recorder(config, *model, session_->sample_rate())),
         generator_(source_, ring_, sizes_.lookahead, config.model.seed),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this] { generator_.request_reset(models_.settings().seed); }, config.presets,
                   model->text_style()),
         models_(registry, generator_, std::move(model), config.model.spec, config.model,
-                [this](const std::string& name, std::shared_ptr<const TextStyle> text_style) {
-                  controls_.use_text_style(std::move(text_style));
+                [this, resampler = config.engine.resampler](const std::string& name, const Model& playing) {
+                  controls_.use_text_style(playing.text_style());
+                  if (recorder_) {
+                    recorder_->use_model(
+                        model_facts(models_.settings(), playing.info(), resampler, session_->sample_rate()));
+                  }
                   if (osc_) osc_->notify("model", "loaded " + name);
                 }),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
         alsa_midi_(make_alsa_midi(config, midi_.midi_ring())) {
+    if (recorder_) source_.set_recorder(recorder_.get());
+    if (recorder_ && config.record.on_start) {
+      TakeFiles files;
+      const RecordResult why = recorder_->start(files);
+      if (!why.empty()) log_error("recorder: ", why);
+    }
     controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
       return models_.load_package(name, std::move(done));
     });
-    osc_ = make_osc(config.osc, controls_, midi_);  // its thread may call the loader at once
+    osc_ = make_osc(config.osc, controls_, midi_, recorder_.get());  // its thread may call the loader at once
     // The analysis feed costs an FFT per frame: only while someone is subscribed.
     generator_.set_analysis_wanted(false);
     if (osc_) osc_->on_analysis_subscribers([this](bool wanted) { generator_.set_analysis_wanted(wanted); });
@@ -168,6 +216,14 @@ class LiveEngine {
       log_warn("engine: ", text);
       if (osc_) osc_->notify("warning", text);
       underruns_logged_ = underruns;
+    }
+    const std::uint64_t dropped = recorder_ ? recorder_->dropped_frames() : 0;
+    if (dropped > record_dropped_logged_) {
+      const std::string text = "the recorder's disk writer fell behind: " + std::to_string(dropped) +
+                               " frames dropped from takes so far (silent there)";
+      log_warn("recorder: ", text);
+      if (osc_) osc_->notify("warning", text);
+      record_dropped_logged_ = dropped;
     }
     report_model_failures();
   }
@@ -282,6 +338,8 @@ class LiveEngine {
     s.midi_json = midi_.stats().to_json();
     s.model = models_.playing_name();
     s.model_failures = generator_.step_failures();
+    s.recording = recorder_ && recorder_->recording();
+    s.record_dropped_frames = recorder_ ? recorder_->dropped_frames() : 0;
     return s;
   }
 
@@ -294,6 +352,7 @@ class LiveEngine {
   AudioRing ring_;
   Playback playback_;
   FrameSource source_;
+  std::unique_ptr<SessionRecorder> recorder_;  // record.dir set; outlives the generator thread
   Generator generator_;
   Controls controls_;  // what MIDI and OSC change
   ModelSwap models_;   // owns the model the generator steps
@@ -305,6 +364,7 @@ class LiveEngine {
   std::uint64_t failures_reported_ = 0;
   std::uint64_t recoveries_reported_ = 0;
   std::atomic<bool> model_reload_failed_{false};  // set by the loader thread
+  std::uint64_t record_dropped_logged_ = 0;
 };
 
 // A reload that fails changes nothing: the error names the file, line and key.

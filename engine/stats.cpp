@@ -97,7 +97,9 @@ std::string StatusSnapshot::to_json() const {
       << ",\"control_samples\":" << control_samples << ",\"reset_ms_p50\":" << reset_ms_p50
       << ",\"reset_ms_p95\":" << reset_ms_p95 << ",\"resets_heard\":" << resets_heard
       << ",\"analysed_frames\":" << analysed_frames << ",\"model\":" << json_string(model)
-      << ",\"model_failures\":" << model_failures << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames << ",\"stages\":{";
+      << ",\"model_failures\":" << model_failures << ",\"sample_rate\":" << sample_rate << ",\"buffer_frames\":" << buffer_frames
+      << ",\"recording\":" << (recording ? 1 : 0) << ",\"record_dropped_frames\":" << record_dropped_frames
+      << ",\"stages\":{";
   for (std::size_t i = 0; i < stages.size(); ++i) {
     out << (i ? "," : "") << "\"" << stages[i].stage << "\":{\"ms_p50\":" << stages[i].p50
         << ",\"ms_p99\":" << stages[i].p99 << "}";

@@ -94,6 +94,8 @@ struct StatusSnapshot {
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
   std::string model;                      // the name the playing model was loaded by
   std::uint64_t model_failures = 0;       // times the model's step failed (engine/generator.hpp)
+  bool recording = false;                 // a take is being recorded (engine/recorder.hpp)
+  std::uint64_t record_dropped_frames = 0;  // frames the recorder's writer had no room for
 
   std::string to_json() const;
 };

@@ -3,6 +3,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <span>
+#include <sstream>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -308,6 +312,43 @@ ModelPackage ModelPackage::open(const fs::path& dir) {
     }
   }
   return package;
+}
+
+namespace {
+
+// FNV-1a, 64 bits: a fingerprint, not a defence against tampering.
+class Fnv64 {
+ public:
+  void add(std::span<const std::byte> bytes) {
+    for (const std::byte b : bytes) hash_ = (hash_ ^ static_cast<std::uint64_t>(b)) * 0x100000001B3ull;
+  }
+  void add(std::string_view text) { add(std::as_bytes(std::span(text.data(), text.size()))); }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 0xCBF29CE484222325ull;
+};
+
+}  // namespace
+
+std::string ModelPackage::fingerprint() const {
+  constexpr std::size_t kStride = 1 << 20;
+  constexpr std::size_t kSample = 4096;
+  Fnv64 hash;
+  std::ifstream manifest(dir_ / "model.toml", std::ios::binary);
+  std::stringstream text;
+  text << manifest.rdbuf();
+  hash.add(text.str());
+  for (const auto& [name, index] : owner_) {
+    const std::span<const std::byte> bytes = files_[index].bytes(name);
+    hash.add(name);
+    hash.add(std::to_string(bytes.size()));
+    for (std::size_t at = 0; at < bytes.size(); at += kStride) hash.add(bytes.subspan(at, std::min(kSample, bytes.size() - at)));
+    if (bytes.size() > kSample) hash.add(bytes.last(kSample));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash.value()));
+  return manifest_.name + " fnv1a64:" + hex;
 }
 
 std::vector<std::string> ModelPackage::names() const {

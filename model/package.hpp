@@ -73,6 +73,9 @@ class ModelPackage {
   const std::filesystem::path& dir() const { return dir_; }
   const Manifest& manifest() const { return manifest_; }
 
+  // "<name> fnv1a64:<hex>": a hash of model.toml and of every tensor (4 KiB in every MiB
+  // of it, and its end), so a session journal can tell another or retrained package.
+  std::string fingerprint() const;
   std::vector<std::string> names() const;  // every tensor of every file, sorted
   bool contains(std::string_view name) const;
   const TensorInfo& info(std::string_view name) const;  // ModelFileError if absent

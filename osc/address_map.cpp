@@ -132,6 +132,7 @@ const std::vector<StatusField>& status_table() {
     f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
     f.push_back({"model", [](const StatusInput& s) { return Arg::string(s.engine.model); }});
+    f.push_back({"recording", [](const StatusInput& s) { return Arg::int32(s.engine.recording ? 1 : 0); }});
     return f;
   }();
   return fields;
@@ -258,6 +259,18 @@ Outcome load_model(const std::vector<Number>&, CommandContext& context) {
   return Message{};  // answered when the load ends
 }
 
+Outcome record(const std::vector<Number>& args, CommandContext& context) {
+  const std::int64_t on = args[0].integer;
+  if (on != 0 && on != 1) return "record must be 1 (start a take) or 0 (stop it), got " + std::to_string(on);
+  if (!context.record) return "no record directory: set record.dir in the config or run with --record DIR";
+  std::vector<std::string> files;
+  const ControlResult why = context.record(on == 1, files);
+  if (!why.empty()) return why;
+  Message done{"/done", {Arg::string("/continuo/record")}};
+  for (const std::string& file : files) done.args.push_back(Arg::string(file));
+  return done;
+}
+
 Outcome learn_cancel(const std::vector<Number>&, CommandContext& context) {
   if (!context.learn_cancel) return "no MIDI input";
   return context.learn_cancel();
@@ -327,6 +340,8 @@ const std::vector<Command>& commands() {
       {"/continuo/model/load", "*",
        "s: a model package name in model.dir; answered /done when it plays, /fail with the reason when refused",
        load_model},
+      {"/continuo/record", "i", "1 starts a take in record.dir, 0 stops it; /done names its audio and journal",
+       record},
   };
   return all;
 }

@@ -21,6 +21,9 @@ struct LearnHooks {
   std::function<ControlResult()> cancel;
 };
 
+// /continuo/record: starts (true) or stops a take; "" with the take's files, or why not.
+using RecordHook = std::function<ControlResult(bool start, std::vector<std::string>& files)>;
+
 struct CommandContext {
   Controls& controls;
   std::function<ControlResult(bool on)> subscribe;  // /continuo/notify, for the sender
@@ -35,6 +38,7 @@ struct CommandContext {
   // Sends a reply to the sender later, from any thread (/continuo/model/load answers when
   // the load ends); empty: no later replies.
   std::function<void(const Message&)> reply_later = {};
+  RecordHook record = {};  // empty: no record.dir
 };
 
 // A command's arguments after type checking: both readings of each number.

@@ -94,10 +94,11 @@ bool same_peer(const Peer& a, const Peer& b) {
 
 }  // namespace
 
-OscServer::OscServer(const OscConfig& config, Controls& controls, LearnHooks learn)
+OscServer::OscServer(const OscConfig& config, Controls& controls, LearnHooks learn, RecordHook record)
     : allow_(make_allowlist(config.allow)),
       controls_(controls),
       learn_(std::move(learn)),
+      record_(std::move(record)),
       max_bytes_(static_cast<std::size_t>(config.max_message_bytes)),
       secret_(config.secret),
       max_clients_(static_cast<std::size_t>(config.tcp_max_clients)),
@@ -305,6 +306,7 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
     };
     context.learn_cancel = learn_.cancel;
   }
+  context.record = record_;
   if (connection != nullptr && !secret_.empty()) {
     context.authenticate = [this, connection](const std::string& secret) { return authenticate(*connection, secret); };
   }

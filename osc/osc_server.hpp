@@ -63,7 +63,8 @@ struct Peer {
 // replies is disconnected, never waited for.
 class OscServer {
  public:
-  OscServer(const OscConfig& config, Controls& controls, LearnHooks learn = {});  // throws OscError
+  OscServer(const OscConfig& config, Controls& controls, LearnHooks learn = {},
+            RecordHook record = {});  // throws OscError
   ~OscServer();
   OscServer(const OscServer&) = delete;
   OscServer& operator=(const OscServer&) = delete;
@@ -114,6 +115,7 @@ class OscServer {
   Allowlist allow_;
   Controls& controls_;
   LearnHooks learn_;
+  RecordHook record_;
   std::size_t max_bytes_;
   std::string secret_;
   std::size_t max_clients_;

@@ -46,6 +46,8 @@ const std::vector<std::string> kAllKeys{
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes", "osc.udp",           "osc.tcp",              "osc.tcp_port",
     "osc.tcp_max_clients",  "osc.secret",
+    "record.dir",           "record.format",      "record.on_start",      "record.sync_ms",
+    "record.buffer_seconds",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

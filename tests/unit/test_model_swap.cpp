@@ -182,8 +182,8 @@ class ModelSwapTest : public testing::Test {
   std::function<void()> during_swap_ = [] {};
   ModelSwap swap_{registry_, generator_, std::move(first_), "double:counter",
                   ModelConfig{"double:counter", dir_.string(), 3, 0},
-                  [this](const std::string& name, std::shared_ptr<const TextStyle> style) {
-                    swapped_.emplace_back(name, style != nullptr);
+                  [this](const std::string& name, const Model& model) {
+                    swapped_.emplace_back(name, model.text_style() != nullptr);
                     during_swap_();
                   }};
 };

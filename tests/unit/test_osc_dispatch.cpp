@@ -289,6 +289,23 @@ TEST_F(OscDispatch, AuthIsForTcpConnectionsWithASecret) {
   EXPECT_EQ(tried, (std::vector<std::string>{"nope", "open sesame"}));
 }
 
+TEST_F(OscDispatch, RecordStartsAndStopsATakeAndNamesItsFiles) {
+  EXPECT_EQ(send("/continuo/record", {i(1)}),
+            failed("/continuo/record", "no record directory: set record.dir in the config or run with --record DIR"));
+  std::vector<bool> asked;
+  context_.record = [&](bool start, std::vector<std::string>& files) -> ControlResult {
+    asked.push_back(start);
+    files = {"takes/take-1.wav", "takes/take-1.journal"};
+    return asked.size() == 3 ? "not recording" : "";
+  };
+  EXPECT_EQ(send("/continuo/record", {i(1)}), "/done | /continuo/record | takes/take-1.wav | takes/take-1.journal");
+  EXPECT_EQ(send("/continuo/record", {f(0)}), "/done | /continuo/record | takes/take-1.wav | takes/take-1.journal");
+  EXPECT_EQ(send("/continuo/record", {i(0)}), failed("/continuo/record", "not recording"));
+  EXPECT_EQ(send("/continuo/record", {i(2)}),
+            failed("/continuo/record", "record must be 1 (start a take) or 0 (stop it), got 2"));
+  EXPECT_EQ(asked, (std::vector<bool>{true, false, false}));
+}
+
 TEST_F(OscDispatch, NotifySubscribesTheSender) {
   EXPECT_EQ(send("/continuo/notify", {i(1)}), done("/continuo/notify"));
   EXPECT_EQ(send("/continuo/notify", {f(0)}), done("/continuo/notify"));
@@ -323,7 +340,9 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("prompts").text, "");
   EXPECT_EQ(names[38], "model");
   EXPECT_EQ(field("model").text, "double:counter");
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss");
+  EXPECT_EQ(names[39], "recording");
+  EXPECT_EQ(field("recording").integer, 0);
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss" + "i");
 }
 
 // The reply comes when the load ends, through reply_later; a refusal at once is a /fail.
