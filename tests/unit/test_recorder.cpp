@@ -131,6 +131,41 @@ TEST_F(Recorder, ASecondTakeCarriesTheHistorySinceTheLastReset) {
   EXPECT_EQ(read_audio(files.audio), frame_audio(2));
 }
 
+// A journal replays one model: a switch ends the take, and a later take's header names the
+// model switched to, its history starting at the switch's reset.
+TEST_F(Recorder, AModelSwitchEndsTheTakeAndLaterTakesNameTheNewModel) {
+  SessionRecorder recorder(config(), facts(), 7);
+  TakeFiles first;
+  ASSERT_EQ(recorder.start(first), "");
+  ControlSnapshot control;
+  for (std::uint64_t frame = 0; frame < 3; ++frame) recorder.on_frame(frame, control, frame_audio(frame));
+  recorder.on_model(3, 11);
+  JournalHeader next = facts();
+  next.model_spec = "tiny";
+  next.model_identity = "tiny@1234";
+  recorder.use_model(next);
+  control.top_k = 5;
+  recorder.on_frame(3, control, frame_audio(3));
+  for (int polls = 0; recorder.recording() && polls < 500; ++polls) usleep(10'000);
+  EXPECT_FALSE(recorder.recording());
+  const std::vector<JournalEvent> ended{{0, JournalKind::reset, 7, {}}, {0, JournalKind::take, 0, {}},
+                                        {3, JournalKind::end, 3 * kFrameSamples, {}}};
+  EXPECT_EQ(without_syncs(read_journal(first.journal)), ended);
+
+  TakeFiles second;
+  ASSERT_EQ(recorder.start(second), "");
+  recorder.on_frame(4, control, frame_audio(4));
+  ASSERT_EQ(recorder.stop(second), "");
+  const Journal journal = read_journal(second.journal);
+  EXPECT_EQ(journal.header.model_spec, "tiny");
+  EXPECT_EQ(journal.header.model_identity, "tiny@1234");
+  const std::vector<JournalEvent> expected{{3, JournalKind::reset, 11, {}},
+                                           {3, JournalKind::set, 0, "top_k=5"},
+                                           {4, JournalKind::take, 0, {}},
+                                           {5, JournalKind::end, kFrameSamples, {}}};
+  EXPECT_EQ(without_syncs(journal), expected);
+}
+
 // The generator never waits for the disk: a frame without room in the queue is dropped,
 // counted and journaled, and the file keeps its place with silence.
 TEST_F(Recorder, AWriterBehindCostsFramesNotTheGenerator) {
