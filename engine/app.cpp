@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/cli.hpp"
@@ -47,11 +48,17 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
   return run_live(config, registry);
 }
 
+// A session manager starts its clients without arguments (NSM_URL set): that means run.
+std::vector<std::string> command_line(const std::vector<std::string>& args) {
+  if (args.empty() && std::getenv("NSM_URL") != nullptr) return {"run"};
+  return args;
+}
+
 }  // namespace
 
 int app_main(const std::vector<std::string>& args, const ModelRegistry& registry) {
   try {
-    return dispatch(parse_command_line(args), registry);
+    return dispatch(parse_command_line(command_line(args)), registry);
   } catch (const UsageError& error) {
     std::fprintf(stderr, "continuo: %s\n", error.what());
     return kExitUsage;

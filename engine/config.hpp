@@ -140,6 +140,14 @@ struct Config {
 // out-of-range values throw ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 
+// Reads the TOML file at path on top of config, by load_config's rules and with its errors:
+// the state an NSM session keeps (engine/nsm_session.hpp) over the config it started from.
+void load_config_layer(Config& config, const std::string& path);
+
+// The values of keys ("section.key", grouped by section in the order given) as a TOML
+// document that load_config_layer reads back to the same values.
+std::string config_toml(const Config& config, const std::vector<std::string>& keys);
+
 // The values in force, one "section.key = value" per line, for the start-up log.
 std::string describe_config(const Config& config);
 

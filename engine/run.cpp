@@ -2,6 +2,7 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
 #include "engine/log.hpp"
+#include "engine/nsm_session.hpp"
 #include "engine/playback.hpp"
 #include "engine/signals.hpp"
 #include "engine/systemd_notify.hpp"
@@ -167,6 +169,8 @@ class LiveEngine {
     }
   }
 
+  const Controls& controls() const { return controls_; }
+
   // Progress of the two threads sound depends on, for the systemd watchdog.
   std::uint64_t frames_played() const { return playback_.frames_played(); }
   std::uint64_t frames_generated() const { return source_.frames(); }
@@ -214,11 +218,33 @@ class LiveEngine {
   std::uint64_t underruns_logged_ = 0;
 };
 
+// Under a session manager (NSM_URL set) the session names the JACK client and holds the
+// controls; the announce happens before anything registers with JACK, as NSM asks.
+// Returns false when a SIGINT or SIGTERM came first.
+bool join_session(Config& config, SignalWatch& signals, std::unique_ptr<NsmSession>& session) {
+  const char* url = std::getenv("NSM_URL");
+  if (url == nullptr || *url == '\0') return true;
+  const auto stopped = [&signals] {
+    const int signal = signals.wait(std::chrono::milliseconds(0));
+    return signal == SIGINT || signal == SIGTERM;
+  };
+  session = NsmSession::join(url, config, stopped);
+  return session != nullptr;
+}
+
 }  // namespace
 
-int run_live(const Config& config, const ModelRegistry& registry) {
+int run_live(const Config& file_config, const ModelRegistry& registry) {
   SignalWatch signals;
   process_cpu_percent();  // starts the process's CPU clock
+  Config config = file_config;
+  std::unique_ptr<NsmSession> nsm;
+  try {
+    if (!join_session(config, signals, nsm)) return 0;
+  } catch (const osc::NsmError& error) {
+    log_error(error.what());
+    return kExitFailure;
+  }
   const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
   model->reset(config.model.seed);
   std::unique_ptr<JackSession> session;
@@ -226,6 +252,7 @@ int run_live(const Config& config, const ModelRegistry& registry) {
     session = std::make_unique<JackSession>(config.jack);
   } catch (const JackError& error) {
     log_error("jack: ", error.what());
+    if (nsm) nsm->failed(std::string("jack: ") + error.what());
     return kExitFailure;
   }
   std::unique_ptr<LiveEngine> engine;
@@ -233,8 +260,10 @@ int run_live(const Config& config, const ModelRegistry& registry) {
     engine = std::make_unique<LiveEngine>(config, *model, std::move(session));
   } catch (const osc::OscError& error) {
     log_error(error.what());
+    if (nsm) nsm->failed(error.what());
     return kExitFailure;
   }
+  if (nsm) nsm->opened("continuo plays " + model->info().name + " as JACK client " + config.jack.client_name);
   SystemdNotifier systemd;
   WatchdogGate watchdog(systemd.watchdog_interval());
   systemd.send("READY=1\nSTATUS=playing " + model->info().name);
@@ -243,6 +272,7 @@ int run_live(const Config& config, const ModelRegistry& registry) {
     if (signal == SIGINT || signal == SIGTERM) break;
     if (signal == SIGUSR1) log_info("status ", engine->status().to_json());
     engine->tick();
+    if (nsm) nsm->poll(engine->controls());
     if (watchdog.ping_due(std::chrono::steady_clock::now(), engine->frames_played(), engine->frames_generated())) {
       systemd.send("WATCHDOG=1");
     }

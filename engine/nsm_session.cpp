@@ -1,0 +1,86 @@
+#include "engine/nsm_session.hpp"
+
+#include <filesystem>
+
+#include "engine/atomic_file.hpp"
+#include "engine/log.hpp"
+
+namespace continuo {
+namespace {
+
+constexpr const char* kStateFile = "session.toml";
+constexpr const char* kLearnFile = "midi-learn.map";
+
+// What a session keeps of the performer: every [control] key and the output gain.
+const std::vector<std::string> kStateKeys{
+    "control.style_tokens", "control.drums",       "control.cfg_style", "control.cfg_notes", "control.cfg_drums",
+    "control.temperature",  "control.top_k",       "control.seed",      "control.onset_mode", "engine.volume_db"};
+
+// The instance directory with our files in it; the saved state over config.
+void enter_session(const osc::NsmOpen& open, osc::NsmClient& client, Config& config) {
+  std::error_code error;
+  std::filesystem::create_directories(open.path, error);
+  if (error) {
+    const std::string why = open.path + ": cannot create the session directory: " + error.message();
+    client.refuse("/nsm/client/open", osc::NsmCode::create_failed, why);
+    throw osc::NsmError("nsm: " + why);
+  }
+  config.jack.client_name = open.client_id;
+  config.midi.learn_file = (std::filesystem::path(open.path) / kLearnFile).string();
+  const std::string state = (std::filesystem::path(open.path) / kStateFile).string();
+  if (!std::filesystem::exists(state)) return;  // a new session: the config's values
+  try {
+    load_config_layer(config, state);
+  } catch (const ConfigError& bad) {
+    client.refuse("/nsm/client/open", osc::NsmCode::bad_project, bad.what());
+    throw;
+  }
+  log_info("nsm: controls from ", state);
+}
+
+// What a save writes: the keys of session.toml with the values controls hold now.
+std::string state_toml(const Controls& controls) {
+  Config values;
+  values.control = controls.snapshot();
+  values.engine.volume_db = controls.volume_db();
+  return "# continuo session state, written on NSM save: config keys read over the config at open\n" +
+         config_toml(values, kStateKeys);
+}
+
+}  // namespace
+
+NsmSession::NsmSession(std::unique_ptr<osc::NsmClient> client, std::string dir)
+    : client_(std::move(client)), dir_(std::move(dir)) {}
+
+std::unique_ptr<NsmSession> NsmSession::join(const std::string& url, Config& config,
+                                             const std::function<bool()>& interrupted) {
+  auto client = std::make_unique<osc::NsmClient>(url);
+  const std::optional<osc::NsmOpen> open = client->join(interrupted);
+  if (!open) return nullptr;
+  log_info("nsm: opening session \"", open->display_name, "\" as client ", open->client_id, " in ", open->path);
+  enter_session(*open, *client, config);
+  return std::unique_ptr<NsmSession>(new NsmSession(std::move(client), open->path));
+}
+
+void NsmSession::opened(const std::string& what) { client_->reply("/nsm/client/open", what); }
+
+void NsmSession::failed(const std::string& why) {
+  client_->refuse("/nsm/client/open", osc::NsmCode::general, why);
+}
+
+void NsmSession::poll(const Controls& controls) {
+  client_->poll([&] { return save(controls); });
+}
+
+std::string NsmSession::save(const Controls& controls) const {
+  const std::string path = (std::filesystem::path(dir_) / kStateFile).string();
+  try {
+    write_file_atomically(path, state_toml(controls));
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  log_info("nsm: saved the controls to ", path);
+  return {};
+}
+
+}  // namespace continuo
