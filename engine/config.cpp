@@ -504,6 +504,9 @@ const std::vector<Field>& fields() {
       field("osc", "tcp_max_clients", [](auto& c) -> auto& { return c.osc.tcp_max_clients; },
             Range{.lo = 1, .hi = 256}),
       field("osc", "secret", [](auto& c) -> auto& { return c.osc.secret; }, Text{.max_length = 256}),
+      field("link", "enabled", [](auto& c) -> auto& { return c.link.enabled; }, Flag{}),
+      field("link", "quantum", [](auto& c) -> auto& { return c.link.quantum; }, Range{.lo = 1, .hi = 16}),
+      field("link", "tempo", [](auto& c) -> auto& { return c.link.tempo; }, Range{.lo = 20, .hi = 999}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

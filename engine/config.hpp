@@ -122,6 +122,14 @@ struct OscConfig {
   std::string secret;  // non-empty: a TCP client must first send /continuo/auth <secret>
 };
 
+// Ableton Link (docs/multi-machine.md): tempo and beat phase shared with other Link peers
+// (other continuo instances, DAWs, visuals) on the local network.
+struct LinkConfig {
+  bool enabled = false;
+  double quantum = 4.0;   // beats per bar: what phase and bar boundaries count in
+  double tempo = 120.0;   // the session's tempo until a peer or /continuo/link/tempo changes it
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -131,6 +139,7 @@ struct Config {
   RenderConfig render;
   MidiConfig midi;
   OscConfig osc;
+  LinkConfig link;
   std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };

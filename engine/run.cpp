@@ -12,6 +12,7 @@
 #include "engine/frame_source.hpp"
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
+#include "engine/link_peer.hpp"
 #include "engine/log.hpp"
 #include "engine/nsm_session.hpp"
 #include "engine/playback.hpp"
@@ -103,9 +104,10 @@ class LiveEngine {
         playback_(ring_, sizes_.playback),
         source_(model, control_, session_->sample_rate(), config.engine.resampler),
         generator_(source_, ring_, sizes_.lookahead),
+        link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this, seed = config.model.seed] { generator_.request_reset(seed); }, config.presets,
-                  model.text_style()),
+                  model.text_style(), link_.get()),
         midi_sink_(controls_),
         midi_(midi_sink_, config.midi),
         alsa_midi_(make_alsa_midi(config, midi_.midi_ring())),
@@ -199,6 +201,13 @@ class LiveEngine {
     s.analysed_frames = generator_.frames_analysed();
     s.stages = source_.stage_percentiles();
     s.midi_json = midi_.stats().to_json();
+    if (link_) {
+      const LinkPosition link = link_->now();
+      s.link_peers = link.peers;
+      s.link_tempo = link.tempo;
+      s.link_beat = link.beat;
+      s.link_phase = link.phase;
+    }
     return s;
   }
 
@@ -210,6 +219,7 @@ class LiveEngine {
   Playback playback_;
   FrameSource source_;
   Generator generator_;
+  std::unique_ptr<LinkPeer> link_;  // link.enabled
   Controls controls_;  // what MIDI and OSC change
   ControlsSink midi_sink_;
   MidiInput midi_;

@@ -92,6 +92,10 @@ struct StatusSnapshot {
   std::uint64_t analysed_frames = 0;  // frames the analysis feed analysed (only while subscribed)
   std::vector<StagePercentiles> stages;  // the model's own breakdown of gen_ms
   std::string midi_json;                  // MIDI input counters, a JSON object; empty: none
+  int link_peers = -1;                    // other Ableton Link peers; -1: link.enabled is false
+  double link_tempo = 0.0;                // the Link session's bpm, beat and phase; 0 without Link
+  double link_beat = 0.0;
+  double link_phase = 0.0;
 
   std::string to_json() const;
 };

@@ -50,7 +50,8 @@ bool answers(const Message& m, const char* address, const char* command) {
 }  // namespace
 
 NsmClient::NsmClient(const std::string& url) : url_(url) {
-  const std::string expected = "NSM_URL=\"" + url + "\": expected osc.udp://host:port/ (as the session manager sets it)";
+  const std::string expected =
+      "NSM_URL=\"" + url + "\": expected osc.udp://host:port/ (as the session manager sets it)";
   if (lo_url_get_protocol_id(url.c_str()) != LO_UDP) throw NsmError(expected);
   const std::string host = lo_text(lo_url_get_hostname(url.c_str()));
   const std::string port = lo_text(lo_url_get_port(url.c_str()));
@@ -87,7 +88,8 @@ std::optional<Message> NsmClient::receive(std::chrono::milliseconds timeout) {
   std::vector<std::uint8_t> buffer(kMaxDatagram);
   const ssize_t got = recv(fd_, buffer.data(), buffer.size(), 0);
   if (got < 0 && errno == ECONNREFUSED) {
-    throw NsmError("NSM_URL=\"" + url_ + "\": nothing listens there (connection refused); is the session manager running?");
+    throw NsmError("NSM_URL=\"" + url_ +
+                   "\": nothing listens there (connection refused); is the session manager running?");
   }
   if (got < 0) return std::nullopt;
   std::vector<Message> messages;

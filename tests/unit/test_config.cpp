@@ -46,6 +46,7 @@ const std::vector<std::string> kAllKeys{
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes", "osc.udp",           "osc.tcp",              "osc.tcp_port",
     "osc.tcp_max_clients",  "osc.secret",
+    "link.enabled",         "link.quantum",       "link.tempo",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

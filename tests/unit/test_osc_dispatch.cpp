@@ -320,7 +320,17 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("style_token_11").integer, -1);
   EXPECT_EQ(field("onset_mode").integer, 1);
   EXPECT_EQ(field("prompts").text, "");
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s");
+  EXPECT_EQ(field("link_peers").integer, -1) << "link.enabled is false";
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s" + "ifff");
+}
+
+TEST_F(OscDispatch, LinkTempoNeedsLink) {
+  EXPECT_EQ(send("/continuo/link/tempo", {f(128)}),
+            failed("/continuo/link/tempo", "Link is off: set link.enabled = true in the config"));
+  EXPECT_EQ(send("/continuo/link/tempo", {s("fast")}),
+            failed("/continuo/link/tempo",
+                   "argument 1 must be a number, got type s; expects f (bpm 20..999 for every peer in the Ableton "
+                   "Link session; needs link.enabled)"));
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
