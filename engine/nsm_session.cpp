@@ -62,10 +62,18 @@ std::unique_ptr<NsmSession> NsmSession::join(const std::string& url, Config& con
   return std::unique_ptr<NsmSession>(new NsmSession(std::move(client), open->path));
 }
 
-void NsmSession::opened(const std::string& what) { client_->reply("/nsm/client/open", what); }
+NsmSession::~NsmSession() {
+  if (!answered_) failed("continuo stopped before it could play; its log says why");
+}
+
+void NsmSession::opened(const std::string& what) {
+  client_->reply("/nsm/client/open", what);
+  answered_ = true;
+}
 
 void NsmSession::failed(const std::string& why) {
   client_->refuse("/nsm/client/open", osc::NsmCode::general, why);
+  answered_ = true;
 }
 
 void NsmSession::poll(const Controls& controls) {

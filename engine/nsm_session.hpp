@@ -25,8 +25,11 @@ class NsmSession {
   static std::unique_ptr<NsmSession> join(const std::string& url, Config& config,
                                           const std::function<bool()>& interrupted);
 
-  void opened(const std::string& what);  // the engine runs: /reply to the open
-  void failed(const std::string& why);   // the engine could not start: /error to the open
+  // The answer to the open: /reply once the engine runs, or /error with why it could not
+  // start. One left unanswered (a model that failed to load, say) is refused on destruction.
+  void opened(const std::string& what);
+  void failed(const std::string& why);
+  ~NsmSession();
 
   // From the main loop: answers the server; a save writes what controls hold now.
   void poll(const Controls& controls);
@@ -37,6 +40,7 @@ class NsmSession {
 
   std::unique_ptr<osc::NsmClient> client_;
   std::string dir_;
+  bool answered_ = false;
 };
 
 }  // namespace continuo

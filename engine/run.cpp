@@ -255,7 +255,13 @@ int run_live(const Config& file_config, const ModelRegistry& registry) {
     log_error(error.what());
     return kExitFailure;
   }
-  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  std::unique_ptr<Model> model;
+  try {
+    model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  } catch (const ModelError& error) {
+    if (nsm) nsm->failed(std::string("model: ") + error.what());
+    throw;
+  }
   model->reset(config.model.seed);
   std::unique_ptr<JackSession> session;
   try {

@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <vector>
 
 #include "engine/log.hpp"
 #include "osc/packet.hpp"
@@ -49,7 +48,7 @@ bool answers(const Message& m, const char* address, const char* command) {
 
 }  // namespace
 
-NsmClient::NsmClient(const std::string& url) : url_(url) {
+NsmClient::NsmClient(const std::string& url) : url_(url), buffer_(kMaxDatagram) {
   const std::string expected =
       "NSM_URL=\"" + url + "\": expected osc.udp://host:port/ (as the session manager sets it)";
   if (lo_url_get_protocol_id(url.c_str()) != LO_UDP) throw NsmError(expected);
@@ -85,15 +84,14 @@ void NsmClient::send(const Message& message) {
 std::optional<Message> NsmClient::receive(std::chrono::milliseconds timeout) {
   pollfd waiting{fd_, POLLIN, 0};
   if (::poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
-  std::vector<std::uint8_t> buffer(kMaxDatagram);
-  const ssize_t got = recv(fd_, buffer.data(), buffer.size(), 0);
+  const ssize_t got = recv(fd_, buffer_.data(), buffer_.size(), 0);
   if (got < 0 && errno == ECONNREFUSED) {
     throw NsmError("NSM_URL=\"" + url_ +
                    "\": nothing listens there (connection refused); is the session manager running?");
   }
   if (got < 0) return std::nullopt;
   std::vector<Message> messages;
-  const std::string why = parse_packet({buffer.data(), static_cast<std::size_t>(got)}, messages);
+  const std::string why = parse_packet({buffer_.data(), static_cast<std::size_t>(got)}, messages);
   if (!why.empty() || messages.size() != 1) {
     log_warn("nsm: ignored a packet from the session manager: ", why.empty() ? "not one message" : why);
     return std::nullopt;

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "osc/osc_message.hpp"
 
@@ -62,6 +64,7 @@ class NsmClient {
 
   std::string url_;
   int fd_ = -1;
+  std::vector<std::uint8_t> buffer_;  // one datagram
 };
 
 }  // namespace continuo::osc

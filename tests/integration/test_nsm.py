@@ -5,7 +5,8 @@ capabilities, API version and pid; nothing registers with JACK before /nsm/clien
 the open's client id names the JACK client; /nsm/client/save writes the controls under
 the session path and is answered /reply; SIGTERM ends the process cleanly; a restart in
 the same session plays with the saved controls. Bad NSM_URLs, a server that refuses the
-announce and an unreadable saved state are clear errors."""
+announce, an unreadable saved state and a failed start are clear errors, and an open is
+always answered."""
 
 import os
 import signal
@@ -170,6 +171,23 @@ def bad_state_is_refused(server):
         jf.fail(f"expected a failed start naming control.temperature, got {rc}:\n{text}")
 
 
+def failed_start_is_refused(server):
+    """A model that cannot load: the open is answered /error, never left hanging."""
+    nsm = StandInServer()
+    session_path = os.path.join(jf.tmpdir("nsm-nomodel"), "continuo.nTestA")
+    proc, log = launch(server, nsm.url, ["run", "--model", "no-such-model", "--set", "osc.enabled=false"])
+    nsm.expect_announce(proc)
+    nsm.welcome()
+    nsm.send("/nsm/client/open", session_path, "No model", CLIENT_ID)
+    why = nsm.expect_error("/nsm/client/open", -1)
+    if "no-such-model" not in why:
+        jf.fail(f"the refusal should name the model: {why}")
+    rc, text = finished(proc, log, "a model that cannot load")
+    if rc == 0 or "no-such-model" not in text:
+        jf.fail(f"expected a failed start naming the model, got {rc}:\n{text}")
+    print(f"open refused: {why}", flush=True)
+
+
 def refused_announce(server):
     nsm = StandInServer()
     proc, log = launch(server, nsm.url, ["run", "--model", "double:counter"])
@@ -202,6 +220,7 @@ def main():
         server.start()
         save_and_restore(server)
         bad_state_is_refused(server)
+        failed_start_is_refused(server)
         refused_announce(server)
         bad_urls(server)
 
