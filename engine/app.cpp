@@ -50,7 +50,8 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
 
 // A session manager starts its clients without arguments (NSM_URL set): that means run.
 std::vector<std::string> command_line(const std::vector<std::string>& args) {
-  if (args.empty() && std::getenv("NSM_URL") != nullptr) return {"run"};
+  const char* nsm_url = std::getenv("NSM_URL");
+  if (args.empty() && nsm_url != nullptr && *nsm_url != '\0') return {"run"};
   return args;
 }
 

@@ -4,7 +4,7 @@ written here, since Debian does not package nsmd: the announce carries continuo'
 capabilities, API version and pid; nothing registers with JACK before /nsm/client/open;
 the open's client id names the JACK client; /nsm/client/save writes the controls under
 the session path and is answered /reply; SIGTERM ends the process cleanly; a restart in
-the same session plays with the saved controls. Bad NSM_URLs, a server that refuses the
+the same session plays with the saved controls and the MIDI knob learned in it. Bad NSM_URLs, a server that refuses the
 announce, an unreadable saved state and a failed start are clear errors, and an open is
 always answered."""
 
@@ -19,6 +19,8 @@ import jackfixture as jf  # noqa: E402
 import test_osc as osc  # noqa: E402
 
 CLIENT_ID = "nTestA"
+LEARN_CC = 21  # not in the default cc_map
+JACK_MIDI_SEND = os.path.join(os.path.dirname(jf.JACK_RECORD), "jack_midi_send")
 
 
 class StandInServer:
@@ -88,10 +90,19 @@ def finished(proc, log, what):
     return rc, read(log)
 
 
+def move_knob(server, value):
+    """A JACK MIDI controller sends CC LEARN_CC = value to the session's client."""
+    argv = [JACK_MIDI_SEND, "--server", server.name, "--client", "controller", "--connect", f"{CLIENT_ID}:midi_in",
+            "--per-cycle", "1", "--repeat", "1", f"b0 {LEARN_CC:02x} {value:02x}"]
+    result = subprocess.run(argv, env=server.env, capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        jf.fail(f"jack_midi_send exited with {result.returncode}: {(result.stdout + result.stderr).decode()}")
+
+
 def open_session(server, nsm, session_path, osc_port):
     """Starts continuo under the stand-in server and opens it in session_path."""
     proc, log = launch(server, nsm.url, ["run", "--model", "double:counter", "--lookahead-ms", "300",
-                                         "--set", f"osc.port={osc_port}"])
+                                         "--set", f"osc.port={osc_port}", "--set", "midi.takeover=\"none\""])
     nsm.expect_announce(proc)
     nsm.welcome()
     # NSM's rule: no JACK client before the open.
@@ -118,6 +129,14 @@ def save_and_restore(server):
     client.expect_done("/continuo/volume", -6.5)
     tokens = [3, -1, 1023, 0, 5, 6, 7, 8, 9, 10, 11, 12]
     client.expect_done("/continuo/style/tokens", *tokens)
+    client.send(osc.message("/continuo/learn", "temperature"))
+    move_knob(server, 0)  # binds; changes nothing
+    bound = client.receive(5.0)
+    if bound != ("/done", "ssi", ["/continuo/learn", "temperature", LEARN_CC]):
+        jf.fail(f"expected /done /continuo/learn temperature {LEARN_CC}, got {bound}")
+    learned = read(os.path.join(session_path, "midi-learn.map"))
+    if f"{LEARN_CC} temperature" not in learned:
+        jf.fail(f"midi-learn.map in the session lacks the learned knob:\n{learned}")
 
     nsm.send("/nsm/client/save")
     nsm.expect_reply("/nsm/client/save")
@@ -140,6 +159,9 @@ def save_and_restore(server):
             jf.fail(f"after the restart {key} is {status[key]}, saved {value}:\n{read(log)}")
     if [status[f"style_token_{i}"] for i in range(12)] != tokens:
         jf.fail(f"after the restart the style tokens are not the saved ones: {status}")
+    move_knob(server, 127)  # the knob learned in the session: temperature 0.1 .. 2.5
+    jf.wait_until(lambda: abs(client.status()["temperature"] - 2.5) < 1e-3, 10,
+                  what="the knob learned before the restart to set the temperature")
     # A second open while running: refused, since continuo cannot switch sessions.
     nsm.send("/nsm/client/open", session_path + "-other", "Other", "nOther")
     print("second open refused:", nsm.expect_error("/nsm/client/open", -8), flush=True)
@@ -150,7 +172,7 @@ def save_and_restore(server):
     rc, text = finished(proc, log, "SIGTERM")
     if rc != 0:
         jf.fail(f"continuo exited with {rc} on the second SIGTERM:\n{text}")
-    print("controls saved, restored after a restart", flush=True)
+    print("controls and a learned knob saved, restored after a restart", flush=True)
 
 
 def bad_state_is_refused(server):
@@ -216,6 +238,7 @@ def bad_urls(server):
 
 
 def main():
+    jf.require_binary(JACK_MIDI_SEND, "jack_midi_send")
     with jf.JackServer("nsm") as server:
         server.start()
         save_and_restore(server)
