@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/cli.hpp"
@@ -48,11 +49,18 @@ int dispatch(const Invocation& invocation, const ModelRegistry& registry) {
   return run_live(config, registry, [&invocation] { return load_invocation_config(invocation); });
 }
 
+// A session manager starts its clients without arguments (NSM_URL set): that means run.
+std::vector<std::string> command_line(const std::vector<std::string>& args) {
+  const char* nsm_url = std::getenv("NSM_URL");
+  if (args.empty() && nsm_url != nullptr && *nsm_url != '\0') return {"run"};
+  return args;
+}
+
 }  // namespace
 
 int app_main(const std::vector<std::string>& args, const ModelRegistry& registry) {
   try {
-    return dispatch(parse_command_line(args), registry);
+    return dispatch(parse_command_line(command_line(args)), registry);
   } catch (const UsageError& error) {
     std::fprintf(stderr, "continuo: %s\n", error.what());
     return kExitUsage;

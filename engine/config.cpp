@@ -514,6 +514,9 @@ const std::vector<Field>& fields() {
       field("record", "sync_ms", [](auto& c) -> auto& { return c.record.sync_ms; }, Range{.lo = 100, .hi = 60000}),
       field("record", "buffer_seconds", [](auto& c) -> auto& { return c.record.buffer_seconds; },
             Range{.lo = 1, .hi = 600}),
+      field("link", "enabled", [](auto& c) -> auto& { return c.link.enabled; }, Flag{}),
+      field("link", "quantum", [](auto& c) -> auto& { return c.link.quantum; }, Range{.lo = 1, .hi = 16}),
+      field("link", "tempo", [](auto& c) -> auto& { return c.link.tempo; }, Range{.lo = 20, .hi = 999}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;
@@ -596,6 +599,16 @@ void read_section(const Checker& checker, const std::string& section, const toml
   }
 }
 
+void read_root(const Checker& checker, const toml::table& root, Config& config) {
+  for (const auto& [section, node] : root) {
+    if (section == "presets") {
+      config.presets = read_presets(checker, node);
+    } else {
+      read_section(checker, std::string(section.str()), node, config);
+    }
+  }
+}
+
 }  // namespace
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -604,14 +617,28 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   for (const std::string& flag : overrides) apply_override(flag, root, checker);
   Config config;
   config.path = path.empty() ? "(built-in defaults)" : path;
-  for (const auto& [section, node] : root) {
-    if (section == "presets") {
-      config.presets = read_presets(checker, node);
-    } else {
-      read_section(checker, std::string(section.str()), node, config);
-    }
-  }
+  read_root(checker, root, config);
   return config;
+}
+
+void load_config_layer(Config& config, const std::string& path) {
+  read_root(Checker{path, {}}, parse_text(read_text(path), path), config);
+}
+
+std::string config_toml(const Config& config, const std::vector<std::string>& keys) {
+  std::string text;
+  std::string_view section;
+  for (const std::string& name : keys) {
+    const auto dot = name.find('.');
+    const Field* found = dot == std::string::npos ? nullptr : find_field(name.substr(0, dot), name.substr(dot + 1));
+    if (found == nullptr) throw std::logic_error("config_toml: no key " + name);
+    if (found->section != section) {
+      section = found->section;
+      text += (text.empty() ? "[" : "\n[") + std::string(section) + "]\n";
+    }
+    text += std::string(found->key) + " = " + found->show(config) + "\n";
+  }
+  return text;
 }
 
 std::string describe_config(const Config& config) {

@@ -137,6 +137,14 @@ struct RecordConfig {
   double buffer_seconds = 10.0;  // audio the writer may fall behind before frames are dropped
 };
 
+// Ableton Link (docs/multi-machine.md): tempo and beat phase shared with other Link peers
+// (other continuo instances, DAWs, visuals) on the local network.
+struct LinkConfig {
+  bool enabled = false;
+  double quantum = 4.0;   // beats per bar: what phase and bar boundaries count in
+  double tempo = 120.0;   // the session's tempo until a peer or /continuo/link/tempo changes it
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -147,6 +155,7 @@ struct Config {
   MidiConfig midi;
   OscConfig osc;
   RecordConfig record;
+  LinkConfig link;
   std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };
@@ -155,6 +164,14 @@ struct Config {
 // or a bare string) on top, and validates every key. Unknown keys, wrong types and
 // out-of-range values throw ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// Reads the TOML file at path on top of config, by load_config's rules and with its errors:
+// the state an NSM session keeps (engine/nsm_session.hpp) over the config it started from.
+void load_config_layer(Config& config, const std::string& path);
+
+// The values of keys ("section.key", grouped by section in the order given) as a TOML
+// document that load_config_layer reads back to the same values.
+std::string config_toml(const Config& config, const std::vector<std::string>& keys);
 
 // The values in force, one "section.key = value" per line, for the start-up log.
 std::string describe_config(const Config& config);

@@ -34,14 +34,15 @@ constexpr Bounds kCfg{-1, 7};
 
 Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
                    float volume_db, std::function<void()> reset, std::vector<Preset> presets,
-                   std::shared_ptr<const TextStyle> text_style)
+                   std::shared_ptr<const TextStyle> text_style, LinkPeer* link)
     : state_(state),
       playback_(playback),
       status_(std::move(status)),
       reset_(std::move(reset)),
       presets_(std::move(presets)),
       volume_db_(volume_db),
-      text_style_(std::move(text_style)) {}
+      text_style_(std::move(text_style)),
+      link_(link) {}
 
 ControlResult Controls::set_temperature(float value) {
   ControlResult why = check("temperature", value, {0, 10, true});
@@ -194,6 +195,11 @@ ControlResult Controls::set_muted(bool muted) {
   muted_.store(muted, std::memory_order_relaxed);
   playback_.set_muted(muted);
   return {};
+}
+
+ControlResult Controls::set_link_tempo(double bpm) {
+  if (link_ == nullptr) return "Link is off: set link.enabled = true in the config";
+  return link_->set_tempo(bpm);
 }
 
 ControlResult Controls::reset() {

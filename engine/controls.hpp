@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/control_state.hpp"
+#include "engine/link_peer.hpp"
 #include "engine/playback.hpp"
 #include "engine/preset.hpp"
 #include "engine/prompt_slots.hpp"
@@ -34,9 +35,10 @@ class Controls {
   // (the generator's request_reset); none refuses reset and prefill.
   // presets: the config's [[presets]] (set_presets replaces them on a config reload).
   // text_style: the model's text tower (Model::text_style()); none refuses prompts.
+  // link: the Ableton Link session (link.enabled); none refuses set_link_tempo.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
            float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {},
-           std::shared_ptr<const TextStyle> text_style = {});
+           std::shared_ptr<const TextStyle> text_style = {}, LinkPeer* link = nullptr);
 
   ControlResult set_temperature(float value);      // (0, 10]
   ControlResult set_top_k(int value);              // 1..1024
@@ -51,6 +53,7 @@ class Controls {
   ControlResult set_onset_mode(int mode);          // 1 onset frame then sustain, 0 sustain at once (legato)
   ControlResult set_volume_db(float db);           // -120..24
   ControlResult set_muted(bool muted);
+  ControlResult set_link_tempo(double bpm);        // 20..999, for every peer in the Link session
   ControlResult reset();            // fade out, model reset with the configured seed, fade in
   ControlResult prefill_silence();  // the same reset: a model package prefills with silence
 
@@ -109,6 +112,7 @@ class Controls {
   ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
   ModelLoad load_model_;
   std::shared_ptr<const TextStyle> text_style_;  // under prompts_mutex_
+  LinkPeer* const link_;
   mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time
   PromptSlots prompt_slots_;
 };

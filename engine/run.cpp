@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cmath>
 #include <filesystem>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -15,8 +16,10 @@
 #include "engine/frame_source.hpp"
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
+#include "engine/link_peer.hpp"
 #include "engine/log.hpp"
 #include "engine/model_swap.hpp"
+#include "engine/nsm_session.hpp"
 #include "engine/playback.hpp"
 #include "engine/recorder.hpp"
 #include "engine/signals.hpp"
@@ -148,9 +151,10 @@ class LiveEngine {
         source_(*model, control_, session_->sample_rate(), config.engine.resampler),
         recorder_(make_recorder(config, *model, session_->sample_rate())),
         generator_(source_, ring_, sizes_.lookahead, config.model.seed),
+        link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this] { generator_.request_reset(models_.settings().seed); }, config.presets,
-                  model->text_style()),
+                  model->text_style(), link_.get()),
         models_(registry, generator_, std::move(model), config.model.spec, config.model,
                 [this, resampler = config.engine.resampler](const std::string& name, const Model& playing) {
                   controls_.use_text_style(playing.text_style());
@@ -307,6 +311,7 @@ class LiveEngine {
   }
 
   std::string model_name() const { return models_.playing_name(); }
+  const Controls& controls() const { return controls_; }
 
   // Progress of the two threads sound depends on, for the systemd watchdog.
   std::uint64_t frames_played() const { return playback_.frames_played(); }
@@ -340,6 +345,13 @@ class LiveEngine {
     s.model_failures = generator_.step_failures();
     s.recording = recorder_ && recorder_->recording();
     s.record_dropped_frames = recorder_ ? recorder_->dropped_frames() : 0;
+    if (link_) {
+      const LinkPosition link = link_->now();
+      s.link_peers = link.peers;
+      s.link_tempo = link.tempo;
+      s.link_beat = link.beat;
+      s.link_phase = link.phase;
+    }
     return s;
   }
 
@@ -354,6 +366,7 @@ class LiveEngine {
   FrameSource source_;
   std::unique_ptr<SessionRecorder> recorder_;  // record.dir set; outlives the generator thread
   Generator generator_;
+  std::unique_ptr<LinkPeer> link_;  // link.enabled
   Controls controls_;  // what MIDI and OSC change
   ModelSwap models_;   // owns the model the generator steps
   ControlsSink midi_sink_;
@@ -379,18 +392,47 @@ void reload_config(LiveEngine& engine, const std::function<Config()>& reload) {
   engine.reload(next);
 }
 
+// Under a session manager (NSM_URL set) the session names the JACK client and holds the
+// controls; the announce happens before anything registers with JACK, as NSM asks.
+// Returns false when a SIGINT or SIGTERM came first.
+bool join_session(Config& config, SignalWatch& signals, std::unique_ptr<NsmSession>& session) {
+  const char* url = std::getenv("NSM_URL");
+  if (url == nullptr || *url == '\0') return true;
+  const auto stopped = [&signals] {
+    const int signal = signals.wait(std::chrono::milliseconds(0));
+    return signal == SIGINT || signal == SIGTERM;
+  };
+  session = NsmSession::join(url, config, stopped);
+  return session != nullptr;
+}
+
 }  // namespace
 
-int run_live(const Config& config, const ModelRegistry& registry, const std::function<Config()>& reload) {
+int run_live(const Config& file_config, const ModelRegistry& registry, const std::function<Config()>& reload) {
   SignalWatch signals;
   process_cpu_percent();  // starts the process's CPU clock
-  std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  Config config = file_config;
+  std::unique_ptr<NsmSession> nsm;
+  try {
+    if (!join_session(config, signals, nsm)) return 0;
+  } catch (const osc::NsmError& error) {
+    log_error(error.what());
+    return kExitFailure;
+  }
+  std::unique_ptr<Model> model;
+  try {
+    model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  } catch (const ModelError& error) {
+    if (nsm) nsm->failed(std::string("model: ") + error.what());
+    throw;
+  }
   model->reset(config.model.seed);
   std::unique_ptr<JackSession> session;
   try {
     session = std::make_unique<JackSession>(config.jack);
   } catch (const JackError& error) {
     log_error("jack: ", error.what());
+    if (nsm) nsm->failed(std::string("jack: ") + error.what());
     return kExitFailure;
   }
   std::unique_ptr<LiveEngine> engine;
@@ -398,8 +440,10 @@ int run_live(const Config& config, const ModelRegistry& registry, const std::fun
     engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session));
   } catch (const osc::OscError& error) {
     log_error(error.what());
+    if (nsm) nsm->failed(error.what());
     return kExitFailure;
   }
+  if (nsm) nsm->opened("continuo plays " + engine->model_name() + " as JACK client " + config.jack.client_name);
   SystemdNotifier systemd;
   WatchdogGate watchdog(systemd.watchdog_interval());
   systemd.send("READY=1\nSTATUS=playing " + engine->model_name());
@@ -407,8 +451,15 @@ int run_live(const Config& config, const ModelRegistry& registry, const std::fun
     const int signal = signals.wait(std::chrono::milliseconds(20));
     if (signal == SIGINT || signal == SIGTERM) break;
     if (signal == SIGUSR1) log_info("status ", engine->status().to_json());
-    if (signal == SIGHUP) reload_config(*engine, reload);
+    if (signal == SIGHUP) {
+      reload_config(*engine, [&] {
+        Config next = reload();
+        if (nsm) nsm->layer(next);
+        return next;
+      });
+    }
     engine->tick();
+    if (nsm) nsm->poll(engine->controls());
     if (watchdog.ping_due(std::chrono::steady_clock::now(), engine->frames_played(), engine->frames_generated())) {
       systemd.send("WATCHDOG=1");
     }

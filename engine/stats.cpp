@@ -106,6 +106,10 @@ std::string StatusSnapshot::to_json() const {
   }
   out << "}";
   if (!midi_json.empty()) out << ",\"midi\":" << midi_json;
+  if (link_peers >= 0) {
+    out << ",\"link\":{\"peers\":" << link_peers << ",\"tempo\":" << link_tempo << ",\"beat\":" << link_beat
+        << ",\"phase\":" << link_phase << "}";
+  }
   out << "}";
   return out.str();
 }

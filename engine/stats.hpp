@@ -96,6 +96,10 @@ struct StatusSnapshot {
   std::uint64_t model_failures = 0;       // times the model's step failed (engine/generator.hpp)
   bool recording = false;                 // a take is being recorded (engine/recorder.hpp)
   std::uint64_t record_dropped_frames = 0;  // frames the recorder's writer had no room for
+  int link_peers = -1;                    // other Ableton Link peers; -1: link.enabled is false
+  double link_tempo = 0.0;                // the Link session's bpm, beat and phase; 0 without Link
+  double link_beat = 0.0;
+  double link_phase = 0.0;
 
   std::string to_json() const;
 };

@@ -1,7 +1,5 @@
 #include "midi/learn_file.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -9,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "engine/atomic_file.hpp"
 
 namespace continuo {
 
@@ -79,25 +79,16 @@ std::vector<MidiCcMapping> read_learn_file(const std::string& path) {
 }
 
 void write_learn_file(const std::string& path, const std::vector<MidiCcMapping>& mappings) {
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::FILE* file = std::fopen(temp.c_str(), "w");
-    if (file == nullptr) throw LearnFileError(temp + ": cannot write MIDI learn file: " + std::strerror(errno));
-    std::fprintf(file, "# continuo MIDI learn (midi.learn_file): <cc> <param> <min> <max>, on top of midi.cc_map\n");
-    for (const MidiCcMapping& m : mappings) {
-      std::fprintf(file, "%d %s %.17g %.17g\n", m.cc, midi_param_info(m.param).name, m.min, m.max);
-    }
-    const bool ok = std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-    const int error = errno;
-    if (std::fclose(file) != 0 || !ok) {
-      std::remove(temp.c_str());
-      throw LearnFileError(temp + ": cannot write MIDI learn file: " + std::strerror(ok ? errno : error));
-    }
+  std::string text = "# continuo MIDI learn (midi.learn_file): <cc> <param> <min> <max>, on top of midi.cc_map\n";
+  char line[128];
+  for (const MidiCcMapping& m : mappings) {
+    std::snprintf(line, sizeof line, "%d %s %.17g %.17g\n", m.cc, midi_param_info(m.param).name, m.min, m.max);
+    text += line;
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(temp.c_str());
-    throw LearnFileError(path + ": cannot replace MIDI learn file: " + std::strerror(error));
+  try {
+    write_file_atomically(path, text);
+  } catch (const std::runtime_error& error) {
+    throw LearnFileError(std::string(error.what()) + " (MIDI learn file)");
   }
 }
 

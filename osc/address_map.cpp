@@ -133,6 +133,13 @@ const std::vector<StatusField>& status_table() {
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
     f.push_back({"model", [](const StatusInput& s) { return Arg::string(s.engine.model); }});
     f.push_back({"recording", [](const StatusInput& s) { return Arg::int32(s.engine.recording ? 1 : 0); }});
+    f.push_back({"link_peers", [](const StatusInput& s) { return Arg::int32(s.engine.link_peers); }});
+    f.push_back({"link_tempo",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.link_tempo)); }});
+    f.push_back({"link_beat",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.link_beat)); }});
+    f.push_back({"link_phase",
+                 [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.link_phase)); }});
     return f;
   }();
   return fields;
@@ -336,6 +343,8 @@ const std::vector<Command>& commands() {
       {"/continuo/prompt", "*", "s [f]: text and weight (default 1); replaces every prompt; needs a text tower",
        prompt},
       {"/continuo/prompts", "*", "s f s f ...: up to 8 prompts blended by weight in one message", prompts},
+      {"/continuo/link/tempo", "f", "bpm 20..999 for every peer in the Ableton Link session; needs link.enabled",
+       [](const std::vector<Number>& a, CommandContext& c) -> Outcome { return c.controls.set_link_tempo(a[0].real); }},
       {"/continuo/prompt/", "*", "N/text s or N/weight f, N 1..8: one slot of the blend", prompt_slot},
       {"/continuo/model/load", "*",
        "s: a model package name in model.dir; answered /done when it plays, /fail with the reason when refused",

@@ -8,6 +8,7 @@ packages=(
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev
   libgtest-dev libbenchmark-dev
   liblo-dev liblo-tools librtmidi-dev
+  ableton-link-dev libasio-dev
   fluidsynth musescore-general-soundfont-small
 )
 missing=()

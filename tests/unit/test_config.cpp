@@ -48,6 +48,7 @@ const std::vector<std::string> kAllKeys{
     "osc.tcp_max_clients",  "osc.secret",
     "record.dir",           "record.format",      "record.on_start",      "record.sync_ms",
     "record.buffer_seconds",
+    "link.enabled",         "link.quantum",       "link.tempo",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {
@@ -336,6 +337,36 @@ level = "error"
   EXPECT_EQ(again.jack.client_name, "say \"hi\"\\");
   EXPECT_EQ(again.control.cfg_style, 2.2f);
   EXPECT_EQ(again.engine.resampler, ResamplerQuality::fastest);
+}
+
+// An NSM session's saved state: chosen keys written as TOML and read over a config.
+TEST_F(ConfigTest, ConfigTomlLoadsBackAsALayer) {
+  Config saved;
+  saved.control.temperature = 0.35f;
+  saved.control.style_tokens = {7, -1, 1023, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  saved.engine.volume_db = -6.5;
+  const std::string text = config_toml(saved, {"control.temperature", "control.style_tokens", "engine.volume_db"});
+  EXPECT_EQ(text,
+            "[control]\ntemperature = 0.35\nstyle_tokens = [7, -1, 1023, 0, 0, 0, 0, 0, 0, 0, 0, 2]\n\n"
+            "[engine]\nvolume_db = -6.5\n");
+  Config layered = load_config(write("[control]\ntop_k = 9\ntemperature = 2.0\n"), {});
+  load_config_layer(layered, write(text, "state.toml"));
+  EXPECT_EQ(layered.control.temperature, 0.35f);
+  EXPECT_EQ(layered.control.style_tokens, saved.control.style_tokens);
+  EXPECT_EQ(layered.engine.volume_db, -6.5);
+  EXPECT_EQ(layered.control.top_k, 9);  // not in the layer: the config's value stays
+  EXPECT_THROW(config_toml(saved, {"control.nonsense"}), std::logic_error);
+}
+
+TEST_F(ConfigTest, LayerErrorsNameTheLayerFileLineAndKey) {
+  Config config;
+  const std::string path = write("[control]\n\ntop_k = 0\n", "state.toml");
+  try {
+    load_config_layer(config, path);
+    FAIL() << "a bad layer loaded";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ":3: control.top_k: must be between 1 and 1024");
+  }
 }
 
 TEST_F(ConfigTest, ReadsTheOscSection) {

@@ -342,7 +342,8 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("model").text, "double:counter");
   EXPECT_EQ(names[39], "recording");
   EXPECT_EQ(field("recording").integer, 0);
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss" + "i");
+  EXPECT_EQ(field("link_peers").integer, -1) << "link.enabled is false";
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss" + "i" + "ifff");
 }
 
 // The reply comes when the load ends, through reply_later; a refusal at once is a /fail.
@@ -373,6 +374,15 @@ TEST_F(OscDispatch, ModelLoadAnswersWhenTheLoadEnds) {
   EXPECT_EQ(later[0].args[1].text, "depthformer.safetensors: truncated");
   EXPECT_EQ(later[1].address, "/done");
   EXPECT_EQ(later[1].args[0].text, "/continuo/model/load");
+}
+
+TEST_F(OscDispatch, LinkTempoNeedsLink) {
+  EXPECT_EQ(send("/continuo/link/tempo", {f(128)}),
+            failed("/continuo/link/tempo", "Link is off: set link.enabled = true in the config"));
+  EXPECT_EQ(send("/continuo/link/tempo", {s("fast")}),
+            failed("/continuo/link/tempo",
+                   "argument 1 must be a number, got type s; expects f (bpm 20..999 for every peer in the Ableton "
+                   "Link session; needs link.enabled)"));
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
