@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <numbers>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@ struct Options {
   int rate = 48000;
   int frame = 1920;
   int delay_ms = 0;
+  std::string delay_file;
 };
 
 int parse_int(const std::string& key, const std::string& text) {
@@ -48,7 +50,8 @@ Options parse_options(std::string_view argument) {
     if (key == "rate") options.rate = parse_int(key, value);
     else if (key == "frame") options.frame = parse_int(key, value);
     else if (key == "delay_ms") options.delay_ms = parse_int(key, value);
-    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms)");
+    else if (key == "delay_file") options.delay_file = value;
+    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms, delay_file)");
   }
   if (options.rate < 8000 || options.rate > 192000) throw ModelError("double: rate must be 8000..192000");
   if (options.frame < 1 || options.frame > 48000) throw ModelError("double: frame must be 1..48000");
@@ -57,7 +60,7 @@ Options parse_options(std::string_view argument) {
 
 class DoubleBase : public Model {
  public:
-  explicit DoubleBase(const Options& options) : delay_ms_(options.delay_ms) {
+  explicit DoubleBase(const Options& options) : delay_ms_(options.delay_ms), delay_file_(options.delay_file) {
     info_.name = "double:" + options.name;
     info_.sample_rate = options.rate;
     info_.frame_samples = options.frame;
@@ -66,10 +69,22 @@ class DoubleBase : public Model {
 
  protected:
   void simulate_slowness() const {
-    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    const int ms = delay_ms_ + delay_from_file();
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
   ModelInfo info_;
   int delay_ms_;
+  std::string delay_file_;
+
+ private:
+  // Read at every step, so a test can slow the running model down and speed it up again;
+  // a missing or unreadable file adds nothing.
+  int delay_from_file() const {
+    if (delay_file_.empty()) return 0;
+    std::ifstream in(delay_file_);
+    int ms = 0;
+    return in >> ms && ms > 0 ? ms : 0;
+  }
 };
 
 class CounterDouble final : public DoubleBase {
@@ -137,7 +152,7 @@ class ChordsDouble final : public DoubleBase {
 }  // namespace
 
 void register_test_doubles(ModelRegistry& registry) {
-  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS",
+  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS,delay_file=PATH",
                [](std::string_view argument, const ModelOptions&) -> std::unique_ptr<Model> {
                  const Options options = parse_options(argument);
                  if (options.name == "counter") return std::make_unique<CounterDouble>(options);

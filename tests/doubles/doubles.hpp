@@ -10,7 +10,8 @@ namespace continuo::doubles {
 //   double:counter   L and R encode the running sample index exactly (see counter_sample)
 //   double:chords    a soft sine-chord progression, or the held notes of the control state
 // Options follow the name, comma-separated: rate=HZ, frame=SAMPLES, delay_ms=MS (a slow
-// model: each step sleeps that long).
+// model: each step sleeps that long), delay_file=PATH (each step also sleeps the number of
+// milliseconds the file holds when it steps: a model a test slows down while it runs).
 void register_test_doubles(ModelRegistry& registry);
 
 // The counter double's sample n, exactly representable in float: the left channel holds
