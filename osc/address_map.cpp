@@ -83,6 +83,7 @@ struct StatusInput {
   ControlSnapshot control;
   const Controls& controls;
   std::uint64_t packets_dropped;
+  std::uint64_t messages_rate_limited;
 };
 
 struct StatusField {
@@ -131,6 +132,8 @@ const std::vector<StatusField>& status_table() {
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.reset_ms_p95)); }});
     f.push_back({"resets_heard", [](const StatusInput& s) { return count(s.engine.resets_heard); }});
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
+    // Field 40: 38 and 39 belong to other work merged before it.
+    f.push_back({"osc_rate_limited", [](const StatusInput& s) { return count(s.messages_rate_limited); }});
     return f;
   }();
   return fields;
@@ -138,7 +141,7 @@ const std::vector<StatusField>& status_table() {
 
 Outcome status_reply(const std::vector<Number>&, CommandContext& context) {
   const StatusInput input{context.controls.status(), context.controls.snapshot(), context.controls,
-                          context.packets_dropped};
+                          context.packets_dropped, context.messages_rate_limited};
   Message reply{"/continuo/status.reply", {}};
   for (const StatusField& field : status_table()) reply.args.push_back(field.get(input));
   return reply;

@@ -101,6 +101,8 @@ OscServer::OscServer(const OscConfig& config, Controls& controls, LearnHooks lea
       max_bytes_(static_cast<std::size_t>(config.max_message_bytes)),
       secret_(config.secret),
       max_clients_(static_cast<std::size_t>(config.tcp_max_clients)),
+      limiter_(config.rate_limit, config.rate_burst),
+      rate_limit_(config.rate_limit),
       buffer_(max_bytes_ + 1) {
   if (!config.udp && !config.tcp) throw OscError("osc: osc.udp and osc.tcp are both false: set osc.enabled = false");
   if (config.udp) {
@@ -293,8 +295,10 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
     log_debug("osc: dropped a ", size, "-byte packet from ", describe(as_sockaddr(sender.address)), ": ", why);
     return;
   }
+  const OscCounters counted = counters();
   CommandContext context{controls_, [&](bool on) { return subscribe(subscribers_, "/continuo/notify", sender, on); },
-                         counters().dropped()};
+                         counted.dropped()};
+  context.messages_rate_limited = counted.rate_limited;
   context.subscribe_analysis = [&](bool on) {
     return subscribe(analysis_subscribers_, "/continuo/subscribe/analysis", sender, on);
   };
@@ -307,7 +311,12 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
   if (connection != nullptr && !secret_.empty()) {
     context.authenticate = [this, connection](const std::string& secret) { return authenticate(*connection, secret); };
   }
+  const auto now = RateLimiter::Clock::now();
   for (const Message& message : messages) {
+    if (!limiter_.allow(sender.address, now)) {
+      note_rate_limited(sender, now);
+      continue;
+    }
     Message reply;
     if (connection != nullptr && !connection->authenticated && message.address != "/continuo/auth") {
       reply = {"/fail", {Arg::string(message.address), Arg::string("not authenticated: send /continuo/auth s "
@@ -319,6 +328,16 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
     messages_.fetch_add(1, std::memory_order_relaxed);
     if (connection != nullptr && connection->closing) break;
   }
+}
+
+void OscServer::note_rate_limited(const Peer& sender, RateLimiter::Clock::time_point now) {
+  rate_limited_.fetch_add(1, std::memory_order_relaxed);
+  ++rate_limited_unlogged_;
+  if (now - rate_logged_ < std::chrono::seconds(1)) return;
+  log_warn("osc: dropped ", rate_limited_unlogged_, " message(s) unanswered in the last second, the latest from ",
+           describe(as_sockaddr(sender.address)), ": over osc.rate_limit (", rate_limit_, " a second per sender)");
+  rate_logged_ = now;
+  rate_limited_unlogged_ = 0;
 }
 
 ControlResult OscServer::authenticate(Connection& c, const std::string& secret) {
@@ -428,8 +447,8 @@ void OscServer::send_analysis(const AnalysisFrame& frame) {
 }
 
 OscCounters OscServer::counters() const {
-  return {messages_.load(),     not_allowed_.load(),  oversize_.load(), malformed_.load(),
-          tcp_accepted_.load(), tcp_refused_.load(), tcp_closed_.load()};
+  return {messages_.load(),     not_allowed_.load(), oversize_.load(),  malformed_.load(),
+          tcp_accepted_.load(), tcp_refused_.load(), tcp_closed_.load(), rate_limited_.load()};
 }
 
 }  // namespace continuo::osc

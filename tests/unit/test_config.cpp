@@ -45,7 +45,7 @@ const std::vector<std::string> kAllKeys{
     "midi.backend",         "midi.alsa_port",
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes", "osc.udp",           "osc.tcp",              "osc.tcp_port",
-    "osc.tcp_max_clients",  "osc.secret",
+    "osc.tcp_max_clients",  "osc.secret",         "osc.rate_limit",       "osc.rate_burst",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

@@ -320,7 +320,8 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("style_token_11").integer, -1);
   EXPECT_EQ(field("onset_mode").integer, 1);
   EXPECT_EQ(field("prompts").text, "");
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s");
+  EXPECT_EQ(field("osc_rate_limited").integer, 0);
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "s" + "i");
 }
 
 TEST_F(OscDispatch, HelpListsEveryCommandFromTheTable) {
