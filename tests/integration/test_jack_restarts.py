@@ -48,7 +48,9 @@ def main():
         jf.fail(f"status reconnects = {status['reconnects']}, expected {CYCLES}")
     if any(r["fds"] != first["fds"] for r in results):
         jf.fail(f"open fds changed across the restarts: {[r['fds'] for r in results]}")
-    if last["rss_kb"] - first["rss_kb"] > RSS_GROWTH_LIMIT_KB:
+    if os.environ.get("CONTINUO_SANITIZE"):
+        print("RSS not bounded: the sanitizer build keeps freed blocks in quarantine", flush=True)
+    elif last["rss_kb"] - first["rss_kb"] > RSS_GROWTH_LIMIT_KB:
         jf.fail(f"RSS grew {last['rss_kb'] - first['rss_kb']} kB over {CYCLES - 1} restarts "
                 f"(limit {RSS_GROWTH_LIMIT_KB}): {[r['rss_kb'] for r in results]}")
 
