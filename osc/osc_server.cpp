@@ -152,7 +152,9 @@ void OscServer::loop() {
         polled.push_back(&c);
       }
     }
-    if (poll(waiting.data(), waiting.size(), kPollMs) <= 0) continue;
+    const int ready = poll(waiting.data(), waiting.size(), kPollMs);
+    log_rate_limited(RateLimiter::Clock::now());
+    if (ready <= 0) continue;
     std::size_t i = 0;
     if (fd_ >= 0 && waiting[i++].revents != 0) receive_udp();
     if (tcp_fd_ >= 0 && waiting[i++].revents != 0) accept_tcp();
@@ -333,9 +335,15 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
 void OscServer::note_rate_limited(const Peer& sender, RateLimiter::Clock::time_point now) {
   rate_limited_.fetch_add(1, std::memory_order_relaxed);
   ++rate_limited_unlogged_;
-  if (now - rate_logged_ < std::chrono::seconds(1)) return;
-  log_warn("osc: dropped ", rate_limited_unlogged_, " message(s) unanswered in the last second, the latest from ",
-           describe(as_sockaddr(sender.address)), ": over osc.rate_limit (", rate_limit_, " a second per sender)");
+  rate_limited_latest_ = sender.address;
+  log_rate_limited(now);
+}
+
+// At most one line a second; the loop calls it too, so the last drops of a burst are told.
+void OscServer::log_rate_limited(RateLimiter::Clock::time_point now) {
+  if (rate_limited_unlogged_ == 0 || now - rate_logged_ < std::chrono::seconds(1)) return;
+  log_warn("osc: dropped ", rate_limited_unlogged_, " message(s) unanswered over osc.rate_limit (", rate_limit_,
+           " a second per sender) since the last such line; the latest from ", describe(as_sockaddr(rate_limited_latest_)));
   rate_logged_ = now;
   rate_limited_unlogged_ = 0;
 }

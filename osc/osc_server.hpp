@@ -113,6 +113,7 @@ class OscServer {
   ControlResult authenticate(Connection& connection, const std::string& secret);
   void analysis_changed();  // caller holds peers_mutex_
   void note_rate_limited(const Peer& sender, RateLimiter::Clock::time_point now);
+  void log_rate_limited(RateLimiter::Clock::time_point now);
 
   Allowlist allow_;
   Controls& controls_;
@@ -136,9 +137,10 @@ class OscServer {
   std::atomic<std::uint64_t> tcp_refused_{0};
   std::atomic<std::uint64_t> tcp_closed_{0};
   std::atomic<std::uint64_t> rate_limited_{0};
-  // The rate-limit log line: at most one a second, counting what it did not say.
+  // The rate-limit log line (the OSC thread's): at most one a second, counting what it did not say.
   RateLimiter::Clock::time_point rate_logged_{};
   std::uint64_t rate_limited_unlogged_ = 0;
+  sockaddr_storage rate_limited_latest_{};
 
   // Guards the subscribers, the connection list and each connection's out buffer: notify
   // and send_analysis run on the main thread, learn's answer on the MIDI thread. Only the
