@@ -178,8 +178,9 @@ class JackServer:
         return ["jackd", "-n", self.name, "--no-realtime", "-S", "-d", "dummy",
                 "-r", str(self.rate), "-p", str(self.period)]
 
-    def start(self, timeout=10.0):
-        """Starts jackd and returns the monotonic time at which it was seen ready."""
+    def start(self, timeout=30.0):
+        """Starts jackd and returns the monotonic time at which it was seen ready. The timeout is
+        generous: on a loaded 2-core machine a (re)start has taken over 10 s."""
         self.starts += 1
         log = open(os.path.join(self.dir, f"jackd-{self.starts}.log"), "wb")
         # SIGTERM when the test dies: a jackd killed outright leaves its entry in JACK's
