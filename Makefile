@@ -38,7 +38,7 @@ deps:
 # An hour at a 64-frame period, sampling RSS, fds, xruns, underruns (docs/reliability.md).
 SOAK_SECONDS ?= 3600
 soak: build
-	python3 bench/soak.py --seconds $(SOAK_SECONDS) --model double:counter
+	python3 bench/soak.py --seconds $(SOAK_SECONDS)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

@@ -52,9 +52,10 @@ def main():
         time.sleep(1.0)
         stop.set()
         listener.join()
+        limited = client.status()["osc_rate_limited"]
         status, _ = continuo.stop_checked(signal.SIGTERM)
         print(f"sent {sent} messages in {seconds:.0f} s ({sent / seconds:.0f}/s), period {period} frames")
-        print(f"replies heard: {counts}")
+        print(f"replies heard: {counts}; dropped over osc.rate_limit: {limited}")
         print(f"engine: xruns {status['xruns'] - before['xruns']} during the flood "
               f"({status['xruns']} in all), underruns {status['underruns']}, "
               f"control latency p50 {status.get('control_ms_p50')} ms p95 {status.get('control_ms_p95')} ms")

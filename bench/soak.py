@@ -4,9 +4,11 @@ Passes when RSS grows by at most 1 MB and the fd count not at all after the warm
 no underrun happened; xruns are reported (a dummy server without real-time scheduling on a
 shared machine has a few whatever continuo does: see docs/performance.md, OSC flood).
 
-  python3 bench/soak.py [--seconds 3600] [--model double:counter] [--period 64]
+  python3 bench/soak.py [--seconds 3600] [--model SPEC ...] [--period 64]
 
-`make soak` runs an hour; tests/integration/test_soak.py two minutes."""
+Without --model it soaks the counter test double and then, when it is there, the bundled
+default model (models/default/), each for SECONDS. `make soak` runs an hour each;
+tests/integration/test_soak.py two minutes of the double."""
 
 import argparse
 import os
@@ -16,6 +18,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 import jackfixture as jf  # noqa: E402
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MODEL_PACKAGE = os.path.join(REPO, "models", "default")
 WARM_UP_S = 20.0  # allocations of start-up (JACK, the model, lazily sized buffers) settle
 RSS_GROWTH_LIMIT_KB = 1024
 
@@ -67,15 +71,25 @@ def soak(seconds, model, period, interval=None):
     return samples, failures
 
 
+def default_models():
+    """The test double, and the bundled default model once it is committed (issue 6)."""
+    models = ["double:counter"]
+    if os.path.isdir(DEFAULT_MODEL_PACKAGE):
+        models.append(DEFAULT_MODEL_PACKAGE)
+    return models
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=3600.0)
-    p.add_argument("--model", default="double:counter")
+    p.add_argument("--model", action="append", help="a model spec, repeatable (default: double:counter, then models/default/ when present)")
     p.add_argument("--period", type=int, default=64)
     args = p.parse_args()
-    _, failures = soak(args.seconds, args.model, args.period)
-    for failure in failures:
-        jf.fail(failure)
+    failures = []
+    for model in args.model or default_models():
+        failures += [f"{model}: {failure}" for failure in soak(args.seconds, model, args.period)[1]]
+    if failures:
+        jf.fail("; ".join(failures))
 
 
 if __name__ == "__main__":

@@ -508,6 +508,8 @@ const std::vector<Field>& fields() {
       field("osc", "tcp_max_clients", [](auto& c) -> auto& { return c.osc.tcp_max_clients; },
             Range{.lo = 1, .hi = 256}),
       field("osc", "secret", [](auto& c) -> auto& { return c.osc.secret; }, Text{.max_length = 256}),
+      field("osc", "rate_limit", [](auto& c) -> auto& { return c.osc.rate_limit; }, Range{.lo = 0, .hi = 10000000}),
+      field("osc", "rate_burst", [](auto& c) -> auto& { return c.osc.rate_burst; }, Range{.lo = 1, .hi = 10000000}),
       field("record", "dir", [](auto& c) -> auto& { return c.record.dir; }, Text{.max_length = 4096}),
       field("record", "format", [](auto& c) -> auto& { return c.record.format; }, kAudioFormats),
       field("record", "on_start", [](auto& c) -> auto& { return c.record.on_start; }, Flag{}),

@@ -122,6 +122,8 @@ struct OscConfig {
   int tcp_port = 0;   // 0: the same number as port
   int tcp_max_clients = 8;
   std::string secret;  // non-empty: a TCP client must first send /continuo/auth <secret>
+  int rate_limit = 40000;  // messages a second per sender IP address, on average; 0: no limit
+  int rate_burst = 10000;  // messages a sender may send at once, above the average
 };
 
 // How takes, renders and replays are stored. wav: 32-bit float, so a file holds exactly

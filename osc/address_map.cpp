@@ -83,6 +83,7 @@ struct StatusInput {
   ControlSnapshot control;
   const Controls& controls;
   std::uint64_t packets_dropped;
+  std::uint64_t messages_rate_limited;
 };
 
 struct StatusField {
@@ -133,6 +134,7 @@ const std::vector<StatusField>& status_table() {
     f.push_back({"prompts", [](const StatusInput& s) { return Arg::string(prompts_text(s.controls.prompts())); }});
     f.push_back({"model", [](const StatusInput& s) { return Arg::string(s.engine.model); }});
     f.push_back({"recording", [](const StatusInput& s) { return Arg::int32(s.engine.recording ? 1 : 0); }});
+    f.push_back({"osc_rate_limited", [](const StatusInput& s) { return count(s.messages_rate_limited); }});
     f.push_back({"link_peers", [](const StatusInput& s) { return Arg::int32(s.engine.link_peers); }});
     f.push_back({"link_tempo",
                  [](const StatusInput& s) { return Arg::float32(static_cast<float>(s.engine.link_tempo)); }});
@@ -147,7 +149,7 @@ const std::vector<StatusField>& status_table() {
 
 Outcome status_reply(const std::vector<Number>&, CommandContext& context) {
   const StatusInput input{context.controls.status(), context.controls.snapshot(), context.controls,
-                          context.packets_dropped};
+                          context.packets_dropped, context.messages_rate_limited};
   Message reply{"/continuo/status.reply", {}};
   for (const StatusField& field : status_table()) reply.args.push_back(field.get(input));
   return reply;

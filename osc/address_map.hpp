@@ -28,6 +28,7 @@ struct CommandContext {
   Controls& controls;
   std::function<ControlResult(bool on)> subscribe;  // /continuo/notify, for the sender
   std::uint64_t packets_dropped = 0;
+  std::uint64_t messages_rate_limited = 0;
   std::function<ControlResult(const std::string& param)> learn = {};  // /continuo/learn; empty: no MIDI
   std::function<ControlResult()> learn_cancel = {};
   const Message* message = nullptr;  // the message being dispatched, for string arguments

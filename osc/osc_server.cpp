@@ -102,6 +102,8 @@ OscServer::OscServer(const OscConfig& config, Controls& controls, LearnHooks lea
       max_bytes_(static_cast<std::size_t>(config.max_message_bytes)),
       secret_(config.secret),
       max_clients_(static_cast<std::size_t>(config.tcp_max_clients)),
+      limiter_(config.rate_limit, config.rate_burst),
+      rate_limit_(config.rate_limit),
       buffer_(max_bytes_ + 1) {
   if (!config.udp && !config.tcp) throw OscError("osc: osc.udp and osc.tcp are both false: set osc.enabled = false");
   if (config.udp) {
@@ -151,7 +153,9 @@ void OscServer::loop() {
         polled.push_back(&c);
       }
     }
-    if (poll(waiting.data(), waiting.size(), kPollMs) <= 0) continue;
+    const int ready = poll(waiting.data(), waiting.size(), kPollMs);
+    log_rate_limited(RateLimiter::Clock::now());
+    if (ready <= 0) continue;
     std::size_t i = 0;
     if (fd_ >= 0 && waiting[i++].revents != 0) receive_udp();
     if (tcp_fd_ >= 0 && waiting[i++].revents != 0) accept_tcp();
@@ -294,8 +298,10 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
     log_debug("osc: dropped a ", size, "-byte packet from ", describe(as_sockaddr(sender.address)), ": ", why);
     return;
   }
+  const OscCounters counted = counters();
   CommandContext context{controls_, [&](bool on) { return subscribe(subscribers_, "/continuo/notify", sender, on); },
-                         counters().dropped()};
+                         counted.dropped()};
+  context.messages_rate_limited = counted.rate_limited;
   context.subscribe_analysis = [&](bool on) {
     return subscribe(analysis_subscribers_, "/continuo/subscribe/analysis", sender, on);
   };
@@ -310,7 +316,12 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
   if (connection != nullptr && !secret_.empty()) {
     context.authenticate = [this, connection](const std::string& secret) { return authenticate(*connection, secret); };
   }
+  const auto now = RateLimiter::Clock::now();
   for (const Message& message : messages) {
+    if (!limiter_.allow(sender.address, now)) {
+      note_rate_limited(sender, now);
+      continue;
+    }
     Message reply;
     if (connection != nullptr && !connection->authenticated && message.address != "/continuo/auth") {
       reply = {"/fail", {Arg::string(message.address), Arg::string("not authenticated: send /continuo/auth s "
@@ -322,6 +333,22 @@ void OscServer::handle(const std::uint8_t* data, std::size_t size, const Peer& s
     messages_.fetch_add(1, std::memory_order_relaxed);
     if (connection != nullptr && connection->closing) break;
   }
+}
+
+void OscServer::note_rate_limited(const Peer& sender, RateLimiter::Clock::time_point now) {
+  rate_limited_.fetch_add(1, std::memory_order_relaxed);
+  ++rate_limited_unlogged_;
+  rate_limited_latest_ = sender.address;
+  log_rate_limited(now);
+}
+
+// At most one line a second; the loop calls it too, so the last drops of a burst are told.
+void OscServer::log_rate_limited(RateLimiter::Clock::time_point now) {
+  if (rate_limited_unlogged_ == 0 || now - rate_logged_ < std::chrono::seconds(1)) return;
+  log_warn("osc: dropped ", rate_limited_unlogged_, " message(s) unanswered over osc.rate_limit (", rate_limit_,
+           " a second per sender) since the last such line; the latest from ", describe(as_sockaddr(rate_limited_latest_)));
+  rate_logged_ = now;
+  rate_limited_unlogged_ = 0;
 }
 
 ControlResult OscServer::authenticate(Connection& c, const std::string& secret) {
@@ -431,8 +458,8 @@ void OscServer::send_analysis(const AnalysisFrame& frame) {
 }
 
 OscCounters OscServer::counters() const {
-  return {messages_.load(),     not_allowed_.load(),  oversize_.load(), malformed_.load(),
-          tcp_accepted_.load(), tcp_refused_.load(), tcp_closed_.load()};
+  return {messages_.load(),     not_allowed_.load(), oversize_.load(),  malformed_.load(),
+          tcp_accepted_.load(), tcp_refused_.load(), tcp_closed_.load(), rate_limited_.load()};
 }
 
 }  // namespace continuo::osc

@@ -19,6 +19,7 @@
 #include "osc/address_map.hpp"
 #include "osc/allowlist.hpp"
 #include "osc/osc_message.hpp"
+#include "osc/rate_limiter.hpp"
 
 namespace continuo::osc {
 
@@ -40,6 +41,7 @@ struct OscCounters {
   std::uint64_t tcp_accepted = 0;       // TCP connections served
   std::uint64_t tcp_refused = 0;        // over osc.tcp_max_clients
   std::uint64_t tcp_closed_by_us = 0;   // oversize frame, wrong secret, a reader too slow for its replies
+  std::uint64_t rate_limited = 0;       // messages (not packets) over osc.rate_limit, dropped unanswered
 
   std::uint64_t dropped() const { return dropped_not_allowed + dropped_oversize + dropped_malformed; }
 };
@@ -111,6 +113,8 @@ class OscServer {
   ControlResult subscribe(std::vector<Peer>& list, const char* command, const Peer& sender, bool on);
   ControlResult authenticate(Connection& connection, const std::string& secret);
   void analysis_changed();  // caller holds peers_mutex_
+  void note_rate_limited(const Peer& sender, RateLimiter::Clock::time_point now);
+  void log_rate_limited(RateLimiter::Clock::time_point now);
 
   Allowlist allow_;
   Controls& controls_;
@@ -119,6 +123,8 @@ class OscServer {
   std::size_t max_bytes_;
   std::string secret_;
   std::size_t max_clients_;
+  RateLimiter limiter_;
+  int rate_limit_;
   int fd_ = -1;      // UDP, -1 with osc.udp = false
   int tcp_fd_ = -1;  // listening, -1 without osc.tcp
   int port_ = 0;
@@ -132,6 +138,11 @@ class OscServer {
   std::atomic<std::uint64_t> tcp_accepted_{0};
   std::atomic<std::uint64_t> tcp_refused_{0};
   std::atomic<std::uint64_t> tcp_closed_{0};
+  std::atomic<std::uint64_t> rate_limited_{0};
+  // The rate-limit log line (the OSC thread's): at most one a second, counting what it did not say.
+  RateLimiter::Clock::time_point rate_logged_{};
+  std::uint64_t rate_limited_unlogged_ = 0;
+  sockaddr_storage rate_limited_latest_{};
 
   // Guards the subscribers, the connection list and each connection's out buffer: notify
   // and send_analysis run on the main thread, learn's answer on the MIDI thread. Only the

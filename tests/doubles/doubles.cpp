@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <numbers>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,7 @@ struct Options {
   int delay_ms = 0;
   int fail_after = -1;  // -1: never fails
   int fail_for = 0;     // 0: once failing, always
+  std::string delay_file;
 };
 
 int parse_int(const std::string& key, const std::string& text) {
@@ -53,7 +55,8 @@ Options parse_options(std::string_view argument) {
     else if (key == "delay_ms") options.delay_ms = parse_int(key, value);
     else if (key == "fail_after") options.fail_after = parse_int(key, value);
     else if (key == "fail_for") options.fail_for = parse_int(key, value);
-    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms, fail_after, fail_for)");
+    else if (key == "delay_file") options.delay_file = value;
+    else throw ModelError("double: unknown option '" + key + "' (known: rate, frame, delay_ms, delay_file, fail_after, fail_for)");
   }
   if (options.rate < 8000 || options.rate > 192000) throw ModelError("double: rate must be 8000..192000");
   if (options.frame < 1 || options.frame > 48000) throw ModelError("double: frame must be 1..48000");
@@ -63,7 +66,10 @@ Options parse_options(std::string_view argument) {
 class DoubleBase : public Model {
  public:
   explicit DoubleBase(const Options& options)
-      : delay_ms_(options.delay_ms), fail_after_(options.fail_after), fail_for_(options.fail_for) {
+      : delay_ms_(options.delay_ms),
+        delay_file_(options.delay_file),
+        fail_after_(options.fail_after),
+        fail_for_(options.fail_for) {
     info_.name = "double:" + options.name;
     info_.sample_rate = options.rate;
     info_.frame_samples = options.frame;
@@ -71,11 +77,12 @@ class DoubleBase : public Model {
   const ModelInfo& info() const override { return info_; }
 
  protected:
-  // What every step does before its audio: sleep delay_ms, and from step fail_after on
-  // (counted since the model was made, resets included) throw as a GPU backend does on a
-  // device error, fail_for steps long (0: for good).
+  // What every step does before its audio: sleep delay_ms plus what delay_file says, and
+  // from step fail_after on (counted since the model was made, resets included) throw as a
+  // GPU backend does on a device error, fail_for steps long (0: for good).
   void simulate_step_faults() {
-    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    const int ms = delay_ms_ + delay_from_file();
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     const std::uint64_t step = steps_++;
     if (fail_after_ < 0 || step < static_cast<std::uint64_t>(fail_after_)) return;
     if (fail_for_ == 0 || step < static_cast<std::uint64_t>(fail_after_) + static_cast<std::uint64_t>(fail_for_)) {
@@ -84,7 +91,18 @@ class DoubleBase : public Model {
     }
   }
   ModelInfo info_;
+
+ private:
+  // Read at every step, so a test can slow the running model down and speed it up again;
+  // a missing or unreadable file adds nothing.
+  int delay_from_file() const {
+    if (delay_file_.empty()) return 0;
+    std::ifstream in(delay_file_);
+    int ms = 0;
+    return in >> ms && ms > 0 ? ms : 0;
+  }
   int delay_ms_;
+  std::string delay_file_;
   int fail_after_;
   int fail_for_;
   std::uint64_t steps_ = 0;
@@ -155,7 +173,7 @@ class ChordsDouble final : public DoubleBase {
 }  // namespace
 
 void register_test_doubles(ModelRegistry& registry) {
-  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS,fail_after=STEPS,fail_for=STEPS",
+  registry.add("double", "test doubles: double:counter or double:chords, options ,rate=HZ,frame=N,delay_ms=MS,delay_file=PATH,fail_after=STEPS,fail_for=STEPS",
                [](std::string_view argument, const ModelOptions&) -> std::unique_ptr<Model> {
                  const Options options = parse_options(argument);
                  if (options.name == "counter") return std::make_unique<CounterDouble>(options);

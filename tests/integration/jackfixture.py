@@ -48,16 +48,17 @@ except (OSError, AttributeError):
     _prctl = None
 
 
-def _set_pdeathsig():
+def _set_pdeathsig(sig=signal.SIGKILL):
     """Runs in the child before exec: die with the test process, even on SIGKILL."""
     if _prctl is not None:
-        _prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        _prctl(1, int(sig))  # PR_SET_PDEATHSIG
 
 
-def spawn(argv, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL):
-    """Popen that is tracked and killed at exit."""
+def spawn(argv, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL, death_signal=signal.SIGKILL):
+    """Popen that is tracked and ended with death_signal at exit, and when the test dies."""
     proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, stdin=stdin,
-                            preexec_fn=_set_pdeathsig)
+                            preexec_fn=lambda: _set_pdeathsig(death_signal))
+    proc.death_signal = death_signal
     _children.append(proc)
     return proc
 
@@ -83,15 +84,7 @@ def kill_process(proc, sig=signal.SIGTERM, grace=5.0):
 def cleanup():
     while _children:
         proc = _children.pop()
-        if proc.poll() is None:
-            try:
-                proc.kill()
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_process(proc, proc.death_signal, grace=5.0)
     while _tmpdirs:
         shutil.rmtree(_tmpdirs.pop(), ignore_errors=True)
 
@@ -185,11 +178,17 @@ class JackServer:
         return ["jackd", "-n", self.name, "--no-realtime", "-S", "-d", "dummy",
                 "-r", str(self.rate), "-p", str(self.period)]
 
-    def start(self, timeout=10.0):
-        """Starts jackd and returns the monotonic time at which it was seen ready."""
+    def start(self, timeout=30.0):
+        """Starts jackd and returns the monotonic time at which it was seen ready. The timeout is
+        generous: on a loaded 2-core machine a (re)start has taken over 10 s."""
         self.starts += 1
         log = open(os.path.join(self.dir, f"jackd-{self.starts}.log"), "wb")
-        self.proc = spawn(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        # SIGTERM when the test dies: a jackd killed outright leaves its entry in JACK's
+        # machine-wide table of 8 servers, reclaimed only by a server of the same name, and
+        # names are unique per test run; a few killed runs make every later start fail
+        # with "Too many servers already active".
+        self.proc = spawn(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                          death_signal=signal.SIGTERM)
         log.close()
         deadline = time.monotonic() + timeout
         # `jack_wait -w` polls only once a second; `jack_wait -c` every 20 ms finds the

@@ -20,7 +20,8 @@ STATUS_FIELDS = ["frames_generated", "ring_fill_ms", "underruns", "xruns", "gen_
                  "held_notes", "temperature", "top_k", "cfg_style", "cfg_notes", "cfg_drums", "drums", "seed",
                  "volume_db", "muted", "osc_dropped", "control_version"] + [f"style_token_{i}" for i in range(12)] + [
                  "control_ms_p50", "control_ms_p95", "control_samples", "onset_mode", "reset_ms_p50", "reset_ms_p95",
-                 "resets_heard", "prompts", "model", "recording", "link_peers", "link_tempo", "link_beat", "link_phase"]
+                 "resets_heard", "prompts", "model", "recording", "osc_rate_limited",
+                 "link_peers", "link_tempo", "link_beat", "link_phase"]
 MAX_MESSAGE_BYTES = 32768  # osc.max_message_bytes default
 NO_TEXT_TOWER = "no text tower in this model: set /continuo/style/tokens instead"
 

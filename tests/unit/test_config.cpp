@@ -45,7 +45,7 @@ const std::vector<std::string> kAllKeys{
     "midi.backend",         "midi.alsa_port",
     "osc.enabled",          "osc.bind",           "osc.port",             "osc.allow",
     "osc.max_message_bytes", "osc.udp",           "osc.tcp",              "osc.tcp_port",
-    "osc.tcp_max_clients",  "osc.secret",
+    "osc.tcp_max_clients",  "osc.secret",         "osc.rate_limit",       "osc.rate_burst",
     "record.dir",           "record.format",      "record.on_start",      "record.sync_ms",
     "record.buffer_seconds",
     "link.enabled",         "link.quantum",       "link.tempo",

@@ -342,8 +342,10 @@ TEST_F(OscDispatch, StatusReplyHasTheDocumentedFieldsInOrder) {
   EXPECT_EQ(field("model").text, "double:counter");
   EXPECT_EQ(names[39], "recording");
   EXPECT_EQ(field("recording").integer, 0);
+  EXPECT_EQ(names[40], "osc_rate_limited");
+  EXPECT_EQ(field("osc_rate_limited").integer, 0);
   EXPECT_EQ(field("link_peers").integer, -1) << "link.enabled is false";
-  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss" + "i" + "ifff");
+  EXPECT_EQ(reply.types(), "ifiiffififffihfiii" + std::string(kStyleTokens, 'i') + "ffi" + "i" + "ffi" + "ss" + "ii" + "ifff");
 }
 
 // The reply comes when the load ends, through reply_later; a refusal at once is a /fail.
