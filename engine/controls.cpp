@@ -1,5 +1,6 @@
 #include "engine/controls.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <utility>
@@ -88,11 +89,32 @@ ControlResult Controls::set_seed(std::int64_t value) {
   return {};
 }
 
-ControlResult Controls::set_style_tokens(const std::array<int, kStyleTokens>& tokens) {
+ControlResult Controls::check_style_tokens(const std::array<int, kStyleTokens>& tokens) const {
+  const double largest = style_codebook_.load(std::memory_order_relaxed) - 1;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    ControlResult why = check(("style token " + std::to_string(i)).c_str(), tokens[i], {-1, 1023});
-    if (!why.empty()) return why;
+    ControlResult why = check(("style token " + std::to_string(i)).c_str(), tokens[i], {-1, largest});
+    if (!why.empty()) return why + " (the model playing takes -1.." + number_text(largest) + ")";
   }
+  return {};
+}
+
+std::string Controls::use_style_codebook(int style_codebook) {
+  style_codebook_.store(style_codebook, std::memory_order_relaxed);
+  const auto tokens = state_.snapshot().style_tokens;
+  if (std::all_of(tokens.begin(), tokens.end(), [&](int t) { return t < style_codebook; })) return {};
+  std::string masked;
+  state_.update([&](ControlSnapshot& c) {
+    for (std::size_t i = 0; i < c.style_tokens.size(); ++i) {
+      if (c.style_tokens[i] < style_codebook) continue;
+      masked += (masked.empty() ? "" : ", ") + std::to_string(i) + "=" + std::to_string(c.style_tokens[i]);
+      c.style_tokens[i] = -1;
+    }
+  });
+  return masked;
+}
+
+ControlResult Controls::set_style_tokens(const std::array<int, kStyleTokens>& tokens) {
+  if (ControlResult why = check_style_tokens(tokens); !why.empty()) return why;
   state_.update([&](ControlSnapshot& c) { c.style_tokens = tokens; });
   return {};
 }
@@ -225,11 +247,7 @@ ControlResult Controls::recall_preset(const Preset& p) {
   check_opt("cfg_drums", p.cfg_drums, kCfg);
   check_opt("drums", p.drums, {-1, 1});
   check_opt("onset_mode", p.onset_mode, {0, 1});
-  if (p.style_tokens) {
-    for (std::size_t i = 0; i < p.style_tokens->size() && why.empty(); ++i) {
-      why = check(("style token " + std::to_string(i)).c_str(), (*p.style_tokens)[i], {-1, 1023});
-    }
-  }
+  if (why.empty() && p.style_tokens) why = check_style_tokens(*p.style_tokens);
   if (!why.empty()) return in + why;
   const std::lock_guard lock(prompts_mutex_);
   std::optional<PromptChange> prompts;

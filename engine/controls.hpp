@@ -40,6 +40,11 @@ class Controls {
            float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {},
            std::shared_ptr<const TextStyle> text_style = {}, LinkPeer* link = nullptr);
 
+  // The playing model takes style tokens 0..style_codebook-1 (ModelInfo::style_codebook):
+  // larger ones are refused from now on, and those in play are masked (-1). Returns what
+  // was masked ("" when nothing). From the thread that starts or switches the model.
+  std::string use_style_codebook(int style_codebook);
+
   ControlResult set_temperature(float value);      // (0, 10]
   ControlResult set_top_k(int value);              // 1..1024
   ControlResult set_cfg_style(float value);        // -1..7
@@ -110,6 +115,8 @@ class Controls {
   };
   PromptChange prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const;  // lock held
   ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
+  ControlResult check_style_tokens(const std::array<int, kStyleTokens>& tokens) const;
+  std::atomic<int> style_codebook_{1024};
   ModelLoad load_model_;
   std::shared_ptr<const TextStyle> text_style_;  // under prompts_mutex_
   LinkPeer* const link_;

@@ -23,6 +23,7 @@ struct ModelInfo {
   int channels = 2;           // the engine plays stereo; models emit interleaved stereo
   int frame_samples = 1920;   // samples per channel per step (40 ms at 48 kHz for MRT2)
   int latency_samples = 0;    // the model's own delay from control to sound
+  int style_codebook = 1024;  // style tokens the model takes: 0..style_codebook-1 (or -1, masked)
   // For a session journal: what exactly was loaded (a package's fingerprint; empty: the
   // name says it all) and what steps it, since replay is bit-exact only on the same.
   std::string identity;

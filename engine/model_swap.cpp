@@ -115,6 +115,11 @@ std::string ModelSwap::playing_name() const {
   return name_;
 }
 
+ModelInfo ModelSwap::playing_info() const {
+  const std::lock_guard lock(mutex_);
+  return playing_->info();
+}
+
 ModelConfig ModelSwap::settings() const {
   const std::lock_guard lock(mutex_);
   return settings_;

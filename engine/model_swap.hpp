@@ -47,6 +47,7 @@ class ModelSwap {
   std::string load_config(const ModelConfig& settings, Done done);
 
   std::string playing_name() const;
+  ModelInfo playing_info() const;
   ModelConfig settings() const;  // the [model] settings the playing model was loaded with
 
  private:

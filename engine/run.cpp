@@ -158,6 +158,7 @@ class LiveEngine {
         models_(registry, generator_, std::move(model), config.model.spec, config.model,
                 [this, resampler = config.engine.resampler](const std::string& name, const Model& playing) {
                   controls_.use_text_style(playing.text_style());
+                  use_style_codebook(playing.info());
                   if (recorder_) {
                     recorder_->use_model(
                         model_facts(models_.settings(), playing.info(), resampler, session_->sample_rate()));
@@ -173,6 +174,7 @@ class LiveEngine {
       const RecordResult why = recorder_->start(files);
       if (!why.empty()) log_error("recorder: ", why);
     }
+    use_style_codebook(models_.playing_info());
     controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
       return models_.load_package(name, std::move(done));
     });
@@ -311,6 +313,16 @@ class LiveEngine {
   }
 
   std::string model_name() const { return models_.playing_name(); }
+
+  // Style tokens in play that the model cannot take (a config or a switch to a smaller
+  // style codebook) are masked rather than failing every step; the log names them.
+  void use_style_codebook(const ModelInfo& info) {
+    const std::string masked = controls_.use_style_codebook(info.style_codebook);
+    if (!masked.empty()) {
+      log_warn("control: style tokens ", masked, " are outside ", info.name, "'s 0..", info.style_codebook - 1,
+               "; masked (-1)");
+    }
+  }
   const Controls& controls() const { return controls_; }
 
   // Progress of the two threads sound depends on, for the systemd watchdog.

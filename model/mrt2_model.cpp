@@ -58,6 +58,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames)
   info_.frame_samples = codec_.frame_samples();
   info_.latency_samples = codec_.latency_frames() * codec_.frame_samples();
   info_.identity = package_.fingerprint();
+  info_.style_codebook = static_cast<int>(lm_.config().style_vocab) - lm_.config().conditioning_offset;
   log_info("model: ", m.name, " (", m.family, ") from ", dir.string(), ", ", info_.sample_rate, " Hz");
   log_info("model: licence ", m.licence, ": ", m.attribution);
 }

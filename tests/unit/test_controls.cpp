@@ -97,10 +97,39 @@ TEST_F(ControlsTest, StyleTokensAreAllOrNothing) {
   std::array<int, kStyleTokens> bad = tokens;
   bad[0] = 5;
   bad[7] = 1024;
-  EXPECT_EQ(controls_.set_style_tokens(bad), "style token 7 must be between -1 and 1023, got 1024");
+  EXPECT_EQ(controls_.set_style_tokens(bad),
+            "style token 7 must be between -1 and 1023, got 1024 (the model playing takes -1..1023)");
   EXPECT_EQ(state_.snapshot().style_tokens, tokens);
   bad[7] = -2;
-  EXPECT_EQ(controls_.set_style_tokens(bad), "style token 7 must be between -1 and 1023, got -2");
+  EXPECT_EQ(controls_.set_style_tokens(bad),
+            "style token 7 must be between -1 and 1023, got -2 (the model playing takes -1..1023)");
+}
+
+// A model with a smaller style codebook (the tiny package: 32 values) would fail every
+// step on a larger token: those in play are masked, new ones refused with the reason.
+TEST_F(ControlsTest, StyleTokensStayInsideTheModelsCodebook) {
+  std::array<int, kStyleTokens> tokens{};
+  tokens.fill(-1);
+  tokens[2] = 31;
+  tokens[5] = 35;
+  tokens[9] = 900;
+  ASSERT_EQ(controls_.set_style_tokens(tokens), "");
+  const std::uint64_t version = state_.snapshot().version;
+  EXPECT_EQ(controls_.use_style_codebook(1024), "");
+  EXPECT_EQ(state_.snapshot().version, version) << "nothing to mask: no control change";
+  EXPECT_EQ(controls_.use_style_codebook(32), "5=35, 9=900");
+  std::array<int, kStyleTokens> masked = tokens;
+  masked[5] = -1;
+  masked[9] = -1;
+  EXPECT_EQ(state_.snapshot().style_tokens, masked);
+  EXPECT_EQ(controls_.set_style_tokens(tokens),
+            "style token 5 must be between -1 and 31, got 35 (the model playing takes -1..31)");
+  Preset preset;
+  preset.name = "wide";
+  preset.style_tokens = tokens;
+  EXPECT_EQ(controls_.recall_preset(preset),
+            "preset \"wide\": style token 5 must be between -1 and 31, got 35 (the model playing takes -1..31)");
+  EXPECT_EQ(state_.snapshot().style_tokens, masked);
 }
 
 TEST_F(ControlsTest, VolumeAndMuteReachPlaybackAndAreReported) {
