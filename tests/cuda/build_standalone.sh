@@ -22,14 +22,17 @@ cxx_flags=("${common[@]}" -Xcompiler=-Wall,-Wextra)
 
 toml=${TOMLPP_INCLUDE:-/usr/include}
 [[ -f $toml/toml++/toml.h ]] || toml=build/third_party
-[[ -f $toml/toml++/toml.h ]] || { echo "no toml++/toml.h under TOMLPP_INCLUDE, /usr/include or build/third_party" >&2; exit 2; }
+if [[ ! -f $toml/toml++/toml.h ]]; then
+  echo "no toml++/toml.h under TOMLPP_INCLUDE, /usr/include or build/third_party" >&2
+  exit 2
+fi
 [[ $toml == /usr/include ]] || cxx_flags+=(-isystem "$toml")  # a second /usr/include breaks <cmath>
 cxx_flags+=(-DTOML_HEADER_ONLY=1 "-DCONTINUO_SOURCE_DIR=\"$PWD\"")
 
 library=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp)
 # The CPU Depthformer (the CUDA runtime's twin and reference) and its package reader.
-model_sources=(model/{package,safetensors,architecture,depthformer_config,depthformer,depthformer_layers,depthformer_encoder}.cpp
-               model/cuda/*.cpp model/cuda/*.cu)
+model_sources=(model/{package,safetensors,architecture,depthformer_config}.cpp
+               model/depthformer{,_layers,_encoder}.cpp model/cuda/*.cpp model/cuda/*.cu)
 test_sources=(tests/cuda/test_cuda_kernels.cpp tests/cuda/fresh_*.cpp)
 model_test_sources=(tests/cuda/test_cuda_depthformer.cpp)
 bench_sources=(bench/bench_cuda_kernels.cpp)

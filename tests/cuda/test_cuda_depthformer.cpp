@@ -76,7 +76,8 @@ class ConditioningSource {
 // The CPU frame's logits, all levels in a row (what CudaDepthformer::last_logits returns).
 class LogitsRecorder final : public m::DepthformerObserver {
  public:
-  explicit LogitsRecorder(std::size_t codebook) : logits_(kLevels * codebook), codebook_(codebook) {}
+  explicit LogitsRecorder(std::size_t codebook)
+      : logits_(kLevels * codebook), codebook_(codebook) {}
   void logits(std::size_t level, std::span<const float> values) override {
     std::copy(values.begin(), values.end(), logits_.begin() + level * codebook_);
   }
