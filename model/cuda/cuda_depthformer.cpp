@@ -98,7 +98,7 @@ struct CudaDepthformer::Device {
     DeviceFfnLayer ffn;
   };
 
-  explicit Device(const ModelPackage& package);
+  explicit Device(const Depthformer& cpu);
   GraphExec capture(void (Device::*enqueue)());
   void enqueue_frame();
   void enqueue_prefill_frame();
@@ -110,7 +110,7 @@ struct CudaDepthformer::Device {
   FrameCodes run(const FrameConditioning& conditioning, const SamplingParams& params,
                  const FrameCodes* forced, Launch launch);
 
-  Depthformer host;  // the CPU twin: configuration, weight views, conditioning checks
+  const Depthformer& host;  // the CPU twin: configuration, weight views, conditioning checks
   const DepthformerConfig& config;
   DeviceWeights weights;
   kc::DeviceWeightView style_table, style_adapter, regular_table, encoder_scale, encoder_bias;
@@ -152,8 +152,8 @@ std::string CudaDepthformer::unsupported_reason(const DepthformerConfig& config)
   return {};
 }
 
-CudaDepthformer::Device::Device(const ModelPackage& package)
-    : host(package),
+CudaDepthformer::Device::Device(const Depthformer& cpu)
+    : host(cpu),
       config(host.config()),
       embedding_scale(kernels::embedding_scale(config.temporal.dims)),
       scratch(max_of({config.temporal.dims, config.depth.dims, config.encoder_dims}),
@@ -358,12 +358,11 @@ FrameCodes CudaDepthformer::Device::run(const FrameConditioning& conditioning,
   return codes;
 }
 
-CudaDepthformer::CudaDepthformer(const ModelPackage& package) {
-  const std::string reason =
-      unsupported_reason(DepthformerConfig::from_manifest(package.manifest(), package.dir()));
+CudaDepthformer::CudaDepthformer(const Depthformer& host) {
+  const std::string reason = unsupported_reason(host.config());
   if (!reason.empty()) throw std::invalid_argument("CUDA Depthformer: " + reason);
   require_device();
-  device_ = std::make_unique<Device>(package);
+  device_ = std::make_unique<Device>(host);
   reset();
 }
 

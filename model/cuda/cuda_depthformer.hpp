@@ -15,7 +15,6 @@
 
 #include "model/depthformer.hpp"
 #include "model/mrt2_types.hpp"
-#include "model/package.hpp"
 
 namespace continuo::model::cuda {
 
@@ -29,9 +28,11 @@ class CudaDepthformer {
   // attention head wider than the kernel's), or empty when it can.
   static std::string unsupported_reason(const DepthformerConfig& config);
 
-  // Checks the package as the CPU runtime does (ModelFileError), then needs a CUDA device:
+  // Uploads the weights of `host`, the CPU Depthformer of the same package, which must
+  // outlive this runtime: its configuration, weight views and conditioning checks are used,
+  // never its state (a composition that already holds one shares it). Needs a CUDA device:
   // cuda::Error when none is usable, std::invalid_argument with unsupported_reason.
-  explicit CudaDepthformer(const ModelPackage& package);
+  explicit CudaDepthformer(const Depthformer& host);
   ~CudaDepthformer();
   CudaDepthformer(const CudaDepthformer&) = delete;
   CudaDepthformer& operator=(const CudaDepthformer&) = delete;

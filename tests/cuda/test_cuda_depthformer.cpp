@@ -173,8 +173,8 @@ ForcedRun run_forced(m::Depthformer& cpu, mc::CudaDepthformer& gpu, Conditioning
 }
 
 void teacher_forced(Report& report, const m::ModelPackage& package, std::uint64_t seed) {
-  m::Depthformer cpu(package);
-  mc::CudaDepthformer gpu(package);
+  m::Depthformer cpu(package), twin(package);
+  mc::CudaDepthformer gpu(twin);
   ConditioningSource source(cpu.config(), seed);
   const ForcedRun run = run_forced(cpu, gpu, source, {1.3f, 5, seed}, kFrames);
   report.record("teacher forced: 120 frames x 12 levels, logits", run.error,
@@ -186,8 +186,8 @@ void teacher_forced(Report& report, const m::ModelPackage& package, std::uint64_
 // Mrt2Model's prefill (encode + set_previous + temporal_step, no depth) on both, longer than
 // the temporal rings, then teacher-forced frames.
 void prefilled(Report& report, const m::ModelPackage& package, std::uint64_t seed) {
-  m::Depthformer cpu(package);
-  mc::CudaDepthformer gpu(package);
+  m::Depthformer cpu(package), twin(package);
+  mc::CudaDepthformer gpu(twin);
   ConditioningSource source(cpu.config(), seed + 3);
   std::mt19937_64 rng(seed + 3);
   m::FrameCodes silence{};
@@ -208,7 +208,8 @@ void prefilled(Report& report, const m::ModelPackage& package, std::uint64_t see
 }
 
 void graph_against_direct(Report& report, const m::ModelPackage& package, std::uint64_t seed) {
-  mc::CudaDepthformer replayed(package), direct(package);
+  const m::Depthformer twin(package);
+  mc::CudaDepthformer replayed(twin), direct(twin);
   const m::SamplingParams params{1.1f, 8, seed + 1};
   ConditioningSource source(replayed.config(), seed + 1);
   std::size_t differing = 0, bad = 0;
@@ -226,8 +227,8 @@ void graph_against_direct(Report& report, const m::ModelPackage& package, std::u
 }
 
 void free_running(Report& report, const m::ModelPackage& package, std::uint64_t seed) {
-  mc::CudaDepthformer gpu(package);
-  m::Depthformer cpu(package);
+  m::Depthformer cpu(package), twin(package);
+  mc::CudaDepthformer gpu(twin);
   const m::SamplingParams params{1.0f, 0, seed + 2};
   ConditioningSource source(gpu.config(), seed + 2);
   std::vector<m::FrameConditioning> frames;
