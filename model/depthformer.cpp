@@ -43,7 +43,6 @@ Depthformer::Depthformer(const ModelPackage& package)
 Depthformer::Depthformer(const ModelPackage& package, WeightBinder&& binder)
     : config_(DepthformerConfig::from_manifest(package.manifest(), package.dir())),
       encoder_(binder, config_),
-      token_embedding_(binder.bind("token_embedding", {config_.vocab, config_.temporal.dims})),
       embedding_scale_(kernels::embedding_scale(config_.temporal.dims)),
       temporal_x_(config_.temporal.dims),
       depth_input_(config_.temporal.dims),
@@ -53,40 +52,41 @@ Depthformer::Depthformer(const ModelPackage& package, WeightBinder&& binder)
       sample_scratch_(kernels::sample_scratch_size({config_.codebook, 0, 1.0f})) {
   const StackConfig& t = config_.temporal;
   const StackConfig& d = config_.depth;
-  temporal_.reserve(t.layers);
+  weights_.token_embedding = binder.bind("token_embedding", {config_.vocab, t.dims});
+  weights_.temporal.reserve(t.layers);
   for (std::size_t i = 0; i < t.layers; ++i) {
     const std::string prefix = "temporal.layers." + std::to_string(i) + ".";
-    temporal_.push_back({AttentionLayer(binder, prefix + "self_attn.", t, t.dims),
+    weights_.temporal.push_back({AttentionLayer(binder, prefix + "self_attn.", t, t.dims),
                          AttentionLayer(binder, prefix + "cross_attn.", t, config_.encoder_dims),
                          FfnLayer(binder, prefix + "ffn.", t)});
     self_caches_.emplace_back(t.horizon, t.heads, t.head_dims);
     cross_caches_.emplace_back(t.cross_horizon, t.heads, t.head_dims);
   }
   if (config_.has_depth_adapter()) {
-    depth_adapter_ = binder.bind("depth.adapter", {d.dims, t.dims});
+    weights_.depth_adapter = binder.bind("depth.adapter", {d.dims, t.dims});
   }
-  depth_.reserve(d.layers);
+  weights_.depth.reserve(d.layers);
   for (std::size_t i = 0; i < d.layers; ++i) {
     const std::string prefix = "depth.layers." + std::to_string(i) + ".";
-    depth_.push_back({AttentionLayer(binder, prefix + "self_attn.", d, d.dims),
+    weights_.depth.push_back({AttentionLayer(binder, prefix + "self_attn.", d, d.dims),
                       FfnLayer(binder, prefix + "ffn.", d)});
     depth_caches_.emplace_back(d.horizon, d.heads, d.head_dims);
   }
-  final_norm_scale_ = binder.bind("depth.final_norm.scale", {d.dims});
-  final_norm_bias_ = binder.bind("depth.final_norm.bias", {d.dims});
-  logits_weight_ = binder.bind("depth.logits.w", {config_.vocab, d.dims});
-  logits_bias_ = binder.bind("depth.logits.b", {config_.vocab});
+  weights_.final_norm_scale = binder.bind("depth.final_norm.scale", {d.dims});
+  weights_.final_norm_bias = binder.bind("depth.final_norm.bias", {d.dims});
+  weights_.logits_weight = binder.bind("depth.logits.w", {config_.vocab, d.dims});
+  weights_.logits_bias = binder.bind("depth.logits.b", {config_.vocab});
   binder.check();
   specs_ = binder.specs();
 
   for (std::size_t i = 0; i < t.layers; ++i) {
-    scratch_.reserve_for(temporal_[i].self_attention, self_caches_[i]);
-    scratch_.reserve_for(temporal_[i].cross_attention, cross_caches_[i]);
-    scratch_.reserve_for(temporal_[i].ffn);
+    scratch_.reserve_for(weights_.temporal[i].self_attention, self_caches_[i]);
+    scratch_.reserve_for(weights_.temporal[i].cross_attention, cross_caches_[i]);
+    scratch_.reserve_for(weights_.temporal[i].ffn);
   }
   for (std::size_t i = 0; i < d.layers; ++i) {
-    scratch_.reserve_for(depth_[i].self_attention, depth_caches_[i]);
-    scratch_.reserve_for(depth_[i].ffn);
+    scratch_.reserve_for(weights_.depth[i].self_attention, depth_caches_[i]);
+    scratch_.reserve_for(weights_.depth[i].ffn);
   }
   reset();
 }
@@ -115,8 +115,8 @@ void Depthformer::encode(const FrameConditioning& conditioning, DepthformerObser
   const auto start = Clock::now();
   encoder_.encode(conditioning);
   const float* output = encoder_.output().data();
-  for (std::size_t i = 0; i < temporal_.size(); ++i) {
-    push_kv(temporal_[i].cross_attention, cross_caches_[i], output, scratch_);
+  for (std::size_t i = 0; i < weights_.temporal.size(); ++i) {
+    push_kv(weights_.temporal[i].cross_attention, cross_caches_[i], output, scratch_);
   }
   if (observer != nullptr) observer->encoder_output(encoder_.output());
   stages_[0].ms = ms_since(start);
@@ -137,17 +137,16 @@ void Depthformer::temporal_step(DepthformerObserver* observer) {
   using Block = DepthformerObserver::Block;
   const auto start = Clock::now();
   float* x = temporal_x_.data();
-  kernels::embed_mean({config_.vocab, config_.temporal.dims}, token_embedding_,
+  kernels::embed_mean({config_.vocab, config_.temporal.dims}, weights_.token_embedding,
                       previous_ids_.data(), kLmLevels, embedding_scale_, x);
   const std::span<const float> view(temporal_x_);
-  for (std::size_t i = 0; i < temporal_.size(); ++i) {
-    attention_block(temporal_[i].self_attention, self_caches_[i], true, config_.norm_eps, x,
-                    scratch_);
+  for (std::size_t i = 0; i < weights_.temporal.size(); ++i) {
+    const DepthformerWeights::TemporalLayer& layer = weights_.temporal[i];
+    attention_block(layer.self_attention, self_caches_[i], true, config_.norm_eps, x, scratch_);
     if (observer != nullptr) observer->temporal_block(i, Block::self_attention, view);
-    attention_block(temporal_[i].cross_attention, cross_caches_[i], false, config_.norm_eps, x,
-                    scratch_);
+    attention_block(layer.cross_attention, cross_caches_[i], false, config_.norm_eps, x, scratch_);
     if (observer != nullptr) observer->temporal_block(i, Block::cross_attention, view);
-    ffn_block(temporal_[i].ffn, config_.norm_eps, x, scratch_);
+    ffn_block(layer.ffn, config_.norm_eps, x, scratch_);
     if (observer != nullptr) observer->temporal_block(i, Block::ffn, view);
   }
   if (observer != nullptr) observer->temporal_output(view);
@@ -155,10 +154,10 @@ void Depthformer::temporal_step(DepthformerObserver* observer) {
 }
 
 void Depthformer::run_depth_layers(std::size_t level, DepthformerObserver* observer) {
-  for (std::size_t i = 0; i < depth_.size(); ++i) {
-    attention_block(depth_[i].self_attention, depth_caches_[i], true, config_.norm_eps,
+  for (std::size_t i = 0; i < weights_.depth.size(); ++i) {
+    attention_block(weights_.depth[i].self_attention, depth_caches_[i], true, config_.norm_eps,
                     depth_x_.data(), scratch_);
-    ffn_block(depth_[i].ffn, config_.norm_eps, depth_x_.data(), scratch_);
+    ffn_block(weights_.depth[i].ffn, config_.norm_eps, depth_x_.data(), scratch_);
     if (observer != nullptr) observer->depth_layer(level, i, depth_x_);
   }
 }
@@ -173,18 +172,18 @@ FrameCodes Depthformer::depth_step(LevelPicker& picker, DepthformerObserver* obs
   FrameCodes codes{};
   for (std::size_t level = 0; level < kLmLevels; ++level) {
     if (config_.has_depth_adapter()) {
-      kernels::dense({dt, dd}, depth_adapter_, {}, input, depth_x_.data());
+      kernels::dense({dt, dd}, weights_.depth_adapter, {}, input, depth_x_.data());
     } else {
       std::copy_n(input, dd, depth_x_.data());
     }
     if (observer != nullptr) observer->depth_adapter(level, depth_x_);
     run_depth_layers(level, observer);
-    kernels::layer_norm({dd, config_.norm_eps}, final_norm_scale_, final_norm_bias_,
-                        depth_x_.data(), depth_x_.data());
+    kernels::layer_norm({dd, config_.norm_eps}, weights_.final_norm_scale,
+                        weights_.final_norm_bias, depth_x_.data(), depth_x_.data());
     if (observer != nullptr) observer->depth_final_norm(level, depth_x_);
     const std::size_t begin = config_.level_begin(level);
-    kernels::dense_rows({dd, config_.vocab}, logits_weight_, logits_bias_, depth_x_.data(), begin,
-                        begin + config_.codebook, logits_.data());
+    kernels::dense_rows({dd, config_.vocab}, weights_.logits_weight, weights_.logits_bias,
+                        depth_x_.data(), begin, begin + config_.codebook, logits_.data());
     if (observer != nullptr) observer->logits(level, logits_);
     kernels::softcap({config_.codebook, config_.logit_soft_cap}, logits_.data(), capped_.data());
     const std::uint32_t code = picker.pick(level, capped_);
@@ -193,7 +192,7 @@ FrameCodes Depthformer::depth_step(LevelPicker& picker, DepthformerObserver* obs
     }
     codes[level] = static_cast<int>(code);
     previous_ids_[level] = static_cast<std::int32_t>(begin + code);
-    kernels::embed_token({config_.vocab, dt}, token_embedding_, previous_ids_[level],
+    kernels::embed_token({config_.vocab, dt}, weights_.token_embedding, previous_ids_[level],
                          embedding_scale_, depth_input_.data());
     input = depth_input_.data();
   }

@@ -43,6 +43,24 @@ class LevelPicker {
   virtual std::uint32_t pick(std::size_t level, std::span<const float> capped_logits) = 0;
 };
 
+// The Depthformer's weights as bound from the package (views into its mapped files).
+struct DepthformerWeights {
+  struct TemporalLayer {
+    AttentionLayer self_attention, cross_attention;
+    FfnLayer ffn;
+  };
+  struct DepthLayer {
+    AttentionLayer self_attention;
+    FfnLayer ffn;
+  };
+
+  kernels::WeightView token_embedding;
+  std::vector<TemporalLayer> temporal;
+  kernels::WeightView depth_adapter;  // absent when both stacks have the same width
+  std::vector<DepthLayer> depth;
+  kernels::WeightView final_norm_scale, final_norm_bias, logits_weight, logits_bias;
+};
+
 // The MRT2 Depthformer (docs/mrt2-reference.md §1-§5) on the CPU kernels: conditioning
 // encoder, temporal transformer (self-attention over past frames, cross-attention over past
 // encoder outputs), depth transformer over the 12 RVQ levels of a frame. Everything is
@@ -80,30 +98,20 @@ class Depthformer {
   FrameCodes depth_step(LevelPicker& picker, DepthformerObserver* observer = nullptr);
 
   std::uint64_t frame() const { return frame_; }
+  // What the CUDA twin (model/cuda/) uploads and validates conditioning with.
+  const DepthformerWeights& weights() const { return weights_; }
+  const ConditioningEncoder& encoder() const { return encoder_; }
   // encoder / temporal / depth milliseconds of the last frame.
   std::span<const StageTime> last_step_stages() const { return stages_; }
 
  private:
-  struct TemporalLayer {
-    AttentionLayer self_attention, cross_attention;
-    FfnLayer ffn;
-  };
-  struct DepthLayer {
-    AttentionLayer self_attention;
-    FfnLayer ffn;
-  };
-
   Depthformer(const ModelPackage& package, WeightBinder&& binder);
   void run_depth_layers(std::size_t level, DepthformerObserver* observer);
 
   DepthformerConfig config_;
   ConditioningEncoder encoder_;
-  kernels::WeightView token_embedding_;
+  DepthformerWeights weights_;
   float embedding_scale_;
-  std::vector<TemporalLayer> temporal_;
-  kernels::WeightView depth_adapter_;
-  std::vector<DepthLayer> depth_;
-  kernels::WeightView final_norm_scale_, final_norm_bias_, logits_weight_, logits_bias_;
   std::vector<TensorSpec> specs_;
 
   std::vector<KvCache> self_caches_, cross_caches_, depth_caches_;

@@ -12,12 +12,12 @@ ConditioningEncoder::ConditioningEncoder(WeightBinder& binder, const Depthformer
       regular_(config.encoder_dims),
       output_(config.encoder_dims) {
   const std::size_t de = config.encoder_dims;
-  style_table_ =
+  weights_.style_table =
       binder.bind("encoder.style.table", {kStyleTokens * config.style_vocab, config.style_dims});
-  style_adapter_ = binder.bind("encoder.style.adapter", {de, config.style_dims});
-  regular_table_ = binder.bind("encoder.regular.table", {config.regular_rows, de});
-  norm_scale_ = binder.bind("encoder.norm.scale", {de});
-  norm_bias_ = binder.bind("encoder.norm.bias", {de});
+  weights_.style_adapter = binder.bind("encoder.style.adapter", {de, config.style_dims});
+  weights_.regular_table = binder.bind("encoder.regular.table", {config.regular_rows, de});
+  weights_.norm_scale = binder.bind("encoder.norm.scale", {de});
+  weights_.norm_bias = binder.bind("encoder.norm.bias", {de});
   for (std::size_t l = 0; l < kStyleTokens; ++l) style_offsets_[l] = l * config.style_vocab;
   // Channel order of the official conditioning frame after the 12 style tokens.
   for (std::size_t p = 0; p < kPitches; ++p) regular_vocab_[p] = config.note_vocab;
@@ -43,29 +43,35 @@ void ConditioningEncoder::set_id(std::int32_t* ids, std::size_t channel, int raw
   ids[channel] = static_cast<std::int32_t>(id);
 }
 
-void ConditioningEncoder::encode(const FrameConditioning& c) {
+ConditioningEncoder::Ids ConditioningEncoder::ids(const FrameConditioning& c) const {
+  Ids result;
   for (std::size_t l = 0; l < kStyleTokens; ++l) {
-    set_id(style_ids_.data(), l, c.style_tokens[l], config_.style_vocab, "style_tokens");
+    set_id(result.style.data(), l, c.style_tokens[l], config_.style_vocab, "style_tokens");
   }
-  std::int32_t* ids = regular_ids_.data();
+  std::int32_t* ids = result.regular.data();
   for (std::size_t p = 0; p < kPitches; ++p) set_id(ids, p, c.notes[p], regular_vocab_[p], "notes");
   set_id(ids, kPitches, c.drum, regular_vocab_[kPitches], "drum");
   set_id(ids, kPitches + 1, c.cfg_style_token, regular_vocab_[kPitches + 1], "cfg_style_token");
   set_id(ids, kPitches + 2, c.cfg_notes_token, regular_vocab_[kPitches + 2], "cfg_notes_token");
   set_id(ids, kPitches + 3, c.cfg_drum_token, regular_vocab_[kPitches + 3], "cfg_drum_token");
+  return result;
+}
 
+void ConditioningEncoder::encode(const FrameConditioning& c) {
+  const Ids frame_ids = ids(c);
   const std::size_t de = config_.encoder_dims;
   kernels::embed_channels({kStyleTokens, config_.style_dims, 0, kernels::ChannelReduction::sum},
-                          style_table_, style_offsets_.data(), style_ids_.data(),
+                          weights_.style_table, style_offsets_.data(), frame_ids.style.data(),
                           style_sum_.data());
-  kernels::dense({config_.style_dims, de}, style_adapter_, {}, style_sum_.data(), style_.data());
+  kernels::dense({config_.style_dims, de}, weights_.style_adapter, {}, style_sum_.data(),
+                 style_.data());
   kernels::embed_channels({kRegularChannels, de, 0, kernels::ChannelReduction::mean},
-                          regular_table_, regular_offsets_.data(), regular_ids_.data(),
-                          regular_.data());
+                          weights_.regular_table, regular_offsets_.data(),
+                          frame_ids.regular.data(), regular_.data());
   // sl.Parallel with CombinationMode.MEAN over the two branches.
   for (std::size_t i = 0; i < de; ++i) output_[i] = (style_[i] + regular_[i]) * 0.5f;
-  kernels::layer_norm({de, config_.norm_eps}, norm_scale_, norm_bias_, output_.data(),
-                      output_.data());
+  kernels::layer_norm({de, config_.norm_eps}, weights_.norm_scale, weights_.norm_bias,
+                      output_.data(), output_.data());
 }
 
 }  // namespace continuo::model

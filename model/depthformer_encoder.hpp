@@ -24,23 +24,37 @@ class ConditioningEncoder {
   // Channels of the regular branch: one per pitch, drum, two CFG scales, CFG drums.
   static constexpr std::size_t kRegularChannels = kPitches + 4;
 
+  struct Weights {
+    kernels::WeightView style_table, style_adapter, regular_table, norm_scale, norm_bias;
+  };
+  // One frame's table ids: what the lookups read (the CUDA runtime uploads them).
+  struct Ids {
+    std::array<std::int32_t, kStyleTokens> style{};
+    std::array<std::int32_t, kRegularChannels> regular{};
+  };
+
   ConditioningEncoder(WeightBinder& binder, const DepthformerConfig& config);
 
   // Throws std::out_of_range naming the field when a value is outside its channel's range.
   void encode(const FrameConditioning& conditioning);
   std::span<const float> output() const { return output_; }
 
+  // The ids of `conditioning` (raw value + offset), checked as encode checks them.
+  Ids ids(const FrameConditioning& conditioning) const;
+  const Weights& weights() const { return weights_; }
+  // First row of each channel's slice of its table.
+  std::span<const std::size_t> style_offsets() const { return style_offsets_; }
+  std::span<const std::size_t> regular_offsets() const { return regular_offsets_; }
+
  private:
   void set_id(std::int32_t* ids, std::size_t channel, int raw, std::size_t vocab,
               const char* field) const;
 
   const DepthformerConfig& config_;
-  kernels::WeightView style_table_, style_adapter_, regular_table_, norm_scale_, norm_bias_;
+  Weights weights_;
   std::array<std::size_t, kStyleTokens> style_offsets_{};
   std::array<std::size_t, kRegularChannels> regular_offsets_{};
   std::array<std::size_t, kRegularChannels> regular_vocab_{};
-  std::array<std::int32_t, kStyleTokens> style_ids_{};
-  std::array<std::int32_t, kRegularChannels> regular_ids_{};
   std::vector<float> style_sum_, style_, regular_, output_;
 };
 

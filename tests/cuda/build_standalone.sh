@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds tests/cuda/test_cuda_kernels and bench/bench_cuda_kernels with nvcc alone: no CMake,
-# no JACK or other project dependencies, for a GPU machine whose image lacks them. Same flags as
-# the CMake build.
+# Builds tests/cuda/test_cuda_kernels, tests/cuda/test_cuda_depthformer and
+# bench/bench_cuda_kernels with nvcc alone: no CMake, no JACK or other project dependencies,
+# for a GPU machine whose image lacks them. Same flags as the CMake build.
 #   tests/cuda/build_standalone.sh [output-dir]     (default build/cuda-standalone)
 # Environment: NVCC (default nvcc), HOST_CXX (default clang++-19 if present, else g++),
 # ARCHS (default: SASS for sm_80/86/89/90 and compute_80 PTX, as the CMake build),
-# JOBS (parallel compiles, default nproc).
+# JOBS (parallel compiles, default nproc), TOMLPP_INCLUDE (a directory holding toml++/toml.h:
+# the model package reader needs toml++, used header-only here; default /usr/include, else
+# build/third_party, where a session copies /usr/include/toml++ to carry it to the device).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-build/cuda-standalone}
@@ -18,12 +20,26 @@ common=(-std=c++20 -O2 -I. -ccbin "$host")
 cuda_flags=("${common[@]}" $archs -Werror all-warnings -Xcompiler=-Wall,-Wextra,-Wno-unused-function)
 cxx_flags=("${common[@]}" -Xcompiler=-Wall,-Wextra)
 
+toml=${TOMLPP_INCLUDE:-/usr/include}
+[[ -f $toml/toml++/toml.h ]] || toml=build/third_party
+if [[ ! -f $toml/toml++/toml.h ]]; then
+  echo "no toml++/toml.h under TOMLPP_INCLUDE, /usr/include or build/third_party" >&2
+  exit 2
+fi
+[[ $toml == /usr/include ]] || cxx_flags+=(-isystem "$toml")  # a second /usr/include breaks <cmath>
+cxx_flags+=(-DTOML_HEADER_ONLY=1 "-DCONTINUO_SOURCE_DIR=\"$PWD\"")
+
 library=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp)
-test_sources=(tests/cuda/*.cpp)
+# The CPU Depthformer (the CUDA runtime's twin and reference) and its package reader.
+model_sources=(model/{package,safetensors,architecture,depthformer_config}.cpp
+               model/depthformer{,_layers,_encoder}.cpp model/cuda/*.cpp model/cuda/*.cu)
+test_sources=(tests/cuda/test_cuda_kernels.cpp tests/cuda/fresh_*.cpp)
+model_test_sources=(tests/cuda/test_cuda_depthformer.cpp)
 bench_sources=(bench/bench_cuda_kernels.cpp)
 object_of() { echo "$out/obj/$(echo "$1" | tr / _).o"; }
 pids=()
-for src in "${library[@]}" "${test_sources[@]}" "${bench_sources[@]}"; do
+for src in "${library[@]}" "${model_sources[@]}" "${test_sources[@]}" "${model_test_sources[@]}" \
+           "${bench_sources[@]}"; do
   obj=$(object_of "$src")
   if [[ $src == *.cu ]]; then
     "$nvcc" "${cuda_flags[@]}" -c "$src" -o "$obj" &
@@ -37,4 +53,6 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 objects() { for src in "$@"; do object_of "$src"; done; }
 "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${test_sources[@]}") -o "$out/test_cuda_kernels"
 "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${bench_sources[@]}") -o "$out/bench_cuda_kernels"
-echo "built $out/test_cuda_kernels $out/bench_cuda_kernels"
+"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${model_test_sources[@]}") \
+  -o "$out/test_cuda_depthformer"
+echo "built $out/test_cuda_kernels $out/test_cuda_depthformer $out/bench_cuda_kernels"

@@ -3,11 +3,15 @@
 # must do"), logs under $OUT (default build/gpu-session):
 #   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
+#   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
+#                                        package), then under compute-sanitizer memcheck
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
 #   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
 #   tests/cuda/gpu_session.sh sass       SASS of the heaviest kernels (where cuobjdump exists)
-#   tests/cuda/gpu_session.sh all        the five in order (≈ 10+ minutes with the sanitizers)
+#   tests/cuda/gpu_session.sh all        the six in order (≈ 10+ minutes with the sanitizers)
 # Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
+# The model test reads the package with toml++: where the device image lacks
+# /usr/include/toml++, copy it into build/third_party here and carry that path (docs/cuda.md).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-build/gpu-session}
@@ -22,6 +26,12 @@ run_stage() {
         > "$out/build.log" 2>&1 ;;
     parity)
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_kernels" > "$out/parity.log" 2>&1 ;;
+    model)
+      local rc=0
+      CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_depthformer" > "$out/depthformer.log" 2>&1 || rc=$?
+      timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
+        "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
+      return $rc ;;
     bench)
       nvidia-smi > "$out/nvidia-smi.txt" 2>&1
       "$bin/bench_cuda_kernels" 50 > "$out/bench.log" 2>&1 ;;
@@ -41,7 +51,7 @@ run_stage() {
   esac
 }
 stages=("$stage")
-[[ $stage == all ]] && stages=(build parity bench sanitize sass)
+[[ $stage == all ]] && stages=(build parity model bench sanitize sass)
 for s in "${stages[@]}"; do
   start=$(date +%s)
   run_stage "$s"
@@ -50,4 +60,5 @@ for s in "${stages[@]}"; do
   (( rc != 0 )) && status=1
 done
 [[ " ${stages[*]} " == *" parity "* ]] && tail -n 3 "$out/parity.log"
+[[ " ${stages[*]} " == *" model "* ]] && tail -n 8 "$out/depthformer.log"
 exit $status
