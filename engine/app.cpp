@@ -67,6 +67,9 @@ int app_main(const std::vector<std::string>& args, const ModelRegistry& registry
   } catch (const ConfigError& error) {
     std::fprintf(stderr, "%s\n", error.what());
     return kExitUsage;
+  } catch (const BackendUnavailable& error) {
+    log_error("model: ", error.what());
+    return kExitUsage;
   } catch (const ModelError& error) {
     log_error("model: ", error.what());
     return kExitFailure;

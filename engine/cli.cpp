@@ -21,6 +21,7 @@ struct KeyOption {
 constexpr std::array kKeyOptions{
     KeyOption{"--model", "model.spec", ValueKind::text, "model to play (config model.spec)"},
     KeyOption{"--seed", "model.seed", ValueKind::number, "random seed (config model.seed)"},
+    KeyOption{"--backend", "model.backend", ValueKind::text, "where a package runs: auto, cuda or cpu"},
     KeyOption{"--client-name", "jack.client_name", ValueKind::text, "JACK client name (config jack.client_name)"},
     KeyOption{"--server", "jack.server_name", ValueKind::text, "JACK server name (config jack.server_name)"},
     KeyOption{"--lookahead-ms", "engine.lookahead_ms", ValueKind::number, "audio generated ahead of playback"},

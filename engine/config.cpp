@@ -221,6 +221,11 @@ const Choices<MidiBackend> kMidiBackends{{"jack", MidiBackend::jack}, {"alsa", M
 
 std::string show(MidiBackend backend) { return show_choice(kMidiBackends, backend); }
 
+const Choices<ModelBackend> kModelBackends{
+    {"auto", ModelBackend::automatic}, {"cuda", ModelBackend::cuda}, {"cpu", ModelBackend::cpu}};
+
+std::string show(ModelBackend backend) { return show_choice(kModelBackends, backend); }
+
 const Choices<AudioFormat> kAudioFormats{{"wav", AudioFormat::wav}, {"flac", AudioFormat::flac}};
 
 std::string show(AudioFormat format) { return show_choice(kAudioFormats, format); }
@@ -475,6 +480,7 @@ const std::vector<Field>& fields() {
       field("model", "seed", [](auto& c) -> auto& { return c.model.seed; }, Range{.lo = 0}),
       field("model", "prefill_frames", [](auto& c) -> auto& { return c.model.prefill_frames; },
             Range{.lo = 0, .hi = 5000}),
+      field("model", "backend", [](auto& c) -> auto& { return c.model.backend; }, kModelBackends),
       field("control", "style_tokens", [](auto& c) -> auto& { return c.control.style_tokens; },
             kStyleTokenList),
       field("control", "drums", [](auto& c) -> auto& { return c.control.drums; }, kDrums),

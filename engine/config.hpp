@@ -37,11 +37,16 @@ struct EngineConfig {
   ResamplerQuality resampler = ResamplerQuality::medium;
 };
 
+// Where a model package's language model runs (docs/cuda.md): automatic picks CUDA when this
+// build has the CUDA runtime, a device is present and the package fits it, else the CPU.
+enum class ModelBackend { automatic, cuda, cpu };
+
 struct ModelConfig {
   std::string spec = "double:chords";
   std::string dir;  // packages a bare model name is looked up in; empty: model_dirs() below
   std::uint64_t seed = 0;
   int prefill_frames = 500;  // silence frames fed through a package model at reset
+  ModelBackend backend = ModelBackend::automatic;
 
   bool operator==(const ModelConfig&) const = default;
 };

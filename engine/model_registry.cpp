@@ -29,6 +29,10 @@ std::vector<std::filesystem::path> model_dirs(const std::string& dir) {
   return {exe / ".." / "share" / "continuo" / "models", exe / ".." / "models", "models"};
 }
 
+ModelOptions model_options(const ModelConfig& settings) {
+  return {settings.prefill_frames, model_dirs(settings.dir), settings.backend};
+}
+
 std::unique_ptr<Model> ModelRegistry::load_named(std::string_view name, const ModelOptions& options) const {
   std::string searched;
   for (const std::filesystem::path& dir : options.package_dirs) {

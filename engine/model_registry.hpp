@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/config.hpp"
 #include "engine/model.hpp"
 
 namespace continuo {
@@ -17,10 +18,17 @@ struct ModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The backend asked for (model.backend "cuda") cannot run here: no CUDA in this build, no
+// device, or a package the device's kernels do not fit. A setting to change: exit code 2.
+struct BackendUnavailable : ModelError {
+  using ModelError::ModelError;
+};
+
 // Settings every loader receives; a model ignores what it has no use for.
 struct ModelOptions {
   int prefill_frames = 0;
   std::vector<std::filesystem::path> package_dirs;  // where a bare name is looked for, in order
+  ModelBackend backend = ModelBackend::cpu;  // model.backend (its default is automatic)
 };
 
 // A bare package name: 1..128 letters, digits, '_', '-' or '.', not starting with '.'
@@ -30,6 +38,9 @@ bool is_package_name(std::string_view name);
 // Where a bare model name is looked for: dir when set, else <continuo>/../share/continuo/models
 // (installed), <continuo>/../models (a build directory in the source tree) and ./models.
 std::vector<std::filesystem::path> model_dirs(const std::string& dir);
+
+// The options a [model] section loads its model with.
+ModelOptions model_options(const ModelConfig& settings);
 
 // Maps a model spec to the code that loads it: "kind:argument" (for example
 // "double:counter"), a package directory, or a bare package name ("default": letters,

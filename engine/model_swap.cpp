@@ -7,13 +7,6 @@
 #include "engine/log.hpp"
 
 namespace continuo {
-namespace {
-
-ModelOptions options_for(const ModelConfig& settings) {
-  return {settings.prefill_frames, model_dirs(settings.dir)};
-}
-
-}  // namespace
 
 std::string check_package_name(const std::string& name) {
   if (is_package_name(name)) return {};
@@ -51,13 +44,13 @@ std::string ModelSwap::load_package(const std::string& name, Done done) {
     settings = settings_;
   }
   settings.spec = name;
-  return start(name, settings, [this, name, settings] { return registry_.load_package(name, options_for(settings)); },
+  return start(name, settings, [this, name, settings] { return registry_.load_package(name, model_options(settings)); },
                std::move(done));
 }
 
 std::string ModelSwap::load_config(const ModelConfig& settings, Done done) {
   return start(settings.spec, settings,
-               [this, settings] { return registry_.load(settings.spec, options_for(settings)); }, std::move(done));
+               [this, settings] { return registry_.load(settings.spec, model_options(settings)); }, std::move(done));
 }
 
 std::string ModelSwap::start(std::string name, ModelConfig settings, Load load, Done done) {

@@ -149,7 +149,7 @@ int render_offline(const Config& config, const ModelRegistry& registry, const In
   const double seconds = invocation.seconds;
   const std::string& out_path = invocation.out_path;
   Steering steering = load_steering(invocation);
-  const std::unique_ptr<Model> model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+  const std::unique_ptr<Model> model = registry.load(config.model.spec, model_options(config.model));
   model->reset(config.model.seed);
   const int rate = config.render.sample_rate > 0 ? config.render.sample_rate : model->info().sample_rate;
   const auto total = static_cast<std::uint64_t>(std::llround(seconds * rate));

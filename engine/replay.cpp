@@ -92,6 +92,13 @@ void check_replayable(const Journal& journal, const ModelInfo& model, const std:
   if (!journal.cut_tail.empty()) log_warn("replay: ", path, ": ", journal.cut_tail);
 }
 
+// model.backend auto replays a CPU take on the CPU, bit for bit, even where a device is
+// present; a CUDA take on CUDA where it can run. An explicit backend is obeyed.
+ModelBackend replay_backend(ModelBackend configured, const JournalHeader& h) {
+  if (configured == ModelBackend::automatic && h.backend == "cpu") return ModelBackend::cpu;
+  return configured;
+}
+
 // Plays a journal's events into a FrameSource at their frames: resets, rate changes and
 // the controls each frame was made with.
 class JournalDriver {
@@ -160,7 +167,8 @@ int replay_take(const Config& config, const ModelRegistry& registry, const Invoc
   }
   const TakeSpan span = take_span(journal, path);
   const JournalHeader& h = journal.header;
-  const std::unique_ptr<Model> model = registry.load(h.model_spec, {h.prefill_frames, model_dirs(config.model.dir)});
+  const ModelOptions options{h.prefill_frames, model_dirs(config.model.dir), replay_backend(config.model.backend, h)};
+  const std::unique_ptr<Model> model = registry.load(h.model_spec, options);
   check_replayable(journal, model->info(), path);
   ControlState control(ControlSnapshot{});
   FrameSource source(*model, control, h.output_rate, h.resampler);

@@ -433,7 +433,7 @@ int run_live(const Config& file_config, const ModelRegistry& registry, const std
   }
   std::unique_ptr<Model> model;
   try {
-    model = registry.load(config.model.spec, {config.model.prefill_frames, model_dirs(config.model.dir)});
+    model = registry.load(config.model.spec, model_options(config.model));
   } catch (const ModelError& error) {
     if (nsm) nsm->failed(std::string("model: ") + error.what());
     throw;

@@ -41,11 +41,29 @@ std::optional<FrameCodes> find_silence(const ModelPackage& package, int prefill_
   return silence_codes(encoder, kSilenceFrames);
 }
 
+// The device Depthformer for `backend`, or none (the CPU steps), logged in one line.
+std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBackend backend) {
+  if (backend == ModelBackend::cpu) {
+    log_info("model: backend cpu (model.backend = \"cpu\")");
+    return nullptr;
+  }
+  const CudaAvailability cuda = cuda_availability(lm.config());
+  if (!cuda.unavailable.empty()) {
+    if (backend == ModelBackend::cuda) throw BackendUnavailable("model.backend = \"cuda\", but " + cuda.unavailable);
+    log_info("model: backend cpu (model.backend = \"auto\": ", cuda.unavailable, ")");
+    return nullptr;
+  }
+  log_info("model: backend cuda on ", cuda.device, " (model.backend = \"",
+           backend == ModelBackend::cuda ? "cuda" : "auto", "\"); the SpectroStream decoder runs on the CPU");
+  return make_cuda_depthformer(lm);
+}
+
 }  // namespace
 
-Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames)
+Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, ModelBackend backend)
     : package_(ModelPackage::open(dir)),
       lm_(package_),
+      device_lm_(open_backend(lm_, backend)),
       codec_(package_),
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
@@ -59,12 +77,14 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames)
   info_.latency_samples = codec_.latency_frames() * codec_.frame_samples();
   info_.identity = package_.fingerprint();
   info_.style_codebook = static_cast<int>(lm_.config().style_vocab) - lm_.config().conditioning_offset;
+  info_.backend = device_lm_ ? "cuda" : "cpu";
   log_info("model: ", m.name, " (", m.family, ") from ", dir.string(), ", ", info_.sample_rate, " Hz");
   log_info("model: licence ", m.licence, ": ", m.attribution);
 }
 
 void Mrt2Model::reset(std::uint64_t seed) {
   lm_.reset();
+  if (device_lm_) device_lm_->reset();
   codec_.reset();
   run_seed_ = mix(seed);
   prefill();
@@ -75,34 +95,54 @@ void Mrt2Model::reset(std::uint64_t seed) {
 void Mrt2Model::prefill() {
   if (!silence_) return;
   const FrameConditioning masked = masked_conditioning();
-  for (int frame = 0; frame < prefill_frames_; ++frame) {
-    lm_.encode(masked);
+  if (device_lm_) {
+    device_lm_->prefill(masked, *silence_, prefill_frames_);  // the same steps, one graph each
+  } else {
+    for (int frame = 0; frame < prefill_frames_; ++frame) {
+      lm_.encode(masked);
+      lm_.set_previous(*silence_);
+      lm_.temporal_step();
+      if ((frame + 1) % kPrefillProgressEvery == 0) log_info("model: prefill ", frame + 1, "/", prefill_frames_, " frames");
+    }
     lm_.set_previous(*silence_);
-    lm_.temporal_step();
-    if ((frame + 1) % kPrefillProgressEvery == 0) log_info("model: prefill ", frame + 1, "/", prefill_frames_, " frames");
   }
-  lm_.set_previous(*silence_);
   for (int frame = 0; frame < kCodecWarmupFrames; ++frame) codec_.decode(*silence_, warmup_audio_);
 }
 
 void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
   SamplingParams params = sampling_from(control);
   params.seed ^= run_seed_;
-  const FrameCodes codes = lm_.step(conditioning_from(control), params);
-  const auto lm_stages = lm_.last_step_stages();  // encoder, temporal, depth
+  const FrameCodes codes = step_lm(conditioning_from(control), params);
   const auto started = std::chrono::steady_clock::now();
   codec_.decode(codes, out);
   for (float& sample : out) sample = SpectroStreamDecoder::playback_sample(sample);
-  const double codec_ms = to_ms(std::chrono::steady_clock::now() - started);
-  const auto codec_slot = std::copy(lm_stages.begin(), lm_stages.end(), stages_.begin());
-  *codec_slot = StageTime{"codec", codec_ms};
+  stages_[stage_count_++] = StageTime{"codec", to_ms(std::chrono::steady_clock::now() - started)};
+}
+
+// The CPU Depthformer's frame reports its encoder, temporal and depth stages; the device's
+// frame is one graph, one stage.
+FrameCodes Mrt2Model::step_lm(const FrameConditioning& conditioning, const SamplingParams& params) {
+  if (!device_lm_) {
+    const FrameCodes codes = lm_.step(conditioning, params);
+    const auto lm_stages = lm_.last_step_stages();
+    std::copy(lm_stages.begin(), lm_stages.end(), stages_.begin());
+    stage_count_ = lm_stages.size();
+    return codes;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const FrameCodes codes = device_lm_->step(conditioning, params);
+  stages_[0] = StageTime{"lm", to_ms(std::chrono::steady_clock::now() - started)};
+  stage_count_ = 1;
+  return codes;
 }
 
 void register_packages(ModelRegistry& registry) {
   registry.add("package", "a model package directory (model.toml + safetensors): package:DIR, or just DIR",
                [](std::string_view dir, const ModelOptions& options) -> std::unique_ptr<Model> {
                  try {
-                   return std::make_unique<Mrt2Model>(std::filesystem::path(dir), options.prefill_frames);
+                   return std::make_unique<Mrt2Model>(std::filesystem::path(dir), options.prefill_frames, options.backend);
+                 } catch (const ModelError&) {
+                   throw;
                  } catch (const std::exception& error) {
                    throw ModelError(error.what());
                  }

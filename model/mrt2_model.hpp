@@ -11,6 +11,7 @@
 #include "engine/model.hpp"
 #include "engine/model_registry.hpp"
 #include "model/depthformer.hpp"
+#include "model/device_depthformer.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream.hpp"
 
@@ -23,13 +24,14 @@ class Mrt2Model final : public Model {
  public:
   // Opens and checks the package; ModelFileError names the first problem. Each reset feeds
   // prefill_frames of silence through the temporal stack when the package has the
-  // SpectroStream encoder to find the silence codes with.
-  Mrt2Model(const std::filesystem::path& dir, int prefill_frames);
+  // SpectroStream encoder to find the silence codes with. `backend` says where the
+  // Depthformer steps (the codec stays on the CPU); BackendUnavailable when "cuda" cannot.
+  Mrt2Model(const std::filesystem::path& dir, int prefill_frames, ModelBackend backend = ModelBackend::cpu);
 
   const ModelInfo& info() const override { return info_; }
   void reset(std::uint64_t seed) override;
   void step(const ControlSnapshot& control, std::span<float> out) override;
-  std::span<const StageTime> last_step_stages() const override { return stages_; }
+  std::span<const StageTime> last_step_stages() const override { return std::span(stages_).first(stage_count_); }
   std::shared_ptr<const TextStyle> text_style() const override { return text_style_; }
 
   const Manifest& manifest() const { return package_.manifest(); }
@@ -39,8 +41,10 @@ class Mrt2Model final : public Model {
  private:
   ModelPackage package_;  // first: the other members read weights from its mapped files
   Depthformer lm_;
+  std::unique_ptr<DeviceDepthformer> device_lm_;  // steps the frames instead of lm_ when set
   SpectroStreamDecoder codec_;
   void prefill();
+  FrameCodes step_lm(const FrameConditioning& conditioning, const SamplingParams& params);
 
   ModelInfo info_;
   int prefill_frames_;
@@ -49,6 +53,7 @@ class Mrt2Model final : public Model {
   std::vector<float> warmup_audio_;
   std::uint64_t run_seed_ = 0;
   std::array<StageTime, 4> stages_{};
+  std::size_t stage_count_ = 0;
 };
 
 // Registers the kind "package" ("package:DIR"); a spec that names a directory is a

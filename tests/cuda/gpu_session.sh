@@ -4,11 +4,16 @@
 #   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
 #   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
-#                                        package), then under compute-sanitizer memcheck
+#                                        package), then under compute-sanitizer memcheck, then
+#                                        Mrt2Model on backend cuda against cpu
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
 #   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
 #   tests/cuda/gpu_session.sh sass       SASS of the heaviest kernels (where cuobjdump exists)
-#   tests/cuda/gpu_session.sh all        the six in order (≈ 10+ minutes with the sanitizers)
+#   tests/cuda/gpu_session.sh backend    continuo render --backend cuda vs --backend cpu of the
+#                                        tiny package (tests/cuda/test_render_backend.py); needs
+#                                        build/continuo, the CMake build (`make build`, which
+#                                        needs JACK, liblo, ... on the image); not part of `all`
+#   tests/cuda/gpu_session.sh all        the six above `backend` in order (≈ 10+ minutes)
 # Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
 # The model test reads the package with toml++: where the device image lacks
 # /usr/include/toml++, copy it into build/third_party here and carry that path (docs/cuda.md).
@@ -31,6 +36,7 @@ run_stage() {
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_depthformer" > "$out/depthformer.log" 2>&1 || rc=$?
       timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
         "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
+      CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_mrt2_model" > "$out/mrt2-model.log" 2>&1 || rc=$?
       return $rc ;;
     bench)
       nvidia-smi > "$out/nvidia-smi.txt" 2>&1
@@ -47,6 +53,13 @@ run_stage() {
       for o in conv2d_conv2d dense_dense attention_attention rvq_encode_rvq_encode; do
         cuobjdump --dump-sass "$bin/obj/kernels_$o.cu.o" > "$out/$o.sass" 2>&1
       done ;;
+    backend)
+      if [[ ! -x build/continuo ]]; then
+        echo "no build/continuo: run 'make build' first (CONTINUO_CUDA=AUTO finds nvcc)" | tee "$out/render-backend.log"
+        return 2
+      fi
+      CONTINUO_REQUIRE_CUDA=1 CONTINUO=build/continuo python3 tests/cuda/test_render_backend.py \
+        > "$out/render-backend.log" 2>&1 ;;
     *) echo "unknown stage $1" >&2; return 2 ;;
   esac
 }
@@ -60,5 +73,6 @@ for s in "${stages[@]}"; do
   (( rc != 0 )) && status=1
 done
 [[ " ${stages[*]} " == *" parity "* ]] && tail -n 3 "$out/parity.log"
-[[ " ${stages[*]} " == *" model "* ]] && tail -n 8 "$out/depthformer.log"
+[[ " ${stages[*]} " == *" model "* ]] && tail -n 8 "$out/depthformer.log" "$out/mrt2-model.log"
+[[ " ${stages[*]} " == *" backend "* ]] && tail -n 4 "$out/render-backend.log"
 exit $status

@@ -13,6 +13,7 @@ import jackfixture as jf  # noqa: E402
 
 PACKAGE = os.path.join(jf.REPO, "tests", "fixtures", "mrt2", "tiny", "package")
 STAGES = ("encoder", "temporal", "depth", "codec")
+CUDA_STAGES = ("lm", "codec")  # model.backend auto where CUDA can run: the frame graph is one stage
 
 
 def render(out, seed):
@@ -70,8 +71,9 @@ def check_live():
             jf.fail(f"{status['underruns']} underruns with the tiny package")
         if peak == 0.0:
             jf.fail("the recording is silent")
-        missing = [s for s in STAGES if s not in status.get("stages", {})]
-        if missing:
+        stages = status.get("stages", {})
+        missing = [s for s in STAGES if s not in stages]
+        if missing and any(s not in stages for s in CUDA_STAGES):
             jf.fail(f"status lacks stage times for {missing}")
 
 

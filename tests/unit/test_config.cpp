@@ -37,7 +37,8 @@ const std::vector<std::string> kAllKeys{
     "jack.client_name",     "jack.server_name",   "jack.output_ports",    "jack.input_ports",
     "jack.midi_port",       "jack.auto_connect",  "jack.connect_outputs", "jack.reconnect_interval_ms",
     "engine.lookahead_ms",  "engine.fade_ms",     "engine.gain_ramp_ms",  "engine.volume_db",
-    "engine.resampler",     "model.spec",         "model.dir",          "model.seed",           "model.prefill_frames", "control.style_tokens",
+    "engine.resampler",     "model.spec",         "model.dir",          "model.seed",           "model.prefill_frames", "model.backend",
+    "control.style_tokens",
     "control.drums",        "control.cfg_style",  "control.cfg_notes",    "control.cfg_drums",
     "control.temperature",  "control.top_k",      "control.seed",         "control.onset_mode",
     "render.sample_rate",
@@ -103,6 +104,7 @@ TEST_F(ConfigTest, DefaultFileEqualsBuiltInDefaultsExceptAutoConnect) {
   EXPECT_EQ(loaded.engine.lookahead_ms, expected.engine.lookahead_ms);
   EXPECT_EQ(loaded.engine.resampler, expected.engine.resampler);
   EXPECT_EQ(loaded.model.spec, "double:chords");
+  EXPECT_EQ(loaded.model.backend, ModelBackend::automatic);
   EXPECT_EQ(loaded.control.style_tokens, expected.control.style_tokens);
   EXPECT_EQ(loaded.control.notes, expected.control.notes);
   EXPECT_EQ(loaded.control.temperature, expected.control.temperature);
@@ -222,6 +224,7 @@ TEST_F(ConfigTest, FileErrorsNameFileLineAndKey) {
       {"[jack]\nreconnect_interval_ms = 10001\n", "2: jack.reconnect_interval_ms: must be between 50 and 10000"},
       {"[render]\nsample_rate = 4000\n", "2: render.sample_rate: must be 0 or between 8000 and 192000"},
       {"[model]\nspec = \"\"\n", "2: model.spec: must not be empty"},
+      {"[model]\nbackend = \"gpu\"\n", "2: model.backend: must be one of \"auto\", \"cuda\", \"cpu\""},
       {"[osc]\nport = 0\n", "2: osc.port: must be between 1 and 65535"},
       {"[osc]\nport = 65536\n", "2: osc.port: must be between 1 and 65535"},
       {"[osc]\nenabled = 1\n", "2: osc.enabled: must be true or false"},
@@ -272,6 +275,13 @@ TEST_F(ConfigTest, OverridesWinOverTheFile) {
   EXPECT_EQ(c.log_level, LogLevel::warn);
   EXPECT_EQ(c.jack.output_ports, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(c.control.seed, 4u);  // the last of two wins
+}
+
+TEST_F(ConfigTest, ModelBackendIsAutoUnlessSet) {
+  EXPECT_EQ(load_config("", {}).model.backend, ModelBackend::automatic);
+  EXPECT_EQ(load_config(write("[model]\nbackend = \"cuda\"\n"), {}).model.backend, ModelBackend::cuda);
+  EXPECT_EQ(load_config("", {"model.backend=cpu"}).model.backend, ModelBackend::cpu);  // --backend cpu
+  EXPECT_EQ(load_config("", {"model.backend=\"auto\""}).model.backend, ModelBackend::automatic);
 }
 
 TEST_F(ConfigTest, OverridesAreValidated) {

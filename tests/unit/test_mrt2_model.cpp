@@ -124,6 +124,41 @@ TEST(Mrt2ModelTest, WithoutAnEncoderThereIsNoPrefillButTheModelPlays) {
   EXPECT_EQ(render(model, ControlSnapshot{}, 2).size(), 2u * 2u * 64u);
 }
 
+// Why the CUDA Depthformer cannot run the tiny package here ("" where it can).
+std::string cuda_unavailable() {
+  const ModelPackage package = ModelPackage::open(kTinyPackage);
+  return cuda_availability(Depthformer(package).config()).unavailable;
+}
+
+TEST(Mrt2ModelTest, TheCpuBackendSaysSo) {
+  EXPECT_EQ(Mrt2Model(kTinyPackage, 0, ModelBackend::cpu).info().backend, "cpu");
+}
+
+// auto takes CUDA exactly where it can run; elsewhere it is the CPU, sample for sample.
+TEST(Mrt2ModelTest, TheAutoBackendIsCudaWhereItCanRunElseTheCpu) {
+  const bool cuda = cuda_unavailable().empty();
+  Mrt2Model automatic(kTinyPackage, 0, ModelBackend::automatic);
+  EXPECT_EQ(automatic.info().backend, cuda ? "cuda" : "cpu");
+  if (cuda) return;  // its audio: test_render_backend (label cuda)
+  Mrt2Model cpu(kTinyPackage, 0, ModelBackend::cpu);
+  automatic.reset(5);
+  cpu.reset(5);
+  EXPECT_EQ(render(automatic, ControlSnapshot{}, 20), render(cpu, ControlSnapshot{}, 20));
+}
+
+TEST(Mrt2ModelTest, TheCudaBackendWhereItCannotRunIsRefusedWithTheReason) {
+  const std::string why = cuda_unavailable();
+  if (why.empty()) GTEST_SKIP() << "CUDA can run here: test_render_backend (label cuda) plays it";
+  ModelRegistry registry;
+  register_packages(registry);
+  try {
+    registry.load(kTinyPackage.string(), ModelOptions{0, {}, ModelBackend::cuda});
+    FAIL() << "loaded on CUDA where " << why;
+  } catch (const BackendUnavailable& error) {  // not wrapped into a plain ModelError: exit 2
+    EXPECT_EQ(std::string(error.what()), "model.backend = \"cuda\", but " + why);
+  }
+}
+
 TEST(Mrt2ModelTest, RegistryLoadsADirectoryAsAPackage) {
   ModelRegistry registry;
   register_packages(registry);

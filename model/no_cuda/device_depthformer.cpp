@@ -1,0 +1,17 @@
+// A build without the CUDA runtime (CONTINUO_CUDA=OFF, or no nvcc): model.backend "auto"
+// stays on the CPU and "cuda" is refused with this reason.
+#include "model/device_depthformer.hpp"
+
+#include <stdexcept>
+
+namespace continuo::model {
+
+CudaAvailability cuda_availability(const DepthformerConfig& /*config*/) {
+  return {"", "this build has no CUDA runtime (built with CONTINUO_CUDA=OFF or without nvcc)"};
+}
+
+std::unique_ptr<DeviceDepthformer> make_cuda_depthformer(const Depthformer& /*host*/) {
+  throw std::logic_error("make_cuda_depthformer in a build without CUDA");
+}
+
+}  // namespace continuo::model

@@ -1,0 +1,91 @@
+// Mrt2Model with backend cuda (its Depthformer on the CudaDepthformer, the decoder on the
+// CPU) against backend cpu on the tiny package: what `continuo render --backend cuda` plays,
+// without the engine, so the nvcc-only build (build_standalone.sh) runs it on a GPU image
+// lacking JACK. Exit 77 where CUDA cannot run (CONTINUO_REQUIRE_CUDA=1: a failure).
+// Free running cannot be teacher-forced, so: the same seed draws the same Philox numbers on
+// logits equal to fp32 rounding, hence the same codes (a draw would have to land within
+// ~1e-7 of a CDF boundary to differ) and, the decoder being the same CPU code, the same
+// samples; a composition bug shows from frame 0. Also: valid audio, reset replays the run,
+// info().backend and the stages say cuda.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/mrt2_model.hpp"
+
+namespace {
+
+namespace m = continuo::model;
+
+constexpr int kSkip = 77;
+constexpr int kFrames = 200;
+constexpr int kSameFrames = 25;  // at least this many leading frames sample for sample
+const char* const kPackage = CONTINUO_SOURCE_DIR "/tests/fixtures/mrt2/tiny/package";
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+std::vector<float> render(m::Mrt2Model& model, std::uint64_t seed) {
+  model.reset(seed);
+  const auto frame_size = static_cast<std::size_t>(model.info().frame_samples * model.info().channels);
+  std::vector<float> audio(frame_size * kFrames);
+  const continuo::ControlSnapshot control;
+  for (int f = 0; f < kFrames; ++f) {
+    model.step(control, std::span<float>(audio).subspan(static_cast<std::size_t>(f) * frame_size, frame_size));
+  }
+  return audio;
+}
+
+void compare(m::Mrt2Model& cuda, m::Mrt2Model& cpu) {
+  const std::vector<float> on_cuda = render(cuda, 1);
+  const std::vector<float> on_cpu = render(cpu, 1);
+  const auto frame_size = static_cast<std::size_t>(cuda.info().frame_samples * cuda.info().channels);
+  const auto differ = std::mismatch(on_cuda.begin(), on_cuda.end(), on_cpu.begin()).first - on_cuda.begin();
+  const auto same_frames = static_cast<int>(static_cast<std::size_t>(differ) / frame_size);
+  float peak = 0.0f;
+  bool finite = true;
+  for (float x : on_cuda) {
+    finite = finite && std::isfinite(x);
+    peak = std::max(peak, std::abs(x));
+  }
+  check(finite && peak > 0.0f && peak <= 1.0f, "valid audio on cuda: finite, peak " + std::to_string(peak));
+  check(same_frames >= kSameFrames, "cuda plays the cpu's samples for " + std::to_string(same_frames) + " of " +
+                                        std::to_string(kFrames) + " frames (want >= " + std::to_string(kSameFrames) + ")");
+  check(render(cuda, 1) == on_cuda, "reset(1) on cuda plays the same run again");
+  check(render(cuda, 2) != on_cuda, "another seed plays other audio");
+  const auto stages = cuda.last_step_stages();
+  check(stages.size() == 2 && stages[0].stage == "lm" && stages[1].stage == "codec", "stages: lm, codec");
+}
+
+}  // namespace
+
+int main() {
+  const m::ModelPackage package = m::ModelPackage::open(kPackage);
+  const m::CudaAvailability cuda = m::cuda_availability(m::Depthformer(package).config());
+  if (!cuda.unavailable.empty()) {
+    const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
+    const bool required = require != nullptr && std::string(require) == "1";
+    std::printf("CUDA cannot run here: %s (%s)\n", cuda.unavailable.c_str(),
+                required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping");
+    return required ? 1 : kSkip;
+  }
+  std::printf("device: %s\n", cuda.device.c_str());
+  try {
+    m::Mrt2Model on_cuda(kPackage, 0, continuo::ModelBackend::cuda);
+    m::Mrt2Model on_cpu(kPackage, 0, continuo::ModelBackend::cpu);
+    check(on_cuda.info().backend == "cuda" && on_cpu.info().backend == "cpu", "info().backend");
+    compare(on_cuda, on_cpu);
+  } catch (const std::exception& error) {
+    check(false, std::string("exception: ") + error.what());
+  }
+  std::printf("%s\n", failures == 0 ? "PASS" : "FAILED");
+  return failures == 0 ? 0 : 1;
+}
