@@ -35,26 +35,30 @@ def text_ids(sp, text, length):
     return np.array([ids + [pad] * (length - len(ids))], np.int32)
 
 
-def litert_run(path, value):
+def litert(path):
+    """A function running the TFLite file at `path` on one input, with ai-edge-litert."""
     from ai_edge_litert.interpreter import Interpreter
     interpreter = Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], value)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    source, sink = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+
+    def run(value):
+        interpreter.set_tensor(source["index"], value)
+        interpreter.invoke()
+        return interpreter.get_tensor(sink["index"])
+    run.input_shape = source["shape"]
+    return run
 
 
 def reference(args, prompts):
     """[(ids, embedding, tokens)] from ai-edge-litert, tokenised by Python's sentencepiece."""
     sp = sentencepiece.SentencePieceProcessor(model_file=str(args.spm))
-    from ai_edge_litert.interpreter import Interpreter
-    length = Interpreter(model_path=str(args.text_encoder)).get_input_details()[0]["shape"][-1]
+    encoder, quantizer = litert(args.text_encoder), litert(args.quantizer)
     results = []
     for text in prompts:
-        ids = text_ids(sp, text, int(length))
-        embedding = litert_run(args.text_encoder, ids)
-        tokens = litert_run(args.quantizer, embedding)
-        results.append((ids.reshape(-1), embedding.reshape(-1), tokens.reshape(-1)))
+        ids = text_ids(sp, text, int(encoder.input_shape[-1]))
+        embedding = encoder(ids)
+        results.append((ids.reshape(-1), embedding.reshape(-1), quantizer(embedding).reshape(-1)))
     return results
 
 
