@@ -48,7 +48,7 @@ class Graph {
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
   const GraphTensor& tensor(int index) const { return tensors_.at(static_cast<std::size_t>(index)); }
-  std::size_t op_count() const { return ops_.size(); }
+  std::size_t tensor_count() const { return tensors_.size(); }
 
   // std::invalid_argument when an input's type or shape is not the declared one, or an op
   // meets operands it cannot take (an index out of range, say); names the op.
