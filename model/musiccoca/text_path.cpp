@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const GraphTensor& only(const Graph& graph, const std::vector<int>& which, const fs::path& file, const char* what) {
-  if (which.size() != 1) throw ModelFileError(file.string() + ": has " + std::to_string(which.size()) + " " + what + "s, the text path needs one");
+  if (which.size() != 1) throw ModelFileError(file.string() + ": " + std::to_string(which.size()) + " " + what + "s, the text path needs one");
   return graph.tensor(which[0]);
 }
 
@@ -25,25 +25,29 @@ TextPath TextPath::load(const fs::path& text_encoder, const fs::path& quantizer,
   if (const auto status = processor->Load(spm.string()); !status.ok()) {
     throw ModelFileError(spm.string() + ": not a SentencePiece model: " + status.ToString());
   }
-  return TextPath(Graph::load(text_encoder), Graph::load(quantizer), std::move(processor));
+  return TextPath(Graph::load(text_encoder), Graph::load(quantizer), std::move(processor), text_encoder, quantizer);
 }
 
-TextPath::TextPath(Graph encoder, Graph quantizer, std::unique_ptr<sentencepiece::SentencePieceProcessor> spm)
+TextPath::TextPath(Graph encoder, Graph quantizer, std::unique_ptr<sentencepiece::SentencePieceProcessor> spm,
+                   const fs::path& encoder_file, const fs::path& quantizer_file)
     : encoder_(std::move(encoder)), quantizer_(std::move(quantizer)), spm_(std::move(spm)) {
-  const GraphTensor& ids = only(encoder_, encoder_.inputs(), "text encoder", "input");
+  const std::string encoder_name = encoder_file.string() + " (text encoder)";
+  const std::string quantizer_name = quantizer_file.string() + " (quantizer)";
+  const GraphTensor& ids = only(encoder_, encoder_.inputs(), encoder_name, "input");
   if (ids.type != Value::Type::i32 || ids.shape.size() != 2 || ids.shape[0] != 1 || ids.shape[1] == 0) {
-    throw ModelFileError("text encoder: input '" + ids.name + "' is " + format_dims(ids.shape) + ", the text path needs int32 ids [1, L]");
+    throw ModelFileError(encoder_name + ": input '" + ids.name + "' is " + format_dims(ids.shape) + ", the text path needs int32 ids [1, L]");
   }
   length_ = ids.shape[1];
-  const GraphTensor& embedding = only(encoder_, encoder_.outputs(), "text encoder", "output");
+  const GraphTensor& embedding = only(encoder_, encoder_.outputs(), encoder_name, "output");
   dims_ = element_count(embedding.shape);
-  const GraphTensor& taken = only(quantizer_, quantizer_.inputs(), "quantizer", "input");
+  const GraphTensor& taken = only(quantizer_, quantizer_.inputs(), quantizer_name, "input");
   if (embedding.type != Value::Type::f32 || taken.type != Value::Type::f32 || element_count(taken.shape) != dims_) {
-    throw ModelFileError("quantizer: input '" + taken.name + "' " + format_dims(taken.shape) + " does not take the text encoder's embedding " + format_dims(embedding.shape));
+    throw ModelFileError(quantizer_name + ": input '" + taken.name + "' " + format_dims(taken.shape) +
+                         " does not take the text encoder's embedding " + format_dims(embedding.shape));
   }
-  const GraphTensor& tokens = only(quantizer_, quantizer_.outputs(), "quantizer", "output");
+  const GraphTensor& tokens = only(quantizer_, quantizer_.outputs(), quantizer_name, "output");
   if (tokens.type != Value::Type::i32 || element_count(tokens.shape) != kStyleLevels) {
-    throw ModelFileError("quantizer: output '" + tokens.name + "' is " + format_dims(tokens.shape) + ", the style needs 12 int32 tokens");
+    throw ModelFileError(quantizer_name + ": output '" + tokens.name + "' is " + format_dims(tokens.shape) + ", the style needs 12 int32 tokens");
   }
 }
 

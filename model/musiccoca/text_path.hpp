@@ -40,7 +40,8 @@ class TextPath {
   StyleTokens quantize(std::span<const float> embedding) const;
 
  private:
-  TextPath(Graph encoder, Graph quantizer, std::unique_ptr<sentencepiece::SentencePieceProcessor> spm);
+  TextPath(Graph encoder, Graph quantizer, std::unique_ptr<sentencepiece::SentencePieceProcessor> spm,
+           const std::filesystem::path& encoder_file, const std::filesystem::path& quantizer_file);
 
   Graph encoder_, quantizer_;
   std::unique_ptr<sentencepiece::SentencePieceProcessor> spm_;

@@ -235,9 +235,14 @@ TEST(MusicCocaParity, EmbeddingsAndTokensMatchAiEdgeLitert) {
 
 TEST(MusicCocaParity, GraphsThatDoNotFitTogetherAreRefused) {
   // The quantizer where the encoder belongs: it takes floats, not ids.
-  EXPECT_THROW(TextPath::load(kPackage / "musiccoca_quantizer.graph.toml", kPackage / "musiccoca_quantizer.graph.toml",
-                              kPackage / "musiccoca_spm.model"),
-               ModelFileError);
+  const fs::path quantizer = kPackage / "musiccoca_quantizer.graph.toml";
+  try {
+    TextPath::load(quantizer, quantizer, kPackage / "musiccoca_spm.model");
+    ADD_FAILURE() << "a quantizer loaded as the text encoder";
+  } catch (const ModelFileError& error) {
+    EXPECT_EQ(std::string(error.what()), quantizer.string() + " (text encoder): input 'embedding' is [1, 24], the text "
+                                         "path needs int32 ids [1, L]");
+  }
   EXPECT_THROW(TextPath::load(kPackage / "musiccoca_text_encoder.graph.toml", kPackage / "musiccoca_quantizer.graph.toml",
                               kPackage / "musiccoca_text_encoder.graph.toml"),
                ModelFileError);
