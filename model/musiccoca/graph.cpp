@@ -17,9 +17,10 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kFormat = "continuo-graph-1";
 constexpr std::size_t kMaxRank = 8;
-constexpr std::array<std::pair<OpKind, const char*>, 15> kOpNames{{
-    {OpKind::add, "ADD"}, {OpKind::sub, "SUB"}, {OpKind::mul, "MUL"}, {OpKind::mean, "MEAN"},
-    {OpKind::sum, "SUM"}, {OpKind::rsqrt, "RSQRT"}, {OpKind::tanh, "TANH"},
+constexpr std::array<std::pair<OpKind, const char*>, 19> kOpNames{{
+    {OpKind::add, "ADD"}, {OpKind::sub, "SUB"}, {OpKind::mul, "MUL"}, {OpKind::div, "DIV"},
+    {OpKind::squared_difference, "SQUARED_DIFFERENCE"}, {OpKind::mean, "MEAN"}, {OpKind::sum, "SUM"},
+    {OpKind::rsqrt, "RSQRT"}, {OpKind::sqrt, "SQRT"}, {OpKind::tanh, "TANH"}, {OpKind::gelu, "GELU"},
     {OpKind::fully_connected, "FULLY_CONNECTED"}, {OpKind::batch_matmul, "BATCH_MATMUL"},
     {OpKind::softmax, "SOFTMAX"}, {OpKind::reshape, "RESHAPE"}, {OpKind::transpose, "TRANSPOSE"},
     {OpKind::gather, "GATHER"}, {OpKind::arg_min, "ARG_MIN"}, {OpKind::concatenation, "CONCATENATION"},
@@ -123,7 +124,7 @@ OpKind op_kind(const Reader& reader, const std::string& key, const toml::table& 
 
 std::size_t expected_inputs(OpKind kind) {
   switch (kind) {
-    case OpKind::rsqrt: case OpKind::tanh: case OpKind::softmax: return 1;
+    case OpKind::rsqrt: case OpKind::sqrt: case OpKind::tanh: case OpKind::gelu: case OpKind::softmax: return 1;
     case OpKind::fully_connected: return 3;
     case OpKind::concatenation: return 0;  // any number, at least one
     default: return 2;
@@ -203,6 +204,7 @@ Graph Graph::load(const fs::path& graph_toml) {
     op.adj_y = reader.option(table, key, "adj_y", false);
     op.axis = static_cast<int>(reader.option<std::int64_t>(table, key, "axis", 0));
     op.beta = static_cast<float>(reader.option(table, key, "beta", 1.0));
+    op.approximate = reader.option(table, key, "approximate", false);
     graph.ops_.push_back(std::move(op));
   }
   for (const int output : graph.outputs_) {
@@ -259,10 +261,14 @@ Value Graph::apply(const GraphOp& op, const std::vector<const Value*>& slots) co
     case OpKind::add: return binary(Binary::add, in(0), in(1));
     case OpKind::sub: return binary(Binary::sub, in(0), in(1));
     case OpKind::mul: return binary(Binary::mul, in(0), in(1));
+    case OpKind::div: return binary(Binary::div, in(0), in(1));
+    case OpKind::squared_difference: return binary(Binary::squared_difference, in(0), in(1));
     case OpKind::mean: return reduce(Reduce::mean, in(0), ints(1), op.keep_dims);
     case OpKind::sum: return reduce(Reduce::sum, in(0), ints(1), op.keep_dims);
     case OpKind::rsqrt: return unary(Unary::rsqrt, in(0));
+    case OpKind::sqrt: return unary(Unary::sqrt, in(0));
     case OpKind::tanh: return unary(Unary::tanh, in(0));
+    case OpKind::gelu: return unary(op.approximate ? Unary::gelu_tanh : Unary::gelu, in(0));
     case OpKind::fully_connected: return fully_connected(in(0), in(1), op.inputs[2] < 0 ? nullptr : &in(2));
     case OpKind::batch_matmul: return batch_matmul(in(0), in(1), op.adj_x, op.adj_y);
     case OpKind::softmax: return softmax(in(0), op.beta);

@@ -13,8 +13,8 @@ namespace continuo::model::musiccoca {
 // The op kinds a converted graph may hold: TFLite's builtin names, as the converter
 // (tools/musiccoca/convert.py) writes them.
 enum class OpKind : std::uint8_t {
-  add, sub, mul, mean, sum, rsqrt, tanh, fully_connected, batch_matmul, softmax,
-  reshape, transpose, gather, arg_min, concatenation
+  add, sub, mul, div, squared_difference, mean, sum, rsqrt, sqrt, tanh, gelu, fully_connected,
+  batch_matmul, softmax, reshape, transpose, gather, arg_min, concatenation
 };
 
 struct GraphTensor {
@@ -33,6 +33,7 @@ struct GraphOp {
   bool adj_x = false, adj_y = false;  // batch_matmul
   int axis = 0;                   // gather, concatenation
   float beta = 1.0f;              // softmax
+  bool approximate = false;       // gelu: the tanh form
 };
 
 // A TFLite graph converted to continuo's form: <stem>.graph.toml (tensors, ops in order) and

@@ -61,6 +61,29 @@ std::size_t offset_of(std::size_t flat, const Dims& shape, const Dims& strides) 
   return offset;
 }
 
+float apply_binary(Binary op, float x, float y) {
+  switch (op) {
+    case Binary::add: return x + y;
+    case Binary::sub: return x - y;
+    case Binary::mul: return x * y;
+    case Binary::div: return x / y;
+    case Binary::squared_difference: return (x - y) * (x - y);
+  }
+  return 0.0f;
+}
+
+float apply_unary(Unary op, float x) {
+  constexpr float kSqrtTwoOverPi = 0.7978845608028654f;
+  switch (op) {
+    case Unary::tanh: return std::tanh(x);
+    case Unary::rsqrt: return 1.0f / std::sqrt(x);
+    case Unary::sqrt: return std::sqrt(x);
+    case Unary::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+    case Unary::gelu_tanh: return 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
+  }
+  return 0.0f;
+}
+
 }  // namespace
 
 Value binary(Binary op, const Value& a, const Value& b) {
@@ -71,7 +94,7 @@ Value binary(Binary op, const Value& a, const Value& b) {
   std::vector<float> out(element_count(shape));
   for (std::size_t n = 0; n < out.size(); ++n) {
     const float x = a.f[offset_of(n, shape, sa)], y = b.f[offset_of(n, shape, sb)];
-    out[n] = op == Binary::add ? x + y : op == Binary::sub ? x - y : x * y;
+    out[n] = apply_binary(op, x, y);
   }
   return Value::floats(shape, std::move(out));
 }
@@ -79,7 +102,7 @@ Value binary(Binary op, const Value& a, const Value& b) {
 Value unary(Unary op, const Value& x) {
   need_floats(x, "unary op");
   std::vector<float> out(x.f.size());
-  for (std::size_t n = 0; n < out.size(); ++n) out[n] = op == Unary::tanh ? std::tanh(x.f[n]) : 1.0f / std::sqrt(x.f[n]);
+  for (std::size_t n = 0; n < out.size(); ++n) out[n] = apply_unary(op, x.f[n]);
   return Value::floats(x.shape, std::move(out));
 }
 

@@ -12,8 +12,9 @@ namespace continuo::model::musiccoca {
 // (tensorflow/lite/kernels/*). Each throws std::invalid_argument naming the mismatch when its
 // operands do not fit; none reads out of bounds on any input.
 
-enum class Binary { add, sub, mul };
-enum class Unary { tanh, rsqrt };
+enum class Binary { add, sub, mul, div, squared_difference };
+// gelu: 0.5·x·(1 + erf(x/√2)); gelu_tanh: TFLite's approximate GELU (the tanh form).
+enum class Unary { tanh, rsqrt, sqrt, gelu, gelu_tanh };
 enum class Reduce { mean, sum };
 
 // Elementwise with NumPy broadcasting (f32).

@@ -39,6 +39,8 @@ TEST(MusicCocaOps, BinaryBroadcastsLikeNumpy) {
   const Value outer = binary(Binary::mul, floats({2, 1}, {2, 3}), floats({1, 3}, {1, 10, 100}));
   EXPECT_EQ(outer.f, (std::vector<float>{2, 20, 200, 3, 30, 300}));
   EXPECT_EQ(binary(Binary::sub, floats({2}, {5, 7}), floats({1}, {1})).f, (std::vector<float>{4, 6}));
+  EXPECT_EQ(binary(Binary::div, floats({2}, {3, 1}), floats({1}, {2})).f, (std::vector<float>{1.5f, 0.5f}));
+  EXPECT_EQ(binary(Binary::squared_difference, floats({2}, {3, -1}), floats({1}, {1})).f, (std::vector<float>{4, 4}));
   EXPECT_THROW(binary(Binary::add, floats({2}, {1, 2}), floats({3}, {1, 2, 3})), std::invalid_argument);
 }
 
@@ -119,10 +121,21 @@ TEST(MusicCocaOps, ConcatenationJoinsAlongTheAxis) {
   EXPECT_THROW(concatenation(parts, 0), std::invalid_argument);
 }
 
-TEST(MusicCocaOps, UnaryTanhAndRsqrt) {
+TEST(MusicCocaOps, UnaryOps) {
   const Value x = floats({2}, {0.5f, 4});
   EXPECT_EQ(unary(Unary::tanh, x).f, (std::vector<float>{std::tanh(0.5f), std::tanh(4.0f)}));
   EXPECT_EQ(unary(Unary::rsqrt, x).f, (std::vector<float>{1 / std::sqrt(0.5f), 0.5f}));
+  EXPECT_EQ(unary(Unary::sqrt, x).f, (std::vector<float>{std::sqrt(0.5f), 2}));
+}
+
+TEST(MusicCocaOps, GeluExactAndTanhForm) {
+  // Φ(1) = 0.841344746, Φ(-1) = 0.158655254: GELU(x) = x·Φ(x).
+  const Value exact = unary(Unary::gelu, floats({3}, {1, -1, 0}));
+  EXPECT_NEAR(exact.f[0], 0.841344746f, 1e-6);
+  EXPECT_NEAR(exact.f[1], -0.158655254f, 1e-6);
+  EXPECT_EQ(exact.f[2], 0.0f);
+  // The tanh form at 1: 0.5·(1 + tanh(0.7978845608·1.044715)) = 0.841191990.
+  EXPECT_NEAR(unary(Unary::gelu_tanh, floats({1}, {1})).f[0], 0.841191990f, 1e-6);
 }
 
 // ---- Graph files --------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def layer_norm(g, x, rows, rng, tag):
     axis = g.const(f"{tag}/axis", np.array([-1], np.int32))
     mean = g.op(OPS.MEAN, [x, axis], [rows, 1], options=tw.reducer(True))
     centred = g.op(OPS.SUB, [x, mean], [rows, WIDTH], options=tw.sub)
-    square = g.op(OPS.MUL, [centred, centred], [rows, WIDTH], options=tw.mul)
+    square = g.op(OPS.SQUARED_DIFFERENCE, [x, mean], [rows, WIDTH])
     var = g.op(OPS.MEAN, [square, axis], [rows, 1], options=tw.reducer(True))
     eps = g.const(f"{tag}/eps", np.array([1e-5], np.float32))
     scale = g.op(OPS.RSQRT, [g.op(OPS.ADD, [var, eps], [rows, 1], options=tw.add)], [rows, 1])
@@ -93,13 +93,15 @@ def text_encoder(vocab, rng):
     mixed = g.op(OPS.RESHAPE, [mixed, g.const("merge", np.array([LENGTH, WIDTH], np.int32))], [LENGTH, WIDTH])
     x = g.op(OPS.ADD, [x, dense(g, mixed, LENGTH, WIDTH, WIDTH, rng, "o")], [LENGTH, WIDTH], options=tw.add)
     h = layer_norm(g, x, LENGTH, rng, "ln2")
-    h = g.op(OPS.TANH, [dense(g, h, LENGTH, WIDTH, FF, rng, "ff1")], [LENGTH, FF])
+    h = g.op(OPS.GELU, [dense(g, h, LENGTH, WIDTH, FF, rng, "ff1")], [LENGTH, FF], options=tw.gelu(False))
     x = g.op(OPS.ADD, [x, dense(g, h, LENGTH, FF, WIDTH, rng, "ff2")], [LENGTH, WIDTH], options=tw.add)
     pooled = g.op(OPS.MEAN, [x, g.const("rows", np.array([0], np.int32))], [1, WIDTH], options=tw.reducer(True))
+    pooled = g.op(OPS.TANH, [pooled], [1, WIDTH])
     y = dense(g, pooled, 1, WIDTH, EMBED, rng, "project")
+    y = g.op(OPS.GELU, [y], [1, EMBED], options=tw.gelu(True))
     norm = g.op(OPS.SUM, [g.op(OPS.MUL, [y, y], [1, EMBED], options=tw.mul), g.const("last", np.array([1], np.int32))],
                 [1, 1], options=tw.reducer(True))
-    out = g.op(OPS.MUL, [y, g.op(OPS.RSQRT, [norm], [1, 1])], [1, EMBED], options=tw.mul, name="embedding")
+    out = g.op(OPS.DIV, [y, g.op(OPS.SQRT, [norm], [1, 1])], [1, EMBED], options=tw.div, name="embedding")
     g.outputs.append(out)
     return g
 

@@ -18,9 +18,10 @@ from convert_mrt2 import write_safetensors  # noqa: E402
 FORMAT = "continuo-graph-1"
 OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
-ELEMENTWISE = {"ADD": tflite.AddOptions, "SUB": tflite.SubOptions, "MUL": tflite.MulOptions}
-SUPPORTED = {"ADD", "SUB", "MUL", "MEAN", "SUM", "RSQRT", "TANH", "FULLY_CONNECTED", "BATCH_MATMUL", "SOFTMAX",
-             "RESHAPE", "TRANSPOSE", "GATHER", "ARG_MIN", "CONCATENATION"}
+ELEMENTWISE = {"ADD": tflite.AddOptions, "SUB": tflite.SubOptions, "MUL": tflite.MulOptions, "DIV": tflite.DivOptions}
+SUPPORTED = {"ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MEAN", "SUM", "RSQRT", "SQRT", "TANH", "GELU",
+             "FULLY_CONNECTED", "BATCH_MATMUL", "SOFTMAX", "RESHAPE", "TRANSPOSE", "GATHER", "ARG_MIN",
+             "CONCATENATION"}
 NUMPY = {TensorType.FLOAT32: np.float32, TensorType.INT32: np.int32, TensorType.INT64: np.int64}
 MAX_INLINE = 4096  # int constants (shapes, axes, indices) go inline in the TOML
 
@@ -61,6 +62,9 @@ def _op_record(model, graph, op, name, problems, where):
     if name in ("MEAN", "SUM"):
         options = _options(op, tflite.ReducerOptions)
         record["keep_dims"] = bool(options.KeepDims()) if options else False
+    if name == "GELU":
+        options = _options(op, tflite.GeluOptions)
+        record["approximate"] = bool(options and options.Approximate())
     if name == "SOFTMAX":
         options = _options(op, tflite.SoftmaxOptions)
         record["beta"] = float(options.Beta()) if options else 1.0

@@ -59,6 +59,19 @@ def mul(b):
     return Opt.MulOptions, tflite.MulOptionsEnd(b)
 
 
+def div(b):
+    tflite.DivOptionsStart(b)
+    return Opt.DivOptions, tflite.DivOptionsEnd(b)
+
+
+def gelu(approximate):
+    def build(b):
+        tflite.GeluOptionsStart(b)
+        tflite.GeluOptionsAddApproximate(b, approximate)
+        return Opt.GeluOptions, tflite.GeluOptionsEnd(b)
+    return build
+
+
 def softmax(beta):
     def build(b):
         tflite.SoftmaxOptionsStart(b)
