@@ -131,7 +131,9 @@ def main(argv=None):
         for item in scratch.iterdir():
             shutil.copyfile(item, args.package / item.name)
     manifest = args.package / "model.toml"
-    if manifest.exists() and "[musiccoca]" not in manifest.read_text():
+    if not manifest.exists():
+        print(f"convert: no {manifest}: add this section to the package's model.toml:{MANIFEST_SECTION}")
+    elif "[musiccoca]" not in manifest.read_text():
         with manifest.open("a") as f:
             f.write(MANIFEST_SECTION)
     print(f"convert: wrote {args.package}: {len(prompts)} prompts agree, worst relative error {worst:.3g}")
