@@ -29,7 +29,7 @@ test-asan: $(SANITIZE_DIR)/CMakeCache.txt
 	cd $(SANITIZE_DIR) && ctest --output-on-failure -j $(JOBS)
 
 fuzz: $(SANITIZE_DIR)/CMakeCache.txt
-	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target fuzz_osc fuzz_midi fuzz_config fuzz_safetensors fuzz_manifest fuzz_journal
+	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target fuzz_osc fuzz_midi fuzz_config fuzz_safetensors fuzz_manifest fuzz_journal fuzz_graph
 	tools/fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 deps:

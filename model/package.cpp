@@ -220,9 +220,21 @@ void read_text_tower(const ManifestReader& reader, const toml::table& root, Mani
   manifest.text_tower = tower;
 }
 
+void read_musiccoca(const ManifestReader& reader, const toml::table& root, Manifest& manifest) {
+  if (root.get("musiccoca") == nullptr) return;  // optional: converted official weights only
+  const std::string section = "musiccoca";
+  const toml::table& table = reader.table(root, section, {"text_encoder", "quantizer", "spm"});
+  if (manifest.text_tower) {
+    reader.fail(section, table, "a package has [text_tower] or [musiccoca], not both (both turn text into style tokens)");
+  }
+  manifest.musiccoca = MusicCocaManifest{reader.file_name(table, section, "text_encoder"),
+                                         reader.file_name(table, section, "quantizer"),
+                                         reader.file_name(table, section, "spm")};
+}
+
 void check_sections(const ManifestReader& reader, const toml::table& root) {
   static constexpr std::string_view kSections[] = {"package", "audio", "provenance", "architecture", "tensors",
-                                                   "text_tower"};
+                                                   "text_tower", "musiccoca"};
   for (const auto& [key, value] : root) {
     if (std::find(std::begin(kSections), std::end(kSections), key.str()) == std::end(kSections)) {
       reader.fail(std::string(key.str()), value, "unknown section");
@@ -293,6 +305,7 @@ Manifest load_manifest(const fs::path& dir) {
   read_architecture(reader, root, manifest);
   read_tensors(reader, root, manifest);
   read_text_tower(reader, root, manifest);
+  read_musiccoca(reader, root, manifest);
   return manifest;
 }
 

@@ -38,6 +38,14 @@ struct TextTowerManifest {
   std::size_t codebook = 0;   // codes per RVQ level
 };
 
+// [musiccoca] (optional): MusicCoCa's text path converted from Google's TFLite files by
+// tools/musiccoca/convert.py (docs/musiccoca.md): the graphs and the SentencePiece model.
+struct MusicCocaManifest {
+  std::string text_encoder;  // graph.toml file names in the package directory
+  std::string quantizer;
+  std::string spm;  // SentencePiece model file name
+};
+
 // model.toml, validated. See docs/model-package.md for every key.
 struct Manifest {
   // [package]
@@ -59,6 +67,8 @@ struct Manifest {
   std::vector<TensorSpec> tensors;
   // [text_tower]: absent when the model takes no text prompts
   std::optional<TextTowerManifest> text_tower;
+  // [musiccoca]: absent unless converted; a package has it or [text_tower], not both
+  std::optional<MusicCocaManifest> musiccoca;
 };
 
 // Parses <dir>/model.toml. Errors: ModelFileError "<dir>/model.toml:<line>: <key>: <problem>".

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/musiccoca/text_style.hpp"
 #include "model/text_tower.hpp"
 
 namespace continuo::model {
@@ -27,10 +28,11 @@ class TowerTextStyle final : public TextStyle {
 }  // namespace
 
 std::shared_ptr<const TextStyle> load_text_style(const ModelPackage& package, const DepthformerConfig& lm) {
-  const auto& tower = package.manifest().text_tower;
-  if (!tower) return nullptr;
   // A token t reaches the style table as row t + conditioning_offset of its level.
   const std::size_t fits = lm.style_vocab - static_cast<std::size_t>(lm.conditioning_offset);
+  if (package.manifest().musiccoca) return musiccoca::load_text_style(package, fits);
+  const auto& tower = package.manifest().text_tower;
+  if (!tower) return nullptr;
   if (tower->codebook > fits) {
     throw ModelFileError((package.dir() / "model.toml").string() + ": text_tower.codebook: " +
                          std::to_string(tower->codebook) + " codes per level, but the Depthformer's style table "

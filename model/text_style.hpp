@@ -8,9 +8,10 @@
 
 namespace continuo::model {
 
-// The engine's TextStyle from a package's text tower (model/text_tower): blend the prompts'
-// embeddings, then quantize once. None when the package has no [text_tower]. ModelFileError
-// when the tower's tokens would not fit the Depthformer's style table.
+// The engine's TextStyle from a package's [musiccoca] text path (model/musiccoca) or its text
+// tower (model/text_tower): blend the prompts' embeddings, then quantize once. None when the
+// package has neither. ModelFileError when the tower's tokens would not fit the
+// Depthformer's style table.
 std::shared_ptr<const TextStyle> load_text_style(const ModelPackage& package, const DepthformerConfig& lm);
 
 }  // namespace continuo::model

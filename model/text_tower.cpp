@@ -90,8 +90,9 @@ void add_row(kernels::WeightView table, std::size_t row, std::size_t dims, float
   for (std::size_t d = 0; d < dims; ++d) out[d] += table.at(row * dims + d);
 }
 
-// The sum of the weights, once they are known to make a weighted mean.
-float total_weight(std::span<const WeightedPrompt> prompts) {
+}  // namespace
+
+float blend_total_weight(std::span<const WeightedPrompt> prompts) {
   if (prompts.empty()) throw std::invalid_argument("blend: no prompts");
   float total = 0.0f;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -106,7 +107,6 @@ float total_weight(std::span<const WeightedPrompt> prompts) {
   return total;
 }
 
-}  // namespace
 
 TextTower TextTower::open(const fs::path& package_dir) { return load(package_dir, load_manifest(package_dir)); }
 
@@ -178,7 +178,7 @@ StyleEmbedding TextTower::embed(std::string_view text) const {
 }
 
 StyleEmbedding TextTower::blend(std::span<const WeightedPrompt> prompts) const {
-  const float total = total_weight(prompts);
+  const float total = blend_total_weight(prompts);
   StyleEmbedding blended{};
   for (const WeightedPrompt& prompt : prompts) {
     if (prompt.weight == 0.0f) continue;

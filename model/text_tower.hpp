@@ -28,6 +28,11 @@ struct WeightedPrompt {
   float weight = 1.0f;
 };
 
+// sum of the prompts' weights; std::invalid_argument when there are no prompts, a weight is
+// negative or not finite, or every weight is 0. Blends divide by it (TextTower::blend, the
+// MusicCoCa text path).
+float blend_total_weight(std::span<const WeightedPrompt> prompts);
+
 // A model's text tower (docs/text-tower.md): text -> style embedding -> style tokens, the
 // twin of tools/train/style/text_tower.py. A small learned model over a vocabulary of musical
 // words plus hashed character n-grams, so a misspelt or unknown word still lands near the

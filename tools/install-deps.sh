@@ -6,7 +6,7 @@ packages=(
   clang-19 libclang-rt-19-dev
   jackd2 libjack-jackd2-dev
   libboost-dev libsamplerate0-dev libsndfile1-dev libtomlplusplus-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev libsentencepiece-dev
   liblo-dev liblo-tools librtmidi-dev
   ableton-link-dev libasio-dev
   fluidsynth musescore-general-soundfont-small

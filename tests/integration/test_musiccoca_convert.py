@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""tools/musiccoca/convert.py on the stand-in TFLite files (tests/fixtures/musiccoca/):
+it writes the committed package (so the fixtures are not stale) and a [musiccoca] section,
+refuses a file with an op continuo does not run (exit 2, the op named, nothing written),
+and refuses when continuo's runner disagrees with ai-edge-litert (exit 1, nothing written).
+Needs ai-edge-litert: re-runs itself under $CONTINUO_COCA_PYTHON or .venv-coca/bin/python
+(tools/musiccoca/setup_env.sh); exits 77 (skipped) when there is neither."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / 'tests' / 'fixtures' / 'musiccoca'
+CONVERT = ROOT / 'tools' / 'musiccoca' / 'convert.py'
+SKIP = 77
+
+
+def ensure_litert() -> None:
+  if importlib.util.find_spec('ai_edge_litert') is not None and importlib.util.find_spec('tflite') is not None:
+    return
+  python = Path(os.environ.get('CONTINUO_COCA_PYTHON', ROOT / '.venv-coca' / 'bin' / 'python'))
+  if not python.exists():
+    print(f'no ai-edge-litert here and no {python} (tools/musiccoca/setup_env.sh): skipped')
+    sys.exit(SKIP)
+  os.execv(str(python), [str(python), __file__])
+
+
+def convert(package: Path, text_encoder: Path, runner: str) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, str(CONVERT), '--text-encoder', str(text_encoder),
+                         '--quantizer', str(FIXTURE / 'quantizer.tflite'), '--spm', str(FIXTURE / 'spm.model'),
+                         '--runner', runner, str(package)], capture_output=True, text=True, check=False)
+
+
+def lying_runner(scratch: Path, runner: str) -> str:
+  """continuo's runner with its embeddings scaled by 1.001: a disagreement the check must catch."""
+  script = scratch / 'lying_runner.py'
+  script.write_text(f'''#!{sys.executable}
+import subprocess, sys
+out = subprocess.run([{runner!r}] + sys.argv[1:], stdin=sys.stdin, capture_output=True, text=True).stdout
+for line in out.splitlines():
+    words = line.split()
+    if words[0] == 'embedding':
+        words[1:] = [repr(float(w) * 1.001) for w in words[1:]]
+    print(' '.join(words))
+''')
+  script.chmod(0o755)
+  return str(script)
+
+
+def main() -> int:
+  ensure_litert()
+  runner = os.environ.get('CONTINUO_MUSICCOCA', str(ROOT / 'build' / 'model' / 'continuo-musiccoca'))
+  problems = []
+  with tempfile.TemporaryDirectory() as scratch:
+    scratch = Path(scratch)
+    package = scratch / 'package'
+    package.mkdir()
+    shutil.copyfile(ROOT / 'tests' / 'fixtures' / 'mrt2' / 'tiny' / 'package' / 'model.toml', package / 'model.toml')
+    done = convert(package, FIXTURE / 'text_encoder.tflite', runner)
+    if done.returncode != 0:
+      problems.append(f'the stand-ins did not convert ({done.returncode}): {done.stderr}')
+    else:
+      for committed in sorted((FIXTURE / 'package').iterdir()):
+        if (package / committed.name).read_bytes() != committed.read_bytes():
+          problems.append(f'{committed.name}: differs from the committed fixture (tools/musiccoca/make_fixtures.py)')
+      if '[musiccoca]' not in (package / 'model.toml').read_text():
+        problems.append('model.toml: no [musiccoca] section appended')
+      print(done.stdout.strip())
+
+    refused = scratch / 'refused'
+    done = convert(refused, FIXTURE / 'custom_op.tflite', runner)
+    if done.returncode != 2 or "op CUSTOM 'MysteryOp' (1x, at op 0) is not one continuo runs" not in done.stderr:
+      problems.append(f'a CUSTOM op: exit {done.returncode}, {done.stderr!r}')
+    if refused.exists():
+      problems.append('a CUSTOM op: the package directory was written')
+
+    done = convert(refused, FIXTURE / 'text_encoder.tflite', lying_runner(scratch, runner))
+    if done.returncode != 1 or 'embedding relative error' not in done.stderr:
+      problems.append(f'a runner off by 0.1%: exit {done.returncode}, {done.stderr!r}')
+    if refused.exists():
+      problems.append('a runner off by 0.1%: the package directory was written')
+  for problem in problems:
+    print(problem)
+  return 1 if problems else 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
