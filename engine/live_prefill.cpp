@@ -40,7 +40,7 @@ std::string LivePrefill::start(double seconds, Done done) {
   if (capture_ == nullptr) return "input capture is off: set input.capture_seconds above 0 in the config";
   if (!encoder_) return "this model cannot take audio as context: it has no audio encoder (a SpectroStream encoder)";
   const int rate = capture_rate_();
-  if (rate <= 0) return "no JACK server: nothing is captured while disconnected";
+  if (rate <= 0) return "no JACK sample rate yet: nothing captured";
   const double most = static_cast<double>(capture_->max_frames()) / rate;
   if (!(seconds > 0.0 && seconds <= most)) {
     return "seconds must be greater than 0 and at most " + number_text(most) + " (input.capture_seconds), got " +

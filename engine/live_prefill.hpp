@@ -26,8 +26,8 @@ class LivePrefill {
   // Blocks until the generator has answered (Generator::apply_context).
   using Apply = std::function<std::string(const AudioEncoder& from, std::span<const int> tokens)>;
 
-  // capture: none when input.capture_seconds is 0. capture_rate: the JACK rate now, 0 while
-  // disconnected. encoder: the playing model's (use_encoder below).
+  // capture: none when input.capture_seconds is 0. capture_rate: the JACK rate now (0: not
+  // known yet). encoder: the playing model's (use_encoder below).
   LivePrefill(const InputCapture* capture, std::function<int()> capture_rate, Apply apply,
               std::shared_ptr<AudioEncoder> encoder, ResamplerQuality quality);
   ~LivePrefill() { close(); }

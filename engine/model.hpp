@@ -32,9 +32,10 @@ struct ModelInfo {
 
 // Turns a performer's audio into context tokens for Model::reset_to_context
 // (/continuo/prefill/live). Encoding seconds of audio costs about what generating them
-// does, so it runs on a worker thread, never the generator's or the audio thread's; only
-// the cheap part, feeding the tokens through the model's context, waits for a frame
-// boundary. One encode at a time per encoder.
+// does, so it runs on a worker thread, never the generator's or the audio thread's. What
+// is left for the generator at a frame boundary is feeding the tokens through the model's
+// context, the cost of every reset's silence prefill (which already runs there, behind
+// the reset's fade). One encode at a time per encoder.
 class AudioEncoder {
  public:
   virtual ~AudioEncoder() = default;

@@ -163,7 +163,7 @@ class LiveEngine {
         generator_(source_, ring_, sizes_.lookahead, config.model.seed),
         capture_(make_capture(config.input, session_->sample_rate())),
         live_prefill_(
-            capture_.get(), [this] { return session_->connected() ? session_->sample_rate() : 0; },
+            capture_.get(), [this] { return session_->sample_rate(); },
             [this](const AudioEncoder& from, std::span<const int> tokens) { return generator_.apply_context(from, tokens); },
             model->audio_encoder(), config.engine.resampler),
         link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),

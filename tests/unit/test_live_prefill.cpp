@@ -152,11 +152,11 @@ TEST(LivePrefill, WithoutCaptureItIsRefused) {
             "input capture is off: set input.capture_seconds above 0 in the config");
 }
 
-TEST(LivePrefill, WhileDisconnectedItIsRefused) {
+TEST(LivePrefill, WithoutAKnownRateItIsRefused) {
   InputCapture capture(kRate, kRate);
   LivePrefill prefill(&capture, [] { return 0; }, [](const AudioEncoder&, std::span<const int>) { return std::string(); },
                       std::make_shared<FakeEncoder>(kRate), ResamplerQuality::medium);
-  EXPECT_EQ(prefill.start(1.0, [](const std::string&) {}), "no JACK server: nothing is captured while disconnected");
+  EXPECT_EQ(prefill.start(1.0, [](const std::string&) {}), "no JACK sample rate yet: nothing captured");
 }
 
 }  // namespace
