@@ -84,6 +84,7 @@ def main():
         log = player.stderr()
         if "generator: reset to the live input's context" not in log:
             jf.fail(f"/done came but the generator logged no reset to the input's context:\n{log[-3000:]}")
+        print("".join(line + "\n" for line in log.splitlines() if "prefill: encoded" in line), end="", flush=True)
         after = player.wait_status(lambda s: s["frames_played"] > before["frames_played"] + RATE, 30,
                                    "a second more played after the prefill")
         print(f"chords connected: /done; played on to frame {after['frames_played']}, "
