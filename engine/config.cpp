@@ -525,6 +525,8 @@ const std::vector<Field>& fields() {
       field("link", "enabled", [](auto& c) -> auto& { return c.link.enabled; }, Flag{}),
       field("link", "quantum", [](auto& c) -> auto& { return c.link.quantum; }, Range{.lo = 1, .hi = 16}),
       field("link", "tempo", [](auto& c) -> auto& { return c.link.tempo; }, Range{.lo = 20, .hi = 999}),
+      field("input", "capture_seconds", [](auto& c) -> auto& { return c.input.capture_seconds; },
+            Range{.lo = 0, .hi = 600}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

@@ -152,6 +152,11 @@ struct LinkConfig {
   double tempo = 120.0;   // the session's tempo until a peer or /continuo/link/tempo changes it
 };
 
+// The JACK inputs (docs/architecture.md, "The input path").
+struct InputConfig {
+  double capture_seconds = 30.0;  // kept for /continuo/prefill/live; 0: no capture
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -163,6 +168,7 @@ struct Config {
   OscConfig osc;
   RecordConfig record;
   LinkConfig link;
+  InputConfig input;
   std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };

@@ -234,6 +234,13 @@ ControlResult Controls::reset() {
 // continuation), so asking for silence as the context is asking for a reset.
 ControlResult Controls::prefill_silence() { return reset(); }
 
+void Controls::set_live_prefill(LivePrefill* prefill) { live_prefill_ = prefill; }
+
+ControlResult Controls::prefill_live(double seconds, LivePrefill::Done done) {
+  if (live_prefill_ == nullptr) return "no live input here";
+  return live_prefill_->start(seconds, std::move(done));
+}
+
 ControlResult Controls::recall_preset(const Preset& p) {
   const std::string in = "preset \"" + p.name + "\": ";
   ControlResult why;

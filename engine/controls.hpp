@@ -12,6 +12,7 @@
 
 #include "engine/control_state.hpp"
 #include "engine/link_peer.hpp"
+#include "engine/live_prefill.hpp"
 #include "engine/playback.hpp"
 #include "engine/preset.hpp"
 #include "engine/prompt_slots.hpp"
@@ -61,6 +62,10 @@ class Controls {
   ControlResult set_link_tempo(double bpm);        // 20..999, for every peer in the Link session
   ControlResult reset();            // fade out, model reset with the configured seed, fade in
   ControlResult prefill_silence();  // the same reset: a model package prefills with silence
+  // The last seconds of the JACK inputs as the model's context (engine/live_prefill.hpp):
+  // "" when started, done("" or why) follows once from the prefill's worker; else why not.
+  ControlResult prefill_live(double seconds, LivePrefill::Done done);
+  void set_live_prefill(LivePrefill* prefill);  // before any control thread calls prefill_live
 
   // Text prompts, for a model with a text tower (without one each refuses and says to set
   // style tokens instead). Every change re-blends the prompts in play (text and weight > 0)
@@ -118,6 +123,7 @@ class Controls {
   ControlResult check_style_tokens(const std::array<int, kStyleTokens>& tokens) const;
   std::atomic<int> style_codebook_{1024};
   ModelLoad load_model_;
+  LivePrefill* live_prefill_ = nullptr;
   std::shared_ptr<const TextStyle> text_style_;  // under prompts_mutex_
   LinkPeer* const link_;
   mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time

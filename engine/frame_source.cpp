@@ -43,6 +43,14 @@ void FrameSource::reset(std::uint64_t seed) {
   if (recorder_ != nullptr) recorder_->on_reset(frames(), seed);
 }
 
+bool FrameSource::reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens) {
+  if (model_->audio_encoder().get() != &from) return false;
+  model_->reset_to_context(seed, tokens);
+  make_resampler();
+  if (recorder_ != nullptr) recorder_->on_reset(frames(), seed);
+  return true;
+}
+
 void FrameSource::use_model(Model& model, std::uint64_t seed) {
   model_ = &model;
   fit_model();

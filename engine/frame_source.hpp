@@ -39,6 +39,12 @@ class FrameSource {
   // resampler's history cleared. Generator thread, at a frame boundary.
   void reset(std::uint64_t seed);
 
+  // As reset, to the context tokens made by encoder from (Model::reset_to_context); false,
+  // and nothing changed, when the model stepped now is not the one whose encoder that is.
+  // The recorder hears a reset: a journal cannot hold the performer's audio, so a replay
+  // continues from a silence prefill there (docs/reliability.md).
+  bool reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens);
+
   // Steps model from the next frame on, with a fresh resampler for its rate; model is
   // stepped as it is (reset already, with seed). The previous model is not touched again.
   // Generator thread, at a frame boundary.

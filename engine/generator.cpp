@@ -36,6 +36,20 @@ void Generator::request_model(Model& next, std::uint64_t seed) {
   next_model_.store(&next, std::memory_order_release);
 }
 
+std::string Generator::apply_context(const AudioEncoder& from, std::span<const int> tokens) {
+  ContextRequest request{&from, tokens, {}};
+  const std::uint64_t before = contexts_answered_.load(std::memory_order_acquire);
+  context_request_.store(&request, std::memory_order_release);
+  while (contexts_answered_.load(std::memory_order_acquire) == before) {
+    if (!running_.load(std::memory_order_relaxed)) {
+      // Taken back unanswered unless the generator took it just before stopping.
+      if (context_request_.exchange(nullptr, std::memory_order_acq_rel) != nullptr) return "the generator stopped";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return request.why;
+}
+
 std::string Generator::failure_reason() const {
   const std::lock_guard lock(failure_mutex_);
   return failure_reason_;
@@ -55,6 +69,10 @@ void Generator::loop() {
 bool Generator::fill_once() {
   if (Model* next = next_model_.exchange(nullptr, std::memory_order_acquire)) swap_now(*next);
   if (reset_requested_.exchange(false, std::memory_order_acquire)) reset_now();
+  if (ContextRequest* request = context_request_.exchange(nullptr, std::memory_order_acquire)) {
+    context_now(*request);
+    contexts_answered_.fetch_add(1, std::memory_order_release);
+  }
   if (pending_offset_ < pending_.size()) {
     push_pending();
     return pending_offset_ == pending_.size();
@@ -142,6 +160,30 @@ void Generator::reset_now() {
   reset_latency_.frame_queued({&request, 1}, fresh);
   log_info("generator: reset, a fresh continuation from ring position ", fresh, " (", dropped,
            " frames of lookahead dropped)");
+}
+
+// Between frames, as reset_now, with the performer's audio as the context.
+void Generator::context_now(ContextRequest& request) {
+  if (failing_) {
+    request.why = "the model is failing: " + failure_reason();
+    return;
+  }
+  try {
+    if (!source_.reset_to_context(*request.from, reset_seed_.load(std::memory_order_relaxed), request.tokens)) {
+      request.why = "the model was switched while the audio was being encoded";
+      return;
+    }
+  } catch (const std::exception& error) {
+    request.why = error.what();
+    start_failing(error.what());
+    return;
+  }
+  pending_.clear();  // the old continuation ends where the ring ends now
+  pending_offset_ = 0;
+  resets_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t dropped = drop_lookahead();
+  log_info("generator: reset to the live input's context, a fresh continuation from ring position ",
+           frames_pushed_.load(std::memory_order_relaxed), " (", dropped, " frames of lookahead dropped)");
 }
 
 // The model was reset by whoever loaded it; only what this thread holds starts afresh.

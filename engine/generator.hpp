@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +57,13 @@ class Generator {
   void request_model(Model& next, std::uint64_t seed);
   std::uint64_t models_swapped() const { return models_swapped_.load(std::memory_order_acquire); }
 
+  // Any thread but the generator's; waits for the next frame boundary. There, when the
+  // model playing is the one whose encoder made tokens, the generator resets it to that
+  // context (Model::reset_to_context, with the reset seed) and the lookahead fades out as
+  // on request_reset; "" then. Otherwise why not: the model was switched since (its
+  // tokens mean nothing to another), the model failed, or the generator stopped.
+  std::string apply_context(const AudioEncoder& from, std::span<const int> tokens);
+
   // The model failed (step_failures() counts each time it stopped stepping) and whether it
   // still does; the latest reason. Any thread.
   std::uint64_t step_failures() const { return step_failures_.load(std::memory_order_relaxed); }
@@ -89,6 +97,12 @@ class Generator {
   void push_pending();
   void reset_now();
   void swap_now(Model& next);
+  struct ContextRequest {
+    const AudioEncoder* from;
+    std::span<const int> tokens;
+    std::string why;  // the generator's answer
+  };
+  void context_now(ContextRequest& request);
   std::uint64_t drop_lookahead();
   void step_or_fail();
   void retry_or_play_silence();
@@ -107,6 +121,8 @@ class Generator {
   std::atomic<std::int64_t> reset_arrived_ns_{0};  // steady clock
   std::atomic<Model*> next_model_{nullptr};
   std::atomic<std::uint64_t> models_swapped_{0};
+  std::atomic<ContextRequest*> context_request_{nullptr};
+  std::atomic<std::uint64_t> contexts_answered_{0};
   bool failing_ = false;  // generator thread; failing_flag_ mirrors it for others
   std::size_t silence_since_retry_ = 0;  // frames at the output rate
   std::atomic<bool> failing_flag_{false};

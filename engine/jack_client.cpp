@@ -96,9 +96,11 @@ void JackClient::install_callbacks() {
   jack_set_port_connect_callback(client_, on_port_connect, this);
 }
 
-void JackClient::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi) {
+void JackClient::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi,
+                          InputCapture* capture) {
   playback_ = &playback;
   midi_ring_ = midi;
+  capture_ = capture;
   latency_frames_ = latency_frames;
   if (jack_activate(client_) != 0) throw JackError("cannot activate JACK client '" + name() + "'");
 }
@@ -110,7 +112,16 @@ int JackClient::on_process(jack_nframes_t frames, void* self) {
   auto* right = static_cast<float*>(jack_port_get_buffer(client->outputs_[1], frames));
   client->playback_->render(left, right, frames);
   if (client->midi_ring_ != nullptr) client->read_midi(frames);
+  if (client->capture_ != nullptr) client->capture_inputs(frames);
   return 0;
+}
+
+// Audio thread. jack_port_get_buffer only returns the port's buffer (silence when nothing
+// is connected); InputCapture::write copies into preallocated memory.
+void JackClient::capture_inputs(jack_nframes_t frames) {
+  const auto* left = static_cast<const float*>(jack_port_get_buffer(inputs_[0], frames));
+  const auto* right = static_cast<const float*>(jack_port_get_buffer(inputs_[1], frames));
+  capture_->write(left, right, frames);
 }
 
 // Audio thread. Only copies: MidiRing::push is wait-free and counts what it drops; the

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/input_capture.hpp"
 #include "engine/playback.hpp"
 #include "midi/midi_ring.hpp"
 
@@ -45,8 +46,10 @@ class JackClient {
   // Starts the process callback. latency_frames is what the engine adds to playback
   // latency: its lookahead plus the model's own delay. When midi is given, the process
   // callback copies every event arriving on the MIDI port into it (one producer: give a
-  // ring to one active client at a time; it must outlive the client).
-  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr);
+  // ring to one active client at a time; it must outlive the client). When capture is
+  // given, the process callback writes the two audio inputs into it (the same rules).
+  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr,
+                InputCapture* capture = nullptr);
 
   int sample_rate() const;
   int buffer_frames() const;
@@ -59,6 +62,7 @@ class JackClient {
  private:
   static int on_process(jack_nframes_t frames, void* self);
   void read_midi(jack_nframes_t frames);
+  void capture_inputs(jack_nframes_t frames);
   static void on_shutdown(jack_status_t code, const char* reason, void* self);
   static int on_xrun(void* self);
   static int on_sample_rate(jack_nframes_t rate, void* self);
@@ -78,6 +82,7 @@ class JackClient {
   jack_port_t* midi_in_ = nullptr;
   Playback* playback_ = nullptr;
   MidiRing* midi_ring_ = nullptr;
+  InputCapture* capture_ = nullptr;
   jack_nframes_t latency_frames_ = 0;
 };
 

@@ -12,11 +12,12 @@ void JackSession::open_client() {
   events_ = std::move(events);
 }
 
-void JackSession::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi) {
+void JackSession::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi, InputCapture* capture) {
   playback_ = &playback;
   latency_frames_ = latency_frames;
   midi_ = midi;
-  client_->activate(playback, latency_frames, midi);
+  capture_ = capture;
+  client_->activate(playback, latency_frames, midi, capture);
   log_info("jack: client '", client_->name(), "' active at ", sample_rate(), " Hz, ", buffer_frames(),
            " frames per period");
   if (!config_.auto_connect) return;
@@ -55,7 +56,7 @@ void JackSession::try_reconnect() {
   }
   // The new server starts without our old connections and maybe at another rate.
   playback_->restart_with_fade_in();
-  client_->activate(*playback_, latency_frames_, midi_);
+  client_->activate(*playback_, latency_frames_, midi_, capture_);
   for (const PortConnection& connection : saved_connections_) client_->connect(connection);
   ++reconnects_;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - lost_at_).count();

@@ -20,8 +20,10 @@ class JackSession {
   explicit JackSession(const JackConfig& config);  // opens the client; throws JackError
 
   // Starts audio; patches the configured outputs when auto_connect is set.
-  // MIDI from the midi_in port goes to `midi` (kept across reconnects) when given.
-  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr);
+  // MIDI from the midi_in port goes to `midi`, and the audio inputs to `capture` (both
+  // kept across reconnects), when given.
+  void activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi = nullptr,
+                InputCapture* capture = nullptr);
   void poll();
 
   bool connected() const { return client_ != nullptr; }
@@ -42,6 +44,7 @@ class JackSession {
   std::unique_ptr<JackClient> client_;
   Playback* playback_ = nullptr;
   MidiRing* midi_ = nullptr;
+  InputCapture* capture_ = nullptr;
   jack_nframes_t latency_frames_ = 0;
   std::vector<PortConnection> saved_connections_;
   std::uint64_t xruns_before_ = 0;

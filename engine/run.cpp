@@ -16,7 +16,9 @@
 #include "engine/frame_source.hpp"
 #include "engine/generator.hpp"
 #include "engine/jack_session.hpp"
+#include "engine/input_capture.hpp"
 #include "engine/link_peer.hpp"
+#include "engine/live_prefill.hpp"
 #include "engine/log.hpp"
 #include "engine/model_swap.hpp"
 #include "engine/nsm_session.hpp"
@@ -110,6 +112,14 @@ std::unique_ptr<AlsaMidiInput> make_alsa_midi(const Config& config, MidiRing& ri
   }
 }
 
+// The capture ring for /continuo/prefill/live, none when input.capture_seconds is 0. Sized
+// at the start rate; after a reconnect at another rate the seconds it holds scale with it.
+std::unique_ptr<InputCapture> make_capture(const InputConfig& config, int rate) {
+  if (config.capture_seconds <= 0.0) return nullptr;
+  const auto frames = static_cast<std::size_t>(std::lround(config.capture_seconds * rate));
+  return std::make_unique<InputCapture>(frames, static_cast<std::size_t>(rate));  // a second of slack
+}
+
 // What a journal says about the model, as replay must load it: a package directory by its
 // absolute path, so replay works from any directory.
 JournalHeader model_facts(const ModelConfig& settings, const ModelInfo& info, ResamplerQuality resampler,
@@ -151,6 +161,11 @@ class LiveEngine {
         source_(*model, control_, session_->sample_rate(), config.engine.resampler),
         recorder_(make_recorder(config, *model, session_->sample_rate())),
         generator_(source_, ring_, sizes_.lookahead, config.model.seed),
+        capture_(make_capture(config.input, session_->sample_rate())),
+        live_prefill_(
+            capture_.get(), [this] { return session_->sample_rate(); },
+            [this](const AudioEncoder& from, std::span<const int> tokens) { return generator_.apply_context(from, tokens); },
+            model->audio_encoder(), config.engine.resampler),
         link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this] { generator_.request_reset(models_.settings().seed); }, config.presets,
@@ -159,6 +174,7 @@ class LiveEngine {
                 [this, resampler = config.engine.resampler](const std::string& name, const Model& playing) {
                   controls_.use_text_style(playing.text_style());
                   use_style_codebook(playing.info());
+                  live_prefill_.use_encoder(playing.audio_encoder());
                   if (recorder_) {
                     recorder_->use_model(
                         model_facts(models_.settings(), playing.info(), resampler, session_->sample_rate()));
@@ -175,6 +191,7 @@ class LiveEngine {
       if (!why.empty()) log_error("recorder: ", why);
     }
     use_style_codebook(models_.playing_info());
+    controls_.set_live_prefill(&live_prefill_);
     controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
       return models_.load_package(name, std::move(done));
     });
@@ -189,7 +206,8 @@ class LiveEngine {
     midi_.sync_all(config.control, config.engine.volume_db);  // knobs pick up from here
     midi_.start();
     // One producer for the MIDI ring: the ALSA input's thread or the process callback.
-    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring());
+    session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring(),
+                       capture_.get());
     log_info("engine: running ", models_.playing_name(), ", lookahead ", config.engine.lookahead_ms, " ms (",
              sizes_.lookahead, " frames), reported latency ", sizes_.latency, " frames");
   }
@@ -199,6 +217,7 @@ class LiveEngine {
   ~LiveEngine() {
     midi_.cancel_learn();  // its answer would go through osc_
     models_.close();       // so would a load's
+    live_prefill_.close();  // and a prefill's; it waits for the generator, stopped below
     if (osc_) osc_->on_analysis_subscribers({});
     osc_.reset();
     session_.reset();
@@ -378,6 +397,8 @@ class LiveEngine {
   FrameSource source_;
   std::unique_ptr<SessionRecorder> recorder_;  // record.dir set; outlives the generator thread
   Generator generator_;
+  std::unique_ptr<InputCapture> capture_;  // input.capture_seconds > 0; written by the process callback
+  LivePrefill live_prefill_;               // before controls_, which points at it
   std::unique_ptr<LinkPeer> link_;  // link.enabled
   Controls controls_;  // what MIDI and OSC change
   ModelSwap models_;   // owns the model the generator steps

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 #include "engine/log.hpp"
 #include "model/conditioning.hpp"
+#include "model/context_encoder.hpp"
 #include "model/spectrostream_encoder.hpp"
 #include "model/text_style.hpp"
 
@@ -58,6 +61,11 @@ std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBack
   return make_cuda_depthformer(lm);
 }
 
+std::shared_ptr<AudioEncoder> open_audio_encoder(const ModelPackage& package) {
+  if (!SpectroStreamEncoder::present(package)) return nullptr;
+  return std::make_shared<ContextEncoder>(package.dir());
+}
+
 }  // namespace
 
 Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, ModelBackend backend)
@@ -68,6 +76,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, Model
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
       text_style_(load_text_style(package_, lm_.config())),
+      audio_encoder_(open_audio_encoder(package_)),
       warmup_audio_(static_cast<std::size_t>(2 * codec_.frame_samples())) {
   const Manifest& m = package_.manifest();
   info_.name = m.name;
@@ -94,19 +103,69 @@ void Mrt2Model::reset(std::uint64_t seed) {
 // conditioning masked, so every window holds context before the first sampled frame.
 void Mrt2Model::prefill() {
   if (!silence_) return;
-  const FrameConditioning masked = masked_conditioning();
   if (device_lm_) {
-    device_lm_->prefill(masked, *silence_, prefill_frames_);  // the same steps, one graph each
+    device_lm_->prefill(masked_conditioning(), *silence_, prefill_frames_);  // the same steps, one graph each
   } else {
     for (int frame = 0; frame < prefill_frames_; ++frame) {
-      lm_.encode(masked);
-      lm_.set_previous(*silence_);
-      lm_.temporal_step();
+      feed_context(*silence_);
       if ((frame + 1) % kPrefillProgressEvery == 0) log_info("model: prefill ", frame + 1, "/", prefill_frames_, " frames");
     }
     lm_.set_previous(*silence_);
   }
-  for (int frame = 0; frame < kCodecWarmupFrames; ++frame) codec_.decode(*silence_, warmup_audio_);
+  warm_codec(std::span<const FrameCodes>(&*silence_, 1));
+}
+
+// One frame of context: its codes teacher-forced through the temporal stack, conditioning
+// masked, as the official runner's prefill_with_token_array. The device's prefill graph
+// does the same for one frame (and leaves the codes as the previous frame's).
+void Mrt2Model::feed_context(const FrameCodes& codes) {
+  if (device_lm_) {
+    device_lm_->prefill(masked_conditioning(), codes, 1);
+    return;
+  }
+  lm_.encode(masked_conditioning());
+  lm_.set_previous(codes);
+  lm_.temporal_step();
+}
+
+// The decoder's convolutions remember a few frames: decoding the last frames of the context
+// leaves them as after playing it, so the first generated frame joins it without a step.
+void Mrt2Model::warm_codec(std::span<const FrameCodes> last_frames) {
+  for (int frame = 0; frame < kCodecWarmupFrames; ++frame) {
+    const int from_end = kCodecWarmupFrames - frame;
+    const auto at = static_cast<std::ptrdiff_t>(last_frames.size()) - from_end;
+    codec_.decode(last_frames[static_cast<std::size_t>(std::max<std::ptrdiff_t>(at, 0))], warmup_audio_);
+  }
+}
+
+std::vector<FrameCodes> Mrt2Model::context_frames(std::span<const int> tokens) const {
+  const auto codebook = static_cast<int>(lm_.config().codebook);
+  if (tokens.empty() || tokens.size() % kLmLevels != 0) {
+    throw std::invalid_argument("a context is whole frames of " + std::to_string(kLmLevels) + " codes, got " +
+                                std::to_string(tokens.size()));
+  }
+  std::vector<FrameCodes> frames(tokens.size() / kLmLevels);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= codebook) {
+      throw std::invalid_argument("context code " + std::to_string(tokens[i]) + " outside 0.." +
+                                  std::to_string(codebook - 1));
+    }
+    frames[i / kLmLevels][i % kLmLevels] = tokens[i];
+  }
+  return frames;
+}
+
+void Mrt2Model::reset_to_context(std::uint64_t seed, std::span<const int> tokens) {
+  const std::vector<FrameCodes> context = context_frames(tokens);
+  lm_.reset();
+  if (device_lm_) device_lm_->reset();
+  codec_.reset();
+  run_seed_ = mix(seed);
+  const auto padding = static_cast<std::ptrdiff_t>(prefill_frames_) - static_cast<std::ptrdiff_t>(context.size());
+  for (std::ptrdiff_t frame = 0; silence_ && frame < padding; ++frame) feed_context(*silence_);
+  for (const FrameCodes& codes : context) feed_context(codes);
+  lm_.set_previous(context.back());
+  warm_codec(context);
 }
 
 void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {

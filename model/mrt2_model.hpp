@@ -33,6 +33,10 @@ class Mrt2Model final : public Model {
   void step(const ControlSnapshot& control, std::span<float> out) override;
   std::span<const StageTime> last_step_stages() const override { return std::span(stages_).first(stage_count_); }
   std::shared_ptr<const TextStyle> text_style() const override { return text_style_; }
+  std::shared_ptr<AudioEncoder> audio_encoder() const override { return audio_encoder_; }
+  // Frames of the context past model.prefill_frames are fed too; fewer are preceded by
+  // silence frames up to it, so every attention window holds context either way.
+  void reset_to_context(std::uint64_t seed, std::span<const int> tokens) override;
 
   const Manifest& manifest() const { return package_.manifest(); }
   // The codes of encoded digital silence, when the package can tell them.
@@ -45,11 +49,15 @@ class Mrt2Model final : public Model {
   SpectroStreamDecoder codec_;
   void prefill();
   FrameCodes step_lm(const FrameConditioning& conditioning, const SamplingParams& params);
+  void feed_context(const FrameCodes& codes);
+  void warm_codec(std::span<const FrameCodes> last_frames);
+  std::vector<FrameCodes> context_frames(std::span<const int> tokens) const;
 
   ModelInfo info_;
   int prefill_frames_;
   std::optional<FrameCodes> silence_;
   std::shared_ptr<const TextStyle> text_style_;  // the package's text tower, if it has one
+  std::shared_ptr<AudioEncoder> audio_encoder_;  // the package's SpectroStream encoder, if it has one
   std::vector<float> warmup_audio_;
   std::uint64_t run_seed_ = 0;
   std::array<StageTime, 4> stages_{};

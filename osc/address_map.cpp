@@ -252,20 +252,42 @@ Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
   return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
 }
 
+// A command answered when its work ends, from another thread: /done <address>, or /fail
+// <address> <why>.
+std::function<void(const std::string& why)> answer_later(const CommandContext& context) {
+  return [reply = context.reply_later, address = context.message->address](const std::string& why) {
+    if (why.empty()) {
+      reply({"/done", {Arg::string(address)}});
+    } else {
+      reply({"/fail", {Arg::string(address), Arg::string(why)}});
+    }
+  };
+}
+
 Outcome load_model(const std::vector<Number>&, CommandContext& context) {
   const Message& m = *context.message;
   if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (a model package name in model.dir)";
   if (!context.reply_later) return "no later replies on this connection";
-  ControlResult why = context.controls.load_model(
-      m.args[0].text, [reply = context.reply_later, address = m.address](const std::string& refused) {
-        if (refused.empty()) {
-          reply({"/done", {Arg::string(address)}});
-        } else {
-          reply({"/fail", {Arg::string(address), Arg::string(refused)}});
-        }
-      });
+  ControlResult why = context.controls.load_model(m.args[0].text, answer_later(context));
   if (!why.empty()) return why;
   return Message{};  // answered when the load ends
+}
+
+// Optional f seconds (default 10); answered when the context is in place or refused.
+Outcome prefill_live(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr const char* kExpects = "expects [f] (seconds of input, default 10)";
+  constexpr double kDefaultSeconds = 10.0;
+  if (m.args.size() > 1) return kExpects;
+  Number seconds{kDefaultSeconds, 0};
+  if (m.args.size() == 1) {
+    const std::string why = read_number(m.args[0], 'f', 0, seconds);
+    if (!why.empty()) return why + "; " + kExpects;
+  }
+  if (!context.reply_later) return "no later replies on this connection";
+  ControlResult why = context.controls.prefill_live(seconds.real, answer_later(context));
+  if (!why.empty()) return why;
+  return Message{};  // answered when the prefill ends
 }
 
 Outcome record(const std::vector<Number>& args, CommandContext& context) {
@@ -325,6 +347,10 @@ const std::vector<Command>& commands() {
        [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.reset(); }},
       {"/continuo/prefill/silence", "", "the same reset: a model package prefills its context with silence",
        [](const std::vector<Number>&, CommandContext& c) -> Outcome { return c.controls.prefill_silence(); }},
+      {"/continuo/prefill/live", "*",
+       "[f]: the last seconds (default 10, at most input.capture_seconds) of the JACK inputs as the context; "
+       "answered /done once in place",
+       prefill_live},
       {"/continuo/status", "", "", status_reply},
       {"/continuo/notify", "i", "1 sends this sender events, 0 stops",
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome {

@@ -1,6 +1,7 @@
 """continuo-rtsan (the engine linked with clang's RealtimeSanitizer) plays at period 64,
 first steadily, then through OSC resets (playback fades out and drops the lookahead), then
-with a model too slow to keep up (underruns, fades), without a single real-time violation in the process callback; and rtsan_probe, which allocates
+with a model too slow to keep up (underruns, fades), without a single real-time violation in the process callback
+(which also copies the JACK inputs into the capture ring every period: input.capture_seconds is on by default); and rtsan_probe, which allocates
 inside continuo::RealtimeScope, is caught, proving the checker can fail."""
 
 import os

@@ -50,6 +50,7 @@ const std::vector<std::string> kAllKeys{
     "record.dir",           "record.format",      "record.on_start",      "record.sync_ms",
     "record.buffer_seconds",
     "link.enabled",         "link.quantum",       "link.tempo",
+    "input.capture_seconds",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

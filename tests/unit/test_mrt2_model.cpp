@@ -2,13 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "model/text_tower.hpp"
+#include "tests/fixture_arrays.hpp"
 #include "tests/doubles/doubles.hpp"
 
 #include <unistd.h>
@@ -36,28 +41,10 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-// The tiny LM package with the tiny encoder fixture's codec (same decoder shapes, plus the
-// encoder): a package that can find its silence codes.
-std::filesystem::path package_with_encoder() {
-  const auto fixtures = std::filesystem::path(CONTINUO_SOURCE_DIR) / "tests/fixtures/mrt2";
-  const auto dir = std::filesystem::temp_directory_path() / ("continuo_mrt2_with_encoder_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(kTinyPackage / "depthformer.safetensors", dir / "depthformer.safetensors",
-                             std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(fixtures / "tiny_encoder/package/codec.safetensors", dir / "codec.safetensors",
-                             std::filesystem::copy_options::overwrite_existing);
-  std::string manifest = read_text(kTinyPackage / "model.toml");
-  const std::string lm_weights = R"(weights = ["depthformer.safetensors", "spectrostream.safetensors"])";
-  manifest.replace(manifest.find(lm_weights), lm_weights.size(), R"(weights = ["depthformer.safetensors", "codec.safetensors"])");
-  std::string encoder_keys;
-  std::istringstream codec_manifest(read_text(fixtures / "tiny_encoder/package/model.toml"));
-  for (std::string line; std::getline(codec_manifest, line);) {
-    if (line.rfind("codec_encoder_", 0) == 0) encoder_keys += line + "\n";
-  }
-  manifest.insert(manifest.find("[architecture]\n") + 15, encoder_keys);
-  std::ofstream(dir / "model.toml") << manifest;
-  return dir;
-}
+// The tiny LM package with the tiny encoder fixture's codec: a package that can find its
+// silence codes and encode audio as context.
+const std::filesystem::path kWithEncoder =
+    std::filesystem::path(CONTINUO_SOURCE_DIR) / "tests/fixtures/mrt2/tiny_with_encoder";
 
 TEST(Mrt2ModelTest, InfoComesFromThePackage) {
   Mrt2Model model(kTinyPackage, 0);
@@ -102,9 +89,8 @@ TEST(Mrt2ModelTest, ReportsEveryStage) {
 }
 
 TEST(Mrt2ModelTest, PrefillFeedsEncodedSilenceThroughTheContext) {
-  const auto dir = package_with_encoder();
-  Mrt2Model cold(dir, 0);
-  Mrt2Model warm(dir, 20);
+  Mrt2Model cold(kWithEncoder, 0);
+  Mrt2Model warm(kWithEncoder, 20);
   EXPECT_FALSE(cold.silence().has_value());  // not asked for: not computed
   ASSERT_TRUE(warm.silence().has_value());
   cold.reset(3);
@@ -114,7 +100,78 @@ TEST(Mrt2ModelTest, PrefillFeedsEncodedSilenceThroughTheContext) {
   EXPECT_NE(from_cold, from_warm);  // the context changed what the model plays
   warm.reset(3);
   EXPECT_EQ(render(warm, ControlSnapshot{}, 20), from_warm);  // and every reset prefills again
-  std::filesystem::remove_all(dir);
+}
+
+// The official JAX encoder's stream in the tiny encoder fixture: call c of the streaming
+// encoder answers frame c - 1, call 0 the masked frame.
+std::vector<int> official_codes_after_call0() {
+  const std::string fixtures = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mrt2/tiny_encoder/fixtures.safetensors";
+  const auto codes = fixtures::read_array<std::int32_t>(fixtures, "codes");
+  return {codes.begin() + kLmLevels, codes.end()};
+}
+
+std::vector<float> fixture_audio() {
+  return fixtures::read_array<float>(std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/mrt2/tiny_encoder/fixtures.safetensors",
+                                     "audio");
+}
+
+TEST(Mrt2ModelContext, TheAudioEncoderGivesTheOfficialCodesOfEveryFrameButTheLast) {
+  const Mrt2Model model(kWithEncoder, 0);
+  const std::shared_ptr<AudioEncoder> encoder = model.audio_encoder();
+  ASSERT_NE(encoder, nullptr);
+  EXPECT_EQ(encoder->sample_rate(), model.info().sample_rate);
+  const std::vector<float> audio = fixture_audio();  // 40 frames
+  const std::vector<int> tokens = encoder->encode(audio);
+  EXPECT_EQ(tokens, official_codes_after_call0());  // 39 frames: the 40th's answer needs frame 41
+  EXPECT_EQ(encoder->encode(audio), tokens);          // from a reset encoder every time
+  // Half a frame more changes nothing: only whole frames are encoded.
+  std::vector<float> longer = audio;
+  longer.resize(audio.size() + 64, 0.5f);
+  EXPECT_EQ(encoder->encode(longer), tokens);
+  EXPECT_THROW(encoder->encode(std::span<const float>(audio).first(3 * 64)), std::invalid_argument);  // 1.5 frames
+}
+
+TEST(Mrt2ModelContext, APackageWithoutAnEncoderTakesNoAudio) {
+  EXPECT_EQ(Mrt2Model(kTinyPackage, 0).audio_encoder(), nullptr);
+}
+
+// The silence prefill is a context of silence codes: reset_to_context with them plays what
+// reset plays, bit for bit, whether they fill the whole prefill or are padded to it.
+TEST(Mrt2ModelContext, AContextOfSilenceCodesPlaysAsTheSilencePrefill) {
+  constexpr int kPrefill = 20;
+  Mrt2Model model(kWithEncoder, kPrefill);
+  ASSERT_TRUE(model.silence().has_value());
+  model.reset(5);
+  const std::vector<float> prefilled = render(model, ControlSnapshot{}, 12);
+  for (const int frames : {kPrefill, 7, 1}) {
+    std::vector<int> tokens;
+    for (int f = 0; f < frames; ++f) tokens.insert(tokens.end(), model.silence()->begin(), model.silence()->end());
+    model.reset_to_context(5, tokens);
+    EXPECT_EQ(render(model, ControlSnapshot{}, 12), prefilled) << frames << " frames of context";
+  }
+}
+
+TEST(Mrt2ModelContext, TheModelContinuesTheEncodedAudio) {
+  Mrt2Model model(kWithEncoder, 20);
+  const std::vector<int> played = model.audio_encoder()->encode(fixture_audio());
+  model.reset(5);
+  const std::vector<float> after_silence = render(model, ControlSnapshot{}, 12);
+  model.reset_to_context(5, played);
+  const std::vector<float> after_playing = render(model, ControlSnapshot{}, 12);
+  EXPECT_NE(after_playing, after_silence);
+  model.reset_to_context(5, played);
+  EXPECT_EQ(render(model, ControlSnapshot{}, 12), after_playing);  // deterministic
+  model.reset(5);
+  EXPECT_EQ(render(model, ControlSnapshot{}, 12), after_silence);  // and a reset forgets it
+}
+
+TEST(Mrt2ModelContext, TokensThatAreNotWholeFramesOfCodesAreRefused) {
+  Mrt2Model model(kWithEncoder, 0);
+  EXPECT_THROW(model.reset_to_context(0, {}), std::invalid_argument);
+  EXPECT_THROW(model.reset_to_context(0, std::vector<int>(13, 0)), std::invalid_argument);
+  std::vector<int> out_of_range(12, 0);
+  out_of_range[3] = 16;  // the tiny codebook holds 0..15
+  EXPECT_THROW(model.reset_to_context(0, out_of_range), std::invalid_argument);
 }
 
 TEST(Mrt2ModelTest, WithoutAnEncoderThereIsNoPrefillButTheModelPlays) {

@@ -4,9 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/input_capture.hpp"
+#include "engine/live_prefill.hpp"
 #include "osc/address_map.hpp"
 
 namespace continuo::osc {
@@ -376,6 +380,45 @@ TEST_F(OscDispatch, ModelLoadAnswersWhenTheLoadEnds) {
   EXPECT_EQ(later[0].args[1].text, "depthformer.safetensors: truncated");
   EXPECT_EQ(later[1].address, "/done");
   EXPECT_EQ(later[1].args[0].text, "/continuo/model/load");
+}
+
+// Answers one token per two frames; the level is checked before it is asked.
+class HalfEncoder final : public AudioEncoder {
+ public:
+  int sample_rate() const override { return 100; }
+  std::vector<int> encode(std::span<const float> audio) override { return std::vector<int>(audio.size() / 4, 1); }
+};
+
+TEST_F(OscDispatch, PrefillLiveTakesTenSecondsByDefaultAndAnswersWhenApplied) {
+  std::vector<Message> later;
+  context_.reply_later = [&](const Message& m) { later.push_back(m); };
+  EXPECT_EQ(send("/continuo/prefill/live"), failed("/continuo/prefill/live", "no live input here"));
+  InputCapture capture(30 * 100, 100);  // input.capture_seconds = 30 at 100 Hz
+  std::size_t applied = 0;
+  LivePrefill prefill(
+      &capture, [] { return 100; },
+      [&](const AudioEncoder&, std::span<const int> tokens) {
+        applied = tokens.size();
+        return std::string();
+      },
+      std::make_shared<HalfEncoder>(), ResamplerQuality::medium);
+  controls_.set_live_prefill(&prefill);
+  EXPECT_EQ(send("/continuo/prefill/live"),
+            failed("/continuo/prefill/live", "not enough input captured yet: 0 s of the 10 s asked for"));
+  EXPECT_EQ(send("/continuo/prefill/live", {s("ten")}),
+            failed("/continuo/prefill/live",
+                   "argument 1 must be a number, got type s; expects [f] (seconds of input, default 10)"));
+  EXPECT_EQ(send("/continuo/prefill/live", {f(1), f(2)}),
+            failed("/continuo/prefill/live", "expects [f] (seconds of input, default 10)"));
+  const std::vector<float> played(1100, 0.25f);  // 11 s
+  capture.write(played.data(), played.data(), played.size());
+  EXPECT_EQ(send("/continuo/prefill/live"), "");  // nothing yet: answered when applied
+  prefill.close();                                 // waits for the worker
+  EXPECT_EQ(applied, 500u);                        // 10 s at 100 Hz, a token per two frames
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].address, "/done");
+  EXPECT_EQ(later[0].args[0].text, "/continuo/prefill/live");
+  controls_.set_live_prefill(nullptr);
 }
 
 TEST_F(OscDispatch, LinkTempoNeedsLink) {
