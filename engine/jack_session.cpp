@@ -8,8 +8,40 @@ JackSession::JackSession(const JackConfig& config) : config_(config) { open_clie
 
 void JackSession::open_client() {
   auto events = std::make_unique<JackEvents>();
-  client_ = std::make_unique<JackClient>(config_, *events);
+  auto client = std::make_unique<JackClient>(config_, *events);
+  const std::lock_guard lock(replace_mutex_);
+  client_ = std::move(client);
   events_ = std::move(events);
+}
+
+bool JackSession::connected() const {
+  const std::lock_guard lock(replace_mutex_);
+  return client_ != nullptr;
+}
+
+int JackSession::sample_rate() const {
+  const std::lock_guard lock(replace_mutex_);
+  return events_->sample_rate.load();
+}
+
+int JackSession::buffer_frames() const {
+  const std::lock_guard lock(replace_mutex_);
+  return events_->buffer_frames.load();
+}
+
+std::uint64_t JackSession::xruns() const {
+  const std::lock_guard lock(replace_mutex_);
+  return xruns_before_ + events_->xruns.load();
+}
+
+std::uint64_t JackSession::reconnects() const {
+  const std::lock_guard lock(replace_mutex_);
+  return reconnects_;
+}
+
+float JackSession::dsp_load_percent() const {
+  const std::lock_guard lock(replace_mutex_);
+  return client_ ? client_->dsp_load_percent() : 0.0f;
 }
 
 void JackSession::activate(Playback& playback, jack_nframes_t latency_frames, MidiRing* midi, InputCapture* capture) {
@@ -39,8 +71,13 @@ void JackSession::poll() {
 }
 
 void JackSession::drop_client() {
-  xruns_before_ += events_->xruns.load();
-  client_.reset();
+  std::unique_ptr<JackClient> dead;
+  {
+    const std::lock_guard lock(replace_mutex_);
+    xruns_before_ += events_->xruns.load();
+    dead = std::move(client_);
+  }
+  dead.reset();  // closes the client outside the lock
   lost_at_ = std::chrono::steady_clock::now();
   next_attempt_ = lost_at_;
 }
@@ -58,7 +95,10 @@ void JackSession::try_reconnect() {
   playback_->restart_with_fade_in();
   client_->activate(*playback_, latency_frames_, midi_, capture_);
   for (const PortConnection& connection : saved_connections_) client_->connect(connection);
-  ++reconnects_;
+  {
+    const std::lock_guard lock(replace_mutex_);
+    ++reconnects_;
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - lost_at_).count();
   log_info("jack: reconnected as '", client_->name(), "' after ", ms, " ms; re-patched ", saved_connections_.size(),
            " connections");

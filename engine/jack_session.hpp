@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine/config.hpp"
@@ -26,12 +27,14 @@ class JackSession {
                 InputCapture* capture = nullptr);
   void poll();
 
-  bool connected() const { return client_ != nullptr; }
-  int sample_rate() const { return events_->sample_rate.load(); }
-  int buffer_frames() const { return events_->buffer_frames.load(); }
-  std::uint64_t xruns() const { return xruns_before_ + events_->xruns.load(); }
-  std::uint64_t reconnects() const { return reconnects_; }
-  float dsp_load_percent() const { return client_ ? client_->dsp_load_percent() : 0.0f; }
+  // Any thread but JACK's: status reads them from the OSC thread while poll() may be
+  // replacing the client and its events on the main thread.
+  bool connected() const;
+  int sample_rate() const;
+  int buffer_frames() const;
+  std::uint64_t xruns() const;
+  std::uint64_t reconnects() const;
+  float dsp_load_percent() const;
 
  private:
   void open_client();
@@ -40,6 +43,9 @@ class JackSession {
   void remember_connections();
 
   const JackConfig config_;
+  // Held by the getters and, on the main thread, while client_ or events_ is replaced (not
+  // while a client opens or closes, which may take long): never on a real-time thread.
+  mutable std::mutex replace_mutex_;
   std::unique_ptr<JackEvents> events_;  // one set per client: callbacks of a dead one can't touch the next
   std::unique_ptr<JackClient> client_;
   Playback* playback_ = nullptr;
