@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -130,6 +132,21 @@ struct Report {
     std::fflush(stdout);
   }
 };
+
+// Runs a test binary's cases: an exception is one more failure. Prints the totals and the
+// seed that replays them; the exit code of main.
+inline int run_cases(std::uint64_t seed, const std::function<void(Report&)>& cases) {
+  Report report;
+  try {
+    cases(report);
+  } catch (const std::exception& e) {
+    std::printf("FAIL exception: %s\n", e.what());
+    ++report.failed;
+  }
+  std::printf("%d passed, %d failed (CONTINUO_TEST_SEED=%llu)\n", report.passed, report.failed,
+              static_cast<unsigned long long>(seed));
+  return report.failed == 0 ? 0 : 1;
+}
 
 inline std::string dtype_name(k::DType d) { return h::dtype_name(d); }
 

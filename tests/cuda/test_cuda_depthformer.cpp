@@ -38,6 +38,7 @@
 namespace {
 
 using continuo::cuda_test::Report;
+using continuo::cuda_test::run_cases;
 namespace m = continuo::model;
 namespace mc = continuo::model::cuda;
 
@@ -271,18 +272,11 @@ int main(int argc, char** argv) {
   if (const char* s = std::getenv("CONTINUO_TEST_SEED")) seed = std::strtoull(s, nullptr, 0);
   std::printf("device: %s\npackage: %s\nCONTINUO_TEST_SEED=%llu\n", probe.name.c_str(),
               dir.c_str(), static_cast<unsigned long long>(seed));
-  Report report;
-  try {
+  return run_cases(seed, [&](Report& report) {
     const m::ModelPackage package = m::ModelPackage::open(dir);
     teacher_forced(report, package, seed);
     graph_against_direct(report, package, seed);
     free_running(report, package, seed);
     prefilled(report, package, seed);
-  } catch (const std::exception& e) {
-    std::printf("FAIL exception: %s\n", e.what());
-    ++report.failed;
-  }
-  std::printf("%d passed, %d failed (CONTINUO_TEST_SEED=%llu)\n", report.passed, report.failed,
-              static_cast<unsigned long long>(seed));
-  return report.failed == 0 ? 0 : 1;
+  });
 }

@@ -602,8 +602,7 @@ int main() {
   std::printf("device: %s (%d visible)\nfresh inputs: CONTINUO_TEST_SEED=%llu\n", probe.name.c_str(),
               probe.devices, static_cast<unsigned long long>(seed));
 
-  Report report;
-  try {
+  return run_cases(seed, [&](Report& report) {
     harness_cases(report);
     fresh_cases(report, seed);
     fresh_layer_cases(report, seed);
@@ -611,11 +610,5 @@ int main() {
     fresh_streaming_cases(report, seed);
     fresh_transform_cases(report, seed);
     graph_case(report, seed);
-  } catch (const std::exception& e) {
-    std::printf("FAIL exception: %s\n", e.what());
-    ++report.failed;
-  }
-  std::printf("%d passed, %d failed (CONTINUO_TEST_SEED=%llu)\n", report.passed, report.failed,
-              static_cast<unsigned long long>(seed));
-  return report.failed == 0 ? 0 : 1;
+  });
 }
