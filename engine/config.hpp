@@ -42,7 +42,7 @@ struct EngineConfig {
 enum class ModelBackend { automatic, cuda, cpu };
 
 struct ModelConfig {
-  std::string spec = "double:chords";
+  std::string spec = "default";  // models/default/, the bundled model (issue 6)
   std::string dir;  // packages a bare model name is looked up in; empty: model_dirs() below
   std::uint64_t seed = 0;
   int prefill_frames = 500;  // silence frames fed through a package model at reset

@@ -590,3 +590,31 @@ def check_prompt_renders(tmp, model, other_prompt):
     if outputs["jazz"] == outputs["none"] or outputs["jazz"] == outputs["other"]:
         fail("--prompt did not change the audio")
     print("render --prompt: reproducible, and each prompt sounds different", flush=True)
+
+
+# ---- Standard MIDI files for render --midi ----
+
+def varlen(value):
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.insert(0, 0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(out)
+
+
+def chunk(tag, body):
+    return tag + len(body).to_bytes(4, "big") + body
+
+
+def triad_midi():
+    """Format 1, 480 ticks a beat. Track 0: tempo 120 bpm. Track 1: the triad in running
+    status at 1.0 s, pedal down at 1.5 s, keys up at 2.0 s, pedal up at 2.5 s."""
+    tempo = varlen(0) + bytes([0xFF, 0x51, 0x03]) + (500000).to_bytes(3, "big") + varlen(0) + bytes([0xFF, 0x2F, 0])
+    notes = (varlen(960) + bytes([0x90, 60, 100]) + varlen(0) + bytes([64, 100]) + varlen(0) + bytes([67, 100])
+             + varlen(480) + bytes([0xB0, 64, 127])
+             + varlen(480) + bytes([0x80, 60, 0]) + varlen(0) + bytes([64, 0]) + varlen(0) + bytes([67, 0])
+             + varlen(480) + bytes([0xB0, 64, 0])
+             + varlen(0) + bytes([0xFF, 0x2F, 0]))
+    header = (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + (480).to_bytes(2, "big")
+    return chunk(b"MThd", header) + chunk(b"MTrk", tempo) + chunk(b"MTrk", notes)

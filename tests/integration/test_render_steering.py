@@ -17,32 +17,6 @@ TRIAD = {60, 64, 67}  # C4 E4 G4
 CANDIDATES = range(45, 85)  # A2..C#6: every pitch the double could play here
 
 
-def varlen(value):
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.insert(0, 0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(out)
-
-
-def chunk(tag, body):
-    return tag + len(body).to_bytes(4, "big") + body
-
-
-def triad_midi():
-    """Format 1, 480 ticks a beat. Track 0: tempo 120 bpm. Track 1: the triad in running
-    status at 1.0 s, pedal down at 1.5 s, keys up at 2.0 s, pedal up at 2.5 s."""
-    tempo = varlen(0) + bytes([0xFF, 0x51, 0x03]) + (500000).to_bytes(3, "big") + varlen(0) + bytes([0xFF, 0x2F, 0])
-    notes = (varlen(960) + bytes([0x90, 60, 100]) + varlen(0) + bytes([64, 100]) + varlen(0) + bytes([67, 100])
-             + varlen(480) + bytes([0xB0, 64, 127])
-             + varlen(480) + bytes([0x80, 60, 0]) + varlen(0) + bytes([64, 0]) + varlen(0) + bytes([67, 0])
-             + varlen(480) + bytes([0xB0, 64, 0])
-             + varlen(0) + bytes([0xFF, 0x2F, 0]))
-    header = (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + (480).to_bytes(2, "big")
-    return chunk(b"MThd", header) + chunk(b"MTrk", tempo) + chunk(b"MTrk", notes)
-
-
 SCRIPT = """# A3 until the triad comes in
 0.0 /continuo/note 57 100
 1.0 /continuo/note 57 0
@@ -111,7 +85,7 @@ def expect_usage_error(result, *fragments):
 def check_bad_inputs(tmp, out, midi, script):
     truncated = os.path.join(tmp, "truncated.mid")
     with open(truncated, "wb") as f:
-        f.write(triad_midi()[:-7])
+        f.write(jf.triad_midi()[:-7])
     bad_script = os.path.join(tmp, "bad.ctl")
     with open(bad_script, "w") as f:
         f.write("0 /continuo/temperature 1.0\n1 /continuo/tempo 2\n")
@@ -130,7 +104,7 @@ def main():
     tmp = jf.tmpdir("render_steering")
     midi = os.path.join(tmp, "triad.mid")
     with open(midi, "wb") as f:
-        f.write(triad_midi())
+        f.write(jf.triad_midi())
     script = os.path.join(tmp, "steer.ctl")
     with open(script, "w") as f:
         f.write(SCRIPT)

@@ -104,7 +104,8 @@ TEST_F(ConfigTest, DefaultFileEqualsBuiltInDefaultsExceptAutoConnect) {
   EXPECT_EQ(loaded.jack.connect_outputs, expected.jack.connect_outputs);
   EXPECT_EQ(loaded.engine.lookahead_ms, expected.engine.lookahead_ms);
   EXPECT_EQ(loaded.engine.resampler, expected.engine.resampler);
-  EXPECT_EQ(loaded.model.spec, "double:chords");
+  EXPECT_EQ(loaded.model.spec, "default");
+  EXPECT_EQ(Config{}.model.spec, "default");
   EXPECT_EQ(loaded.model.backend, ModelBackend::automatic);
   EXPECT_EQ(loaded.control.style_tokens, expected.control.style_tokens);
   EXPECT_EQ(loaded.control.notes, expected.control.notes);

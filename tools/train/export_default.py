@@ -2,14 +2,16 @@
 """Packages the bundled model: codec + LM (+ text tower) -> a continuo model package with a
 model card (docs/training-lm.md, "Export").
 
-  .venv-train/bin/python tools/train/export_default.py --codec CODEC.safetensors --lm RUN \
-      [--style STYLE_DIR] [--data DATASET] [--dtype f32|bf16] --out models/default
+  .venv-train/bin/python tools/train/export_default.py --codec CODEC_RUN --lm LM_RUN \
+      [--style STYLE_DIR] [--dtype f32|bf16] --out models/default
 
---codec: official-layout SpectroStream weights (params/soundstream/... or params/...);
---lm: a train_lm.py run (depthformer.safetensors, lm.json); --style: a train_style.py output
-(text_tower.safetensors, text_vocab.txt, text_tower.toml, style.json); --data: the dataset
-manifest the card quotes (soundfont and its licence, clip counts). The LM and codec go
-through tools/convert_mrt2.py, so the package is read exactly like a converted official one.
+--codec: a train_codec.py run directory (codec.safetensors, metrics.json) or official-layout
+SpectroStream weights (params/soundstream/... or params/...); --lm: a train_lm.py run
+(depthformer.safetensors, lm.json); --style: a train_style.py output (text_tower.safetensors,
+text_vocab.txt, text_tower.toml, style.json). The card quotes the runs' metrics and the
+manifests of the datasets they name (soundfont and its licence, clip counts). The LM and
+codec go through tools/convert_mrt2.py, so the package is read exactly like a converted
+official one.
 """
 
 import argparse
@@ -44,8 +46,6 @@ def parse_args(argv):
   ap.add_argument('--codec', type=Path, required=True)
   ap.add_argument('--lm', type=Path, required=True, help='train_lm.py run directory')
   ap.add_argument('--style', type=Path, help='train_style.py output directory')
-  ap.add_argument('--data', type=Path, help='dataset directory (manifest.json) for the card')
-  ap.add_argument('--codec-metrics', type=Path, help='JSON of codec metrics for the card')
   ap.add_argument('--dtype', choices=('f32', 'bf16'), default='bf16',
                   help='weight storage (bf16: the default LM fits the 64 MB budget and runs faster)')
   ap.add_argument('--out', type=Path, required=True, help='package directory (new or empty)')
@@ -109,17 +109,62 @@ def add_text_tower(style: Path, out: Path):
 
 # ---- the model card --------------------------------------------------------------------
 
-def data_section(data: dict | None) -> list[str]:
-  if data is None:
+def data_section(datasets: dict[str, dict]) -> list[str]:
+  """One paragraph per dataset: `datasets` maps what it trained ('codec', 'LM') to a manifest."""
+  if not datasets:
     return ['No dataset manifest was given to the exporter.']
-  config, font = data['config'], data['soundfont']
-  hours = config['clips'] * config['seconds'] / 3600
-  return [f'{config["clips"]} procedurally composed clips of {config["seconds"]:g} s '
-          f'({hours:.2f} h, seed {config["seed"]}) in {len(data["styles"])} styles '
-          f'({", ".join(data["styles"])}), rendered at 48 kHz by '
-          f'{data["versions"]["fluidsynth"]} with the soundfont `{Path(font["path"]).name}` '
-          f'(sha256 {font["sha256"][:16]}…). Labels: per-frame note state, drum flag, caption '
-          '(tools/train/data, docs/training-data.md).']
+  lines = []
+  for role, data in datasets.items():
+    config, font = data['config'], data['soundfont']
+    hours = config['clips'] * config['seconds'] / 3600
+    lines.append(f'{role}: {config["clips"]} procedurally composed clips of {config["seconds"]:g} s '
+                 f'({hours:.2f} h, seed {config["seed"]}) in {len(data["styles"])} styles '
+                 f'({", ".join(data["styles"])}), rendered at 48 kHz by '
+                 f'{data["versions"]["fluidsynth"]} with the soundfont `{Path(font["path"]).name}` '
+                 f'(sha256 {font["sha256"][:16]}…). Labels: per-frame note state, drum flag, caption '
+                 '(tools/train/data, docs/training-data.md).')
+  return lines
+
+
+def training_datasets(codec_run: dict | None, lm: dict) -> dict[str, dict]:
+  """What trained what -> its manifest, for datasets still on this machine."""
+  paths = {'LM': lm['training'].get('data')}
+  if codec_run:
+    paths = {'Codec': codec_run.get('data'), **paths}
+  if len(set(paths.values())) == 1 and len(paths) == 2:
+    paths = {'Codec and LM': paths['LM']}
+  return {role: read_json(Path(path) / 'manifest.json') for role, path in paths.items()
+          if path and (Path(path) / 'manifest.json').is_file()}
+
+
+def codec_section(run: dict | None) -> list[str]:
+  """From train_codec.py's metrics.json: what was trained, how long, how well."""
+  if run is None:
+    return ['Metrics: see docs/training-codec.md and docs/models.md.']
+  config, held_out = run['config'], run['metrics']
+  return [f'SpectroStream-family codec (`{run["preset"]}` config: STFT {config["fft_size"]}/'
+          f'{config["hop"]}, {config["levels"]} RVQ levels of {config["codebook"]} codes, '
+          f'{config["features"]} features), trained {run["steps"]} steps of {run["batch"]} crops × '
+          f'{run["crop_frames"]} frames on `{run["device"]}` ({run["threads"]} threads), '
+          f'{run["train_seconds"] / 3600:.2f} h wall over all its sessions; {run["train_clips"]} clips, '
+          f'{held_out["heldout_clips"]} held out.',
+          f'Held-out encode → decode ({held_out["heldout_clips"]} clips × '
+          f'{held_out["seconds_per_clip"]:g} s): multi-resolution mel distance '
+          f'{held_out["multires_mel_distance"]:.3f}, SI-SDR {held_out["si_sdr_db"]:.1f} dB.']
+
+
+def style_section(style: dict | None) -> list[str]:
+  if style is None:
+    return ['No text tower in this package.']
+  tower, training = style['tower'], style['training']
+  return [f'Text tower (docs/text-tower.md): words and character {tower["ngram_min"]}–'
+          f'{tower["ngram_max"]}-grams hashed into {tower["buckets"]} buckets, {tower["word_dims"]}-d '
+          f'word vectors, {tower["hidden_dims"]}-d hidden layer, 768-d embedding, 12 RVQ codebooks '
+          f'of {tower["codebook"]}; vocabulary of {style["vocabulary"]} words.',
+          f'Trained {training["steps"]} steps on {style["captions"]} captions of {style["clips"]} clips '
+          f'({style["wall_seconds"] / 60:.1f} min); {style["distinct_clip_token_sets"]} distinct '
+          f'token sets over the clips; nearest style centroid right for '
+          f'{style["style_nearest_centroid_accuracy"]:.0%} of captions.']
 
 
 def lm_section(lm: dict) -> list[str]:
@@ -141,21 +186,20 @@ def lm_section(lm: dict) -> list[str]:
   return lines
 
 
-def model_card(lm, style, data, codec_metrics) -> str:
-  font = data['soundfont']['path'] if data else 'see the dataset manifest'
+def model_card(lm, style, datasets, codec_run) -> str:
+  fonts = sorted({Path(d['soundfont']['path']).name for d in datasets.values()}) or ['see the dataset manifest']
   sections = [
       ('Model', [f'`{NAME}`: a Magenta RealTime 2-family model (SpectroStream codec + '
                  'Depthformer LM + text tower) trained by continuo, from scratch, on synthetic '
                  'music. No pretrained weights and no recorded audio went into it.']),
-      ('Data', data_section(data)),
+      ('Data', data_section(datasets)),
       ('LM', lm_section(lm)),
-      ('Codec', [json.dumps(codec_metrics) if codec_metrics else
-                 'Metrics: see docs/training-codec.md and docs/models.md.']),
-      ('Style', [json.dumps(style) if style else 'No text tower in this package.']),
+      ('Codec', codec_section(codec_run)),
+      ('Style', style_section(style)),
       ('Licences', [
           f'Weights: {LICENCE}, "{ATTRIBUTION}". Chosen like upstream\'s MRT2 weights, so the '
           'same terms hold whichever model a user loads.',
-          f'Training audio was rendered with `{font}`; the Debian soundfonts are MIT-licensed '
+          f'Training audio was rendered with `{", ".join(fonts)}`; the Debian soundfonts are MIT-licensed '
           '(docs/training-data.md, "Soundfonts and licences"). The soundfont is not shipped; the '
           'model holds no samples of it.',
           'Code: continuo (tools/train), Apache-2.0.']),
@@ -176,13 +220,13 @@ def main(argv=None):
     codec = codec_tensors(args.codec)
     check_match(codec, lm)
     style = read_json(args.style / 'style.json') if args.style else None
-    data = read_json(args.data / 'manifest.json') if args.data else None
-    codec_metrics = read_json(args.codec_metrics) if args.codec_metrics else None
+    codec_run = read_json(args.codec / 'metrics.json') if args.codec.is_dir() else None
+    datasets = training_datasets(codec_run, lm)
     source = f'tools/train (trained by continuo; LM run {args.lm.name}, step {lm["step"]})'
     convert({**lm_tensors, **codec}, lm, args.out, args.dtype, source)
     if args.style:
       add_text_tower(args.style, args.out)
-    (args.out / 'MODEL_CARD.md').write_text(model_card(lm, style, data, codec_metrics))
+    (args.out / 'MODEL_CARD.md').write_text(model_card(lm, style, datasets, codec_run))
   except (ExportError, checkpoint.CheckpointError) as e:
     print(f'export_default: error: {e}', file=sys.stderr)
     return 2
