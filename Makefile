@@ -54,8 +54,12 @@ bench: build
 	r=$(BUILD_DIR)/bench-results; { $(BUILD_DIR)/bench/bench_codec 20 2>&1; echo $$? > $$r/.rc; } | tee $$r/bench_codec.txt; exit $$(cat $$r/.rc)
 	r=$(BUILD_DIR)/bench-results p=$(BUILD_DIR)/bench-packages; { $(BUILD_DIR)/bench/bench_model \
 	  --warmup 10 --frames 200 tests/fixtures/mrt2/tiny/package \
+	  --warmup 10 --frames 200 models/default \
 	  --warmup 3 --frames 30 $$p/mrt2_small_random_bf16 --frames 15 $$p/mrt2_small_random_f32 2>&1; \
 	  echo $$? > $$r/.rc; } | tee $$r/bench_model.txt; exit $$(cat $$r/.rc)
+	# Built only where nvcc is; exits 77 (skipped) without a CUDA device.
+	r=$(BUILD_DIR)/bench-results b=$(BUILD_DIR)/bench/bench_cuda_kernels; [ ! -x $$b ] || \
+	  { { $$b 2>&1; echo $$? > $$r/.rc; } | tee $$r/bench_cuda_kernels.txt; grep -qx '0\|77' $$r/.rc; }
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix /usr/local
