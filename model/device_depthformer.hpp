@@ -32,7 +32,8 @@ struct CudaAvailability {
 CudaAvailability cuda_availability(const DepthformerConfig& config);
 
 // The CUDA twin of `host`, the CPU Depthformer of the same package, which must outlive it.
-// Call where cuda_availability(host.config()) said it can; a failed upload throws.
+// Call where cuda_availability(host.config()) said it can; a failed upload throws
+// std::runtime_error with CUDA's reason (Mrt2Model then falls back to the CPU under "auto").
 std::unique_ptr<DeviceDepthformer> make_cuda_depthformer(const Depthformer& host);
 
 }  // namespace continuo::model

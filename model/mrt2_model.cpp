@@ -56,9 +56,18 @@ std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBack
     log_info("model: backend cpu (model.backend = \"auto\": ", cuda.unavailable, ")");
     return nullptr;
   }
-  log_info("model: backend cuda on ", cuda.device, " (model.backend = \"",
-           backend == ModelBackend::cuda ? "cuda" : "auto", "\"); the SpectroStream decoder runs on the CPU");
-  return make_cuda_depthformer(lm);
+  const char* setting = backend == ModelBackend::cuda ? "cuda" : "auto";
+  std::unique_ptr<DeviceDepthformer> device;
+  try {
+    device = make_cuda_depthformer(lm);
+  } catch (const std::runtime_error& error) {  // the upload failed: out of device memory, a lost device
+    if (backend == ModelBackend::cuda) throw BackendUnavailable("model.backend = \"cuda\", but " + std::string(error.what()));
+    log_warn("model: backend cpu (model.backend = \"auto\": uploading to ", cuda.device, " failed: ", error.what(), ")");
+    return nullptr;
+  }
+  log_info("model: backend cuda on ", cuda.device, " (model.backend = \"", setting,
+           "\"); the SpectroStream decoder runs on the CPU");
+  return device;
 }
 
 std::shared_ptr<AudioEncoder> open_audio_encoder(const ModelPackage& package) {
