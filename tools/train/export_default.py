@@ -128,10 +128,13 @@ def data_section(datasets: dict[str, dict]) -> list[str]:
 
 def training_datasets(codec_run: dict | None, lm: dict) -> dict[str, dict]:
   """What trained what -> its manifest, for datasets still on this machine."""
-  paths = {'LM': lm['training'].get('data')}
+  segments = lm['metrics'].get('segments') or [{'data': lm['training'].get('data')}]
+  lm_paths = list(dict.fromkeys(segment['data'] for segment in segments))
+  paths = {('LM' if len(lm_paths) == 1 else f'LM ({i + 1} of {len(lm_paths)})'): path
+           for i, path in enumerate(lm_paths)}
   if codec_run:
     paths = {'Codec': codec_run.get('data'), **paths}
-  if len(set(paths.values())) == 1 and len(paths) == 2:
+  if len(paths) == 2 and 'LM' in paths and paths['Codec'] == paths['LM']:
     paths = {'Codec and LM': paths['LM']}
   return {role: read_json(Path(path) / 'manifest.json') for role, path in paths.items()
           if path and (Path(path) / 'manifest.json').is_file()}
@@ -179,6 +182,12 @@ def lm_section(lm: dict) -> list[str]:
            f'{metrics.get("wall_seconds", 0) / 3600:.2f} h wall; AdamW lr {train["lr"]}, token '
            f'dropout {train["token_dropout"]} per {train["token_dropout_unit"]}, CFG bins held at '
            f'{train["cfg_bins"]}.']
+  segments = metrics.get('segments', [])
+  if len(segments) > 1:
+    ends = [segment['from_step'] for segment in segments[1:]] + [lm['step']]
+    lines.append('In stretches: ' + '; '.join(
+        f'steps {segment["from_step"]}–{end} on {Path(segment["data"]).name} (codes {segment["codes"]})'
+        for segment, end in zip(segments, ends)) + '.')
   if validation:
     lines.append(f'Held-out cross-entropy ({train["validation_clips"]} clips) at step '
                  f'{validation["step"]}: {validation["loss"]:.3f} nats per token; per level '

@@ -197,6 +197,18 @@ def save(run, model, optimizer, step, rng, metrics, args):
   (run / 'lm.json').write_text(json.dumps(summary, indent=1) + '\n')
 
 
+def record_segment(metrics, step, args):
+  """Which data trained which steps, in metrics['segments']: a resumed run may go on with
+  another dataset (more clips, the same codec), and the model card says so."""
+  segments = metrics.setdefault('segments', [])
+  if not segments and step > 0:  # a run from before segments were recorded: its lm.json says
+    before = json.loads((args.out / 'lm.json').read_text())['training']
+    segments.append({'from_step': 0, 'data': before['data'], 'codes': before['codes']})
+  here = {'data': str(args.data), 'codes': args.codes}
+  if not segments or {key: segments[-1][key] for key in here} != here:
+    segments.append({'from_step': step, **here})
+
+
 def restore(run, model, optimizer, rng):
   state = torch.load(run / 'state.pt', map_location='cpu', weights_only=False)
   if state['architecture'] != model.config.architecture():
@@ -232,6 +244,7 @@ def train(args, config, training, validation):
   if args.resume:
     step, metrics = restore(args.out, model, optimizer, rng)
     print(f'resumed {args.out}/state.pt at step {step}', file=sys.stderr)
+  record_segment(metrics, step, args)
   params = sum(p.numel() for p in model.parameters())
   print(f'{params / 1e6:.2f} M parameters; {len(training)} training clips, '
         f'{len(validation)} held out; {training.frames} frames per clip', file=sys.stderr)

@@ -4,6 +4,11 @@
 
   .venv-train/bin/python tools/train/train_style.py --data DIR --out STYLE_DIR \
       [--paraphrases 8] [--steps 3000] [--device cpu|cuda] [--threads 1]
+  .venv-train/bin/python tools/train/train_style.py --data DIR --tower STYLE_DIR
+
+--tower quantizes DIR's captions with a tower trained before (STYLE_DIR of an earlier run)
+and writes only DATA/style_tokens.npz: an LM trained on another dataset with that tower's
+tokens then goes on learning with the same style vocabulary.
 
 Records: every clip's caption plus --paraphrases more captions of the same clip, written by
 tools/train/data/captions.py from the clip's metadata in other phrasings and word choices,
@@ -19,6 +24,7 @@ import dataclasses
 import json
 import sys
 import time
+import tomllib
 import types
 from pathlib import Path
 
@@ -37,7 +43,9 @@ def parse_args(argv):
   ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                formatter_class=argparse.RawDescriptionHelpFormatter)
   ap.add_argument('--data', type=Path, required=True)
-  ap.add_argument('--out', type=Path, required=True)
+  where = ap.add_mutually_exclusive_group(required=True)
+  where.add_argument('--out', type=Path, help='directory for the new tower')
+  where.add_argument('--tower', type=Path, help='an existing tower (train_style.py --out): only tokenise')
   ap.add_argument('--paraphrases', type=int, default=8, help='extra captions per clip')
   ap.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
   ap.add_argument('--threads', type=int, default=1)
@@ -91,8 +99,23 @@ def style_accuracy(tower, texts, metas) -> float:
   return float(np.mean(np.argmax(embeddings @ centroids.T, 1) == labels))
 
 
+def tokenise_with(tower_dir: Path, data: Path) -> int:
+  """DATA/style_tokens.npz from an existing tower: its [text_tower] section gives the sizes."""
+  section = tomllib.loads((tower_dir / 'text_tower.toml').read_text())['text_tower']
+  config = TowerConfig(**{f.name: section[f.name] for f in dataclasses.fields(TowerConfig)})
+  tower = tower_files.load(tower_dir, config)
+  index, texts, _ = read_clips(data)
+  tokens = clip_tokens(tower, texts)
+  np.savez(data / lm_data.STYLE_TOKENS, index=index, tokens=tokens)
+  print(f'{data / lm_data.STYLE_TOKENS}: {len(index)} clips tokenised by {tower_dir} '
+        f'({len({tuple(t) for t in tokens})} distinct token sets)', file=sys.stderr)
+  return 0
+
+
 def main(argv=None):
   args = parse_args(argv)
+  if args.tower:
+    return tokenise_with(args.tower, args.data)
   if args.paraphrases < 0:
     print('train_style: error: --paraphrases must be >= 0', file=sys.stderr)
     return 2
