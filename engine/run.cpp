@@ -148,9 +148,10 @@ std::unique_ptr<SessionRecorder> make_recorder(const Config& config, const Model
 class LiveEngine {
  public:
   // model: loaded from config.model; sizes_, source_ and controls_ read it before models_
-  // takes it over (members are initialised in the order declared).
+  // takes it over (members are initialised in the order declared). restore: controls set
+  // before the first frame is made and the first sample played (an NSM session's state).
   LiveEngine(const Config& config, const ModelRegistry& registry, std::unique_ptr<Model> model,
-             std::unique_ptr<JackSession> session)
+             std::unique_ptr<JackSession> session, const std::function<void(Controls&)>& restore)
       : started_(config),
         applied_(config),
         session_(std::move(session)),
@@ -202,8 +203,9 @@ class LiveEngine {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
+    if (restore) restore(controls_);
     generator_.start();
-    midi_.sync_all(config.control, config.engine.volume_db);  // knobs pick up from here
+    midi_.sync_all(controls_.snapshot(), controls_.volume_db(), controls_.muted());  // knobs pick up from here
     midi_.start();
     // One producer for the MIDI ring: the ALSA input's thread or the process callback.
     session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring(),
@@ -470,7 +472,10 @@ int run_live(const Config& file_config, const ModelRegistry& registry, const std
   }
   std::unique_ptr<LiveEngine> engine;
   try {
-    engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session));
+    const auto restore = [&nsm](Controls& controls) {
+      if (nsm) nsm->restore(controls);
+    };
+    engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session), restore);
   } catch (const osc::OscError& error) {
     log_error(error.what());
     if (nsm) nsm->failed(error.what());
