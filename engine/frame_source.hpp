@@ -25,7 +25,8 @@ class FrameSource {
  public:
   FrameSource(Model& model, ControlState& control, int output_rate, ResamplerQuality quality);
 
-  // Interleaved stereo at the output rate. Valid until the next call.
+  // Interleaved stereo at the output rate. Valid until the next call. What the model's step
+  // throws is thrown on, once the recorder has heard of it.
   std::span<const float> next_frame();
 
   // Takes effect at the next frame boundary; called from the generator thread.
@@ -51,7 +52,7 @@ class FrameSource {
   void use_model(Model& model, std::uint64_t seed);
 
   // Zeros as long as one model frame at the output rate, for the generator to play while
-  // the model cannot step. Valid until the next call.
+  // the model cannot step; the recorder hears them as silence played. Valid until the next call.
   std::span<const float> silent_frame();
 
   // Hands every frame (with the controls it was made with), reset, rate change and model

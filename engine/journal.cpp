@@ -128,10 +128,12 @@ bool apply_scalar(std::string_view name, std::string_view value, ControlSnapshot
 
 // ---- Lines ------------------------------------------------------------------------------
 
-constexpr std::array<std::pair<std::string_view, JournalKind>, 8> kKinds{{
+constexpr std::array<std::pair<std::string_view, JournalKind>, 10> kKinds{{
     {"reset", JournalKind::reset},
     {"rate", JournalKind::rate},
     {"set", JournalKind::set},
+    {"fail", JournalKind::fail},
+    {"silence", JournalKind::silence},
     {"take", JournalKind::take},
     {"sync", JournalKind::sync},
     {"drop", JournalKind::drop},
@@ -184,10 +186,15 @@ class LineReader {
         fail(error.what());
       }
       event.changes = std::string(argument);
-    } else if (event.kind == JournalKind::take) {
-      if (!argument.empty()) fail("take takes no value");
+    } else if (event.kind == JournalKind::take || event.kind == JournalKind::fail) {
+      if (!argument.empty()) fail(std::string(kind) + " takes no value");
     } else {
       event.value = number<std::uint64_t>(argument, kind);
+      // One frame's silence at the output rate: a bound keeps a damaged line from asking
+      // replay for gigabytes of it.
+      if (event.kind == JournalKind::silence && (event.value == 0 || event.value > kMaxSilence)) {
+        fail("silence: expected 1.." + std::to_string(kMaxSilence) + " samples, got " + std::to_string(event.value));
+      }
     }
     return event;
   }
@@ -211,6 +218,8 @@ class LineReader {
   }
 
  private:
+  static constexpr std::uint64_t kMaxSilence = 1u << 20;
+
   ResamplerQuality resampler(std::string_view value) const {
     for (const auto& [name, quality] : kResamplers) {
       if (name == value) return quality;
@@ -254,8 +263,11 @@ std::string journal_header_text(const JournalHeader& h) {
 
 std::string journal_line(const JournalEvent& event) {
   std::string line = std::to_string(event.frame) + " " + std::string(kind_name(event.kind));
-  if (event.kind == JournalKind::set) line += " " + event.changes;
-  else if (event.kind != JournalKind::take) line += " " + std::to_string(event.value);
+  if (event.kind == JournalKind::set) {
+    line += " " + event.changes;
+  } else if (event.kind != JournalKind::take && event.kind != JournalKind::fail) {
+    line += " " + std::to_string(event.value);
+  }
   return line + "\n";
 }
 

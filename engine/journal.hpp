@@ -34,11 +34,16 @@ struct JournalHeader {
 // One line after the header: "<frame> <kind> [value | changes]". Frames are model frames
 // counted from the engine's start; an event applies before that frame is generated.
 enum class JournalKind {
-  reset,  // value: the seed of the fresh continuation
-  rate,   // value: the new output rate, Hz
-  set,    // changes: the controls the model reads that differ from the frame before, or
-          // after a reset line from the defaults (ControlSnapshot{})
-  take,   // the take's audio file starts with this frame
+  reset,    // value: the seed of the fresh continuation
+  rate,     // value: the new output rate, Hz
+  set,      // changes: the controls the model reads that differ from the frame before, or
+            // after a reset line from the defaults (ControlSnapshot{})
+  fail,     // the model's step for this frame threw (a device error): the frame was not
+            // made; replay steps the model too, as the model may count its steps, and drops
+            // what comes
+  silence,  // value: samples of silence the generator played while the model failed,
+            // before this frame; in the take's audio as they were played
+  take,     // the take's audio file starts with the audio of the line after this one
   sync,   // value: samples in the audio file, all on disk (fsync) with this journal so far
   drop,   // value: samples of this frame the writer had no room for, silence in the file
   lost,   // value: events the writer had no room for before this one: replay diverges here

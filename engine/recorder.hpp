@@ -53,6 +53,10 @@ class SessionRecorder {
   void on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio) CONTINUO_REALTIME;
   void on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
   void on_output_rate(std::uint64_t frame, int rate) CONTINUO_REALTIME;
+  // The model's step for frame threw (a fail line); the generator plays silence, samples
+  // stereo frames at a time, until the model steps again (silence lines, and zeros in a take).
+  void on_step_failed(std::uint64_t frame) CONTINUO_REALTIME;
+  void on_silence(std::uint64_t frame, std::size_t samples) CONTINUO_REALTIME;
   // The generator stepped another model from frame on, reset with seed: a take ends there
   // (a journal replays one model) and the history starts afresh.
   void on_model(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
@@ -68,8 +72,9 @@ class SessionRecorder {
   std::uint64_t dropped_frames() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  enum class Kind : std::uint8_t { frame, reset, rate, model };
-  enum class Audio : std::uint8_t { none, queued, dropped };
+  enum class Kind : std::uint8_t { frame, reset, rate, model, fail, silence };
+  // silent: zeros the writer makes itself (Kind::silence), never in the audio queue.
+  enum class Audio : std::uint8_t { none, queued, dropped, silent };
   struct Event {
     Kind kind = Kind::frame;
     Audio audio = Audio::none;
@@ -85,7 +90,7 @@ class SessionRecorder {
   bool drain();
   void handle(const Event& event);
   void handle_frame(const Event& event);
-  void start_history(std::uint64_t frame, std::uint64_t seed);
+  void start_history(JournalEvent reset);
   void adopt_model_facts();
   void emit(JournalEvent event, bool model);
   void attach(std::unique_ptr<Take> take);
