@@ -45,10 +45,14 @@ void FrameSource::reset(std::uint64_t seed) {
 
 bool FrameSource::reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens) {
   if (model_->audio_encoder().get() != &from) return false;
+  reset_to_tokens(seed, tokens);
+  return true;
+}
+
+void FrameSource::reset_to_tokens(std::uint64_t seed, std::span<const int> tokens) {
   model_->reset_to_context(seed, tokens);
   make_resampler();
-  if (recorder_ != nullptr) recorder_->on_reset(frames(), seed);
-  return true;
+  if (recorder_ != nullptr) recorder_->on_context(frames(), seed);
 }
 
 void FrameSource::use_model(Model& model, std::uint64_t seed) {

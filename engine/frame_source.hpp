@@ -42,9 +42,10 @@ class FrameSource {
 
   // As reset, to the context tokens made by encoder from (Model::reset_to_context); false,
   // and nothing changed, when the model stepped now is not the one whose encoder that is.
-  // The recorder hears a reset: a journal cannot hold the performer's audio, so a replay
-  // continues from a silence prefill there (docs/reliability.md).
   bool reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens);
+  // As reset, to context tokens of the model stepped now (replay: a journal's context line).
+  // The recorder journals the tokens its offer_context was given (docs/reliability.md).
+  void reset_to_tokens(std::uint64_t seed, std::span<const int> tokens);
 
   // Steps model from the next frame on, with a fresh resampler for its rate; model is
   // stepped as it is (reset already, with seed). The previous model is not touched again.

@@ -127,6 +127,10 @@ void SessionRecorder::on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO
   push({Kind::reset, Audio::none, 0, frame, seed, {}});
 }
 
+void SessionRecorder::on_context(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME {
+  push({Kind::context, Audio::none, 0, frame, seed, {}});
+}
+
 void SessionRecorder::on_step_failed(std::uint64_t frame) CONTINUO_REALTIME {
   push({Kind::fail, Audio::none, 0, frame, 0, {}});
 }
@@ -172,6 +176,16 @@ RecordResult SessionRecorder::start(TakeFiles& files) {
   recording_.store(true, std::memory_order_relaxed);
   audio_wanted_.store(true, std::memory_order_release);
   return {};
+}
+
+void SessionRecorder::offer_context(std::span<const int> tokens) {
+  std::lock_guard lock(mutex_);
+  offered_contexts_.emplace_back(tokens.begin(), tokens.end());
+}
+
+void SessionRecorder::withdraw_context() {
+  std::lock_guard lock(mutex_);
+  if (!offered_contexts_.empty()) offered_contexts_.pop_back();
 }
 
 void SessionRecorder::use_model(JournalHeader facts) {
@@ -241,6 +255,9 @@ void SessionRecorder::handle(const Event& event) {
     case Kind::reset:
       start_history({event.frame, JournalKind::reset, event.value, {}});
       break;
+    case Kind::context:
+      start_history(context_line(event));
+      break;
     case Kind::fail:
       emit({event.frame, JournalKind::fail, 0, {}}, true);
       break;
@@ -273,6 +290,22 @@ void SessionRecorder::start_history(JournalEvent reset) {
   last_ = ControlSnapshot{};
   origin_rate_ = rate_;
   emit(std::move(reset), true);
+}
+
+// The tokens offered for this reset to a context. Without them (a caller that offered
+// none) a plain reset line: a replay continues from a silence prefill there, as it says.
+JournalEvent SessionRecorder::context_line(const Event& event) {
+  JournalEvent line{event.frame, JournalKind::context, event.value, {}};
+  std::lock_guard lock(mutex_);
+  if (offered_contexts_.empty()) {
+    log_warn("recorder: the reset to a context at frame ", event.frame,
+             " came without its tokens; a replay continues from a silence prefill there");
+    line.kind = JournalKind::reset;
+    return line;
+  }
+  line.text = context_text(offered_contexts_.front());
+  offered_contexts_.pop_front();
+  return line;
 }
 
 // With mutex_ held, once both the switch and use_model's facts have come (either first).

@@ -68,7 +68,9 @@ TakeSpan take_span(const Journal& journal, const std::string& journal_path) {
 // Refuses a journal that cannot give the same audio, and says when it may not.
 void check_replayable(const Journal& journal, const ModelInfo& model, const std::string& path) {
   const JournalHeader& h = journal.header;
-  if (journal.events.empty() || journal.events.front().kind != JournalKind::reset) {
+  const bool starts_fresh = !journal.events.empty() && (journal.events.front().kind == JournalKind::reset ||
+                                                        journal.events.front().kind == JournalKind::context);
+  if (!starts_fresh) {
     throw std::runtime_error(path + ": the journal does not start at a reset (the session ran too long since its "
                                     "last reset for the recorder to keep its history): it cannot be replayed");
   }
@@ -130,11 +132,15 @@ class JournalDriver {
         source_.reset(event.value);
         from_defaults();
         break;
+      case JournalKind::context:
+        source_.reset_to_tokens(event.value, context_codes(event.text));
+        from_defaults();
+        break;
       case JournalKind::rate:
         source_.set_output_rate(static_cast<int>(event.value));
         break;
       case JournalKind::set:
-        apply_control_changes(event.changes, snapshot_);
+        apply_control_changes(event.text, snapshot_);
         control_.update([this](ControlSnapshot& s) { s = snapshot_; });
         break;
       case JournalKind::fail:

@@ -165,7 +165,7 @@ class LiveEngine {
         capture_(make_capture(config.input, session_->sample_rate())),
         live_prefill_(
             capture_.get(), [this] { return session_->sample_rate(); },
-            [this](const AudioEncoder& from, std::span<const int> tokens) { return generator_.apply_context(from, tokens); },
+            [this](const AudioEncoder& from, std::span<const int> tokens) { return apply_context(from, tokens); },
             model->audio_encoder(), config.engine.resampler),
         link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
@@ -334,6 +334,16 @@ class LiveEngine {
   }
 
   std::string model_name() const { return models_.playing_name(); }
+
+  // The prefill worker's tokens to the generator, and to the recorder first: the generator
+  // thread cannot copy them into the journal, so the recorder keeps them until it journals
+  // the reset they made (or takes them back when the generator refused them).
+  std::string apply_context(const AudioEncoder& from, std::span<const int> tokens) {
+    if (recorder_) recorder_->offer_context(tokens);
+    const std::string why = generator_.apply_context(from, tokens);
+    if (!why.empty() && recorder_) recorder_->withdraw_context();
+    return why;
+  }
 
   // Style tokens in play that the model cannot take (a config or a switch to a smaller
   // style codebook) are masked rather than failing every step; the log names them.

@@ -132,8 +132,9 @@ TEST_F(Recorder, ASecondTakeCarriesTheHistorySinceTheLastReset) {
 }
 
 // While the model fails the take holds the silence played, and the journal says where the
-// step failed and how much silence came, so replay can make both again.
-TEST_F(Recorder, FailuresAndSilenceAreJournaledInOrder) {
+// step failed and how much silence came, so replay can make both again; a reset to a live
+// context journals the tokens offered for it (one withdrawn is never journaled).
+TEST_F(Recorder, FailuresSilenceAndContextsAreJournaledInOrder) {
   SessionRecorder recorder(config(), facts(), 7);
   TakeFiles files;
   ASSERT_EQ(recorder.start(files), "");
@@ -148,6 +149,10 @@ TEST_F(Recorder, FailuresAndSilenceAreJournaledInOrder) {
   recorder.on_reset(1, 7);  // the retry that steps
   control.top_k = 9;
   recorder.on_frame(1, control, frame_audio(1));
+  recorder.offer_context(std::vector<int>{4, 0, 15});
+  recorder.on_context(2, 7);
+  recorder.offer_context(std::vector<int>{1});
+  recorder.withdraw_context();  // the generator refused it
   recorder.on_frame(2, control, frame_audio(2));
   ASSERT_EQ(recorder.stop(files), "");
 
@@ -157,6 +162,7 @@ TEST_F(Recorder, FailuresAndSilenceAreJournaledInOrder) {
       {1, JournalKind::silence, kFrameSamples, {}}, {1, JournalKind::reset, 7, {}},
       {1, JournalKind::fail, 0, {}},       {1, JournalKind::silence, kFrameSamples, {}},
       {1, JournalKind::reset, 7, {}},      {1, JournalKind::set, 0, "top_k=9"},
+      {2, JournalKind::context, 7, "4,0,15"}, {2, JournalKind::set, 0, "top_k=9"},
       {3, JournalKind::end, 6 * kFrameSamples, {}},
   };
   EXPECT_EQ(without_syncs(read_journal(files.journal)), expected);
