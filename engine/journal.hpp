@@ -46,7 +46,8 @@ enum class JournalKind {
             // what comes
   silence,  // value: samples of silence the generator played while the model failed,
             // before this frame; in the take's audio as they were played
-  take,     // the take's audio file starts with the audio of the line after this one
+  take,     // the take's audio file starts with the audio made next: the silence of a
+            // silence line right after this one, or else this frame
   sync,   // value: samples in the audio file, all on disk (fsync) with this journal so far
   drop,   // value: samples of this frame the writer had no room for, silence in the file
   lost,   // value: events the writer had no room for before this one: replay diverges here
