@@ -16,10 +16,37 @@ namespace {
 
 constexpr double kMaxSeconds = 86400.0;  // render's own limit
 
-// Splits a line into words; a "quoted string" is one word (quotes removed, no escapes),
-// and '#' outside quotes ends the line.
-std::vector<std::string> split_words(std::string_view line, const std::string& where) {
-  std::vector<std::string> words;
+struct Word {
+  std::string text;
+  bool quoted = false;  // a "quoted string" is a string even when it reads as a number
+};
+
+// The text of the quoted string whose opening quote is at line[open]; \" \\ and \n stand for
+// a quote, a backslash and a newline (quote_control_word writes them). Sets after to just
+// past the closing quote.
+std::string unquote(std::string_view line, std::size_t open, std::size_t& after, const std::string& where) {
+  std::string text;
+  for (std::size_t i = open + 1; i < line.size(); ++i) {
+    if (line[i] == '"') {
+      after = i + 1;
+      return text;
+    }
+    if (line[i] != '\\') {
+      text += line[i];
+      continue;
+    }
+    const char escaped = i + 1 < line.size() ? line[++i] : '\0';
+    if (escaped != '"' && escaped != '\\' && escaped != 'n') {
+      throw ControlScriptError(where + ": in a \"string\", a backslash must be followed by \", \\ or n");
+    }
+    text += escaped == 'n' ? '\n' : escaped;
+  }
+  throw ControlScriptError(where + ": unterminated \"string\"");
+}
+
+// Splits a line into words; a "quoted string" is one word, and '#' outside quotes ends the line.
+std::vector<Word> split_words(std::string_view line, const std::string& where) {
+  std::vector<Word> words;
   std::size_t i = 0;
   while (i < line.size()) {
     if (std::isspace(static_cast<unsigned char>(line[i]))) {
@@ -27,14 +54,11 @@ std::vector<std::string> split_words(std::string_view line, const std::string& w
     } else if (line[i] == '#') {
       break;
     } else if (line[i] == '"') {
-      const std::size_t close = line.find('"', i + 1);
-      if (close == std::string_view::npos) throw ControlScriptError(where + ": unterminated \"string\"");
-      words.emplace_back(line.substr(i + 1, close - i - 1));
-      i = close + 1;
+      words.push_back({unquote(line, i, i, where), true});
     } else {
       std::size_t end = i;
       while (end < line.size() && !std::isspace(static_cast<unsigned char>(line[end]))) ++end;
-      words.emplace_back(line.substr(i, end - i));
+      words.push_back({std::string(line.substr(i, end - i)), false});
       i = end;
     }
   }
@@ -49,7 +73,9 @@ bool parse_whole(const std::string& text, T& value) {
 
 // Integers travel as OSC 'i' (or 'h' beyond 32 bits), decimals as 'd', anything else as
 // a string; the address map then checks them exactly as it checks a live message.
-osc::Arg to_arg(const std::string& word) {
+osc::Arg to_arg(const Word& word_read) {
+  const std::string& word = word_read.text;
+  if (word_read.quoted) return osc::Arg::string(word);
   std::int64_t integer = 0;
   if (parse_whole(word, integer)) {
     if (integer >= std::numeric_limits<std::int32_t>::min() && integer <= std::numeric_limits<std::int32_t>::max()) {
@@ -72,12 +98,12 @@ double parse_time(const std::string& word, const std::string& where) {
 
 std::optional<ControlCommand> parse_line(std::string_view line, int number, const std::string& name) {
   const std::string where = name + ":" + std::to_string(number);
-  const std::vector<std::string> words = split_words(line, where);
+  const std::vector<Word> words = split_words(line, where);
   if (words.empty()) return std::nullopt;
-  if (words.size() < 2 || words[1].empty() || words[1][0] != '/') {
+  if (words.size() < 2 || words[1].quoted || words[1].text.empty() || words[1].text[0] != '/') {
     throw ControlScriptError(where + ": expected '<seconds> /continuo/<address> [args...]'");
   }
-  ControlCommand command{parse_time(words[0], where), number, {words[1], {}}};
+  ControlCommand command{parse_time(words[0].text, where), number, {words[1].text, {}}};
   for (std::size_t i = 2; i < words.size(); ++i) command.message.args.push_back(to_arg(words[i]));
   return command;
 }
@@ -134,6 +160,15 @@ std::vector<ControlCommand> parse_control_script(std::string_view text, const st
   });
   dry_run(commands, name);
   return commands;
+}
+
+std::string quote_control_word(std::string_view text) {
+  std::string word = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') word += '\\';
+    word += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return word + "\"";
 }
 
 std::vector<ControlCommand> read_control_script(const std::string& path) {

@@ -42,13 +42,17 @@ class OfflineControls {
 
 // The script format, one command per line (docs/osc.md lists the addresses):
 //   <seconds> <osc-address> [args...]     e.g.  1.5 /continuo/style/tokens 3 1 4 1 5 9 2 6 5 3 5 8
-// Arguments are integers, decimals or "quoted strings"; '#' starts a comment. Each line
+// Arguments are integers, decimals or "quoted strings" (always strings, "42" too; \" \\ and
+// \n inside stand for a quote, a backslash and a newline); '#' starts a comment. Each line
 // goes through the OSC address map, so a command means exactly what the same OSC message
 // means live. Every line is checked by a dry run on scratch controls before anything is
 // rendered: an unknown address, wrong arguments or an out-of-range value is an error
 // naming the line. Commands come back in time order (ties: file order).
 std::vector<ControlCommand> parse_control_script(std::string_view text, const std::string& name);
 std::vector<ControlCommand> read_control_script(const std::string& path);
+
+// text as one "quoted string" word that the script format reads back as exactly text.
+std::string quote_control_word(std::string_view text);
 
 // Applies one command through the OSC address map: "" when applied, else /fail's reason.
 std::string apply_control(const ControlCommand& command, Controls& controls);

@@ -136,6 +136,11 @@ std::vector<WeightedPrompt> Controls::prompts() const {
   return prompt_slots_.active();
 }
 
+std::array<WeightedPrompt, PromptSlots::kSlots> Controls::prompt_slots() const {
+  const std::lock_guard lock(prompts_mutex_);
+  return prompt_slots_.all();
+}
+
 // A copy of the slots with the change made and the tokens it blends to: nothing is kept
 // until the caller applies it, so a refused prompt leaves the slots and the sound as they were.
 Controls::PromptChange Controls::prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const {

@@ -75,6 +75,7 @@ class Controls {
   ControlResult set_prompt_text(int slot, std::string text);            // slot 1..8
   ControlResult set_prompt_weight(int slot, float weight);              // slot 1..8, weight >= 0
   std::vector<WeightedPrompt> prompts() const;                          // in play, slot order
+  std::array<WeightedPrompt, PromptSlots::kSlots> prompt_slots() const;  // every slot, in play or not
 
   // Switching the model (/continuo/model/load): load(name, done) starts loading the package
   // and returns "" or why not; done("" or why) follows once, from the loader's thread.

@@ -45,10 +45,14 @@ void FrameSource::reset(std::uint64_t seed) {
 
 bool FrameSource::reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens) {
   if (model_->audio_encoder().get() != &from) return false;
+  reset_to_tokens(seed, tokens);
+  return true;
+}
+
+void FrameSource::reset_to_tokens(std::uint64_t seed, std::span<const int> tokens) {
   model_->reset_to_context(seed, tokens);
   make_resampler();
-  if (recorder_ != nullptr) recorder_->on_reset(frames(), seed);
-  return true;
+  if (recorder_ != nullptr) recorder_->on_context(frames(), seed);
 }
 
 void FrameSource::use_model(Model& model, std::uint64_t seed) {
@@ -59,15 +63,21 @@ void FrameSource::use_model(Model& model, std::uint64_t seed) {
 
 std::span<const float> FrameSource::silent_frame() {
   const ModelInfo& info = model_->info();
-  const auto frames = std::lround(static_cast<double>(info.frame_samples) * output_rate_ / info.sample_rate);
-  silence_.assign(static_cast<std::size_t>(std::max(frames, 1L)) * AudioRing::kChannels, 0.0f);
+  const auto samples = std::lround(static_cast<double>(info.frame_samples) * output_rate_ / info.sample_rate);
+  silence_.assign(static_cast<std::size_t>(std::max(samples, 1L)) * AudioRing::kChannels, 0.0f);
+  if (recorder_ != nullptr) recorder_->on_silence(frames(), silence_.size() / AudioRing::kChannels);
   return silence_;
 }
 
 std::span<const float> FrameSource::next_frame() {
   const ControlSnapshot control = control_.take_frame_snapshot(carried_);
   const auto started = std::chrono::steady_clock::now();
-  model_->step(control, model_out_);
+  try {
+    model_->step(control, model_out_);
+  } catch (...) {
+    if (recorder_ != nullptr) recorder_->on_step_failed(frames());
+    throw;
+  }
   step_ms_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
   const std::uint64_t frame = frames_.fetch_add(1, std::memory_order_relaxed);
   record_stages();

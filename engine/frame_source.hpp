@@ -25,7 +25,8 @@ class FrameSource {
  public:
   FrameSource(Model& model, ControlState& control, int output_rate, ResamplerQuality quality);
 
-  // Interleaved stereo at the output rate. Valid until the next call.
+  // Interleaved stereo at the output rate. Valid until the next call. What the model's step
+  // throws is thrown on, once the recorder has heard of it.
   std::span<const float> next_frame();
 
   // Takes effect at the next frame boundary; called from the generator thread.
@@ -41,9 +42,10 @@ class FrameSource {
 
   // As reset, to the context tokens made by encoder from (Model::reset_to_context); false,
   // and nothing changed, when the model stepped now is not the one whose encoder that is.
-  // The recorder hears a reset: a journal cannot hold the performer's audio, so a replay
-  // continues from a silence prefill there (docs/reliability.md).
   bool reset_to_context(const AudioEncoder& from, std::uint64_t seed, std::span<const int> tokens);
+  // As reset, to context tokens of the model stepped now (replay: a journal's context line).
+  // The recorder journals the tokens its offer_context was given (docs/reliability.md).
+  void reset_to_tokens(std::uint64_t seed, std::span<const int> tokens);
 
   // Steps model from the next frame on, with a fresh resampler for its rate; model is
   // stepped as it is (reset already, with seed). The previous model is not touched again.
@@ -51,7 +53,7 @@ class FrameSource {
   void use_model(Model& model, std::uint64_t seed);
 
   // Zeros as long as one model frame at the output rate, for the generator to play while
-  // the model cannot step. Valid until the next call.
+  // the model cannot step; the recorder hears them as silence played. Valid until the next call.
   std::span<const float> silent_frame();
 
   // Hands every frame (with the controls it was made with), reset, rate change and model

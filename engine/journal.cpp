@@ -128,10 +128,13 @@ bool apply_scalar(std::string_view name, std::string_view value, ControlSnapshot
 
 // ---- Lines ------------------------------------------------------------------------------
 
-constexpr std::array<std::pair<std::string_view, JournalKind>, 8> kKinds{{
+constexpr std::array<std::pair<std::string_view, JournalKind>, 11> kKinds{{
     {"reset", JournalKind::reset},
+    {"context", JournalKind::context},
     {"rate", JournalKind::rate},
     {"set", JournalKind::set},
+    {"fail", JournalKind::fail},
+    {"silence", JournalKind::silence},
     {"take", JournalKind::take},
     {"sync", JournalKind::sync},
     {"drop", JournalKind::drop},
@@ -183,11 +186,25 @@ class LineReader {
       } catch (const JournalError& error) {
         fail(error.what());
       }
-      event.changes = std::string(argument);
-    } else if (event.kind == JournalKind::take) {
-      if (!argument.empty()) fail("take takes no value");
+      event.text = std::string(argument);
+    } else if (event.kind == JournalKind::take || event.kind == JournalKind::fail) {
+      if (!argument.empty()) fail(std::string(kind) + " takes no value");
+    } else if (event.kind == JournalKind::context) {
+      const std::size_t gap = argument.find(' ');
+      event.value = number<std::uint64_t>(argument.substr(0, gap), "context seed");
+      event.text = std::string(gap == std::string_view::npos ? "" : argument.substr(gap + 1));
+      try {
+        context_codes(event.text);
+      } catch (const JournalError& error) {
+        fail(error.what());
+      }
     } else {
       event.value = number<std::uint64_t>(argument, kind);
+      // One frame's silence at the output rate: a bound keeps a damaged line from asking
+      // replay for gigabytes of it.
+      if (event.kind == JournalKind::silence && (event.value == 0 || event.value > kMaxSilence)) {
+        fail("silence: expected 1.." + std::to_string(kMaxSilence) + " samples, got " + std::to_string(event.value));
+      }
     }
     return event;
   }
@@ -211,6 +228,8 @@ class LineReader {
   }
 
  private:
+  static constexpr std::uint64_t kMaxSilence = 1u << 20;
+
   ResamplerQuality resampler(std::string_view value) const {
     for (const auto& [name, quality] : kResamplers) {
       if (name == value) return quality;
@@ -254,8 +273,13 @@ std::string journal_header_text(const JournalHeader& h) {
 
 std::string journal_line(const JournalEvent& event) {
   std::string line = std::to_string(event.frame) + " " + std::string(kind_name(event.kind));
-  if (event.kind == JournalKind::set) line += " " + event.changes;
-  else if (event.kind != JournalKind::take) line += " " + std::to_string(event.value);
+  if (event.kind == JournalKind::set) {
+    line += " " + event.text;
+  } else if (event.kind == JournalKind::context) {
+    line += " " + std::to_string(event.value) + " " + event.text;
+  } else if (event.kind != JournalKind::take && event.kind != JournalKind::fail) {
+    line += " " + std::to_string(event.value);
+  }
   return line + "\n";
 }
 
@@ -333,6 +357,22 @@ void apply_control_changes(std::string_view changes, ControlSnapshot& snapshot) 
     else if (name == "notes") parse_notes(value, snapshot);
     else if (!apply_scalar(name, value, snapshot)) throw JournalError("unknown control '" + std::string(name) + "'");
   }
+}
+
+std::string context_text(std::span<const int> codes) {
+  std::string text;
+  for (const int code : codes) text += (text.empty() ? "" : ",") + std::to_string(code);
+  return text;
+}
+
+std::vector<int> context_codes(std::string_view text) {
+  std::vector<int> codes;
+  for_each_item(text, [&](std::string_view item) {
+    const auto code = parse_number<int>(item);
+    if (!code || *code < 0) throw JournalError("context code: expected a whole number >= 0, got '" + std::string(item) + "'");
+    codes.push_back(*code);
+  });
+  return codes;
 }
 
 }  // namespace continuo

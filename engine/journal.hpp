@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,11 +35,19 @@ struct JournalHeader {
 // One line after the header: "<frame> <kind> [value | changes]". Frames are model frames
 // counted from the engine's start; an event applies before that frame is generated.
 enum class JournalKind {
-  reset,  // value: the seed of the fresh continuation
-  rate,   // value: the new output rate, Hz
-  set,    // changes: the controls the model reads that differ from the frame before, or
-          // after a reset line from the defaults (ControlSnapshot{})
-  take,   // the take's audio file starts with this frame
+  reset,    // value: the seed of the fresh continuation
+  context,  // as reset, to a context (/continuo/prefill/live); value: the seed; text: the
+            // codes the model's encoder made of the input (Model::reset_to_context)
+  rate,     // value: the new output rate, Hz
+  set,      // changes: the controls the model reads that differ from the frame before, or
+            // after a reset line from the defaults (ControlSnapshot{})
+  fail,     // the model's step for this frame threw (a device error): the frame was not
+            // made; replay steps the model too, as the model may count its steps, and drops
+            // what comes
+  silence,  // value: samples of silence the generator played while the model failed,
+            // before this frame; in the take's audio as they were played
+  take,     // the take's audio file starts with the audio made next: the silence of a
+            // silence line right after this one, or else this frame
   sync,   // value: samples in the audio file, all on disk (fsync) with this journal so far
   drop,   // value: samples of this frame the writer had no room for, silence in the file
   lost,   // value: events the writer had no room for before this one: replay diverges here
@@ -49,7 +58,7 @@ struct JournalEvent {
   std::uint64_t frame = 0;
   JournalKind kind = JournalKind::set;
   std::uint64_t value = 0;
-  std::string changes;  // set only: control_changes()
+  std::string text;  // set: control_changes(); context: its codes, context_text()
 
   bool operator==(const JournalEvent&) const = default;
 };
@@ -76,5 +85,11 @@ std::string control_changes(const ControlSnapshot& before, const ControlSnapshot
 // Applies control_changes() text; throws JournalError (without a location) when a word is
 // malformed or a value out of the range Controls accepts.
 void apply_control_changes(std::string_view changes, ControlSnapshot& snapshot);
+
+// A context's codes as a line's text, "c,c,c", and back; context_codes throws JournalError
+// (without a location) unless there is at least one and each is a whole number >= 0 (the
+// model checks the rest of its range).
+std::string context_text(std::span<const int> codes);
+std::vector<int> context_codes(std::string_view text);
 
 }  // namespace continuo

@@ -13,20 +13,29 @@ namespace continuo {
 // continuo as a client of an NSM session (NSM_URL set; docs/installation.md). The
 // session's client id names the JACK client; the directory the server hands us keeps
 //   session.toml    the performer's controls ([control], engine.volume_db) as config TOML,
-//                   written on /nsm/client/save and read over the config at open;
+//                   read over the config at open, so the engine starts with them;
+//   session.ctl     what the config has no keys for (mute, the prompt slots, and the style
+//                   tokens the prompts blend to) as a control script, applied through the
+//                   OSC address map before the first frame;
 //   midi-learn.map  midi.learn_file: knobs learned in this session, written as they are learned.
+// Both state files are written on /nsm/client/save, each atomically. One that cannot be read
+// is moved aside (<file>.bad) and the session starts from the config.
 // Everything here runs on the main thread, never on a real-time one.
 class NsmSession {
  public:
   // Announces to the server at url, waits for /nsm/client/open and points config at the
-  // session. Throws osc::NsmError (the server is missing or refuses) or ConfigError (the
-  // saved state is unreadable; the server is told too). None: interrupted() turned true
-  // before the server opened us.
+  // session. Throws osc::NsmError (the server is missing or refuses, or the directory
+  // cannot be made; the server is told too). None: interrupted() turned true before the
+  // server opened us.
   static std::unique_ptr<NsmSession> join(const std::string& url, Config& config,
                                           const std::function<bool()>& interrupted);
 
-  // The answer to the open: /reply once the engine runs, or /error with why it could not
-  // start. One left unanswered (a model that failed to load, say) is refused on destruction.
+  // Before the engine's first frame: session.ctl's mute and prompts, through controls.
+  void restore(Controls& controls);
+
+  // The answer to the open: /reply once the engine runs (naming any state file moved
+  // aside), or /error with why it could not start. One left unanswered (a model that
+  // failed to load, say) is refused on destruction.
   void opened(const std::string& what);
   void failed(const std::string& why);
   ~NsmSession();
@@ -40,11 +49,15 @@ class NsmSession {
 
  private:
   NsmSession(std::unique_ptr<osc::NsmClient> client, std::string dir, std::string client_id);
+  std::string path(const char* file) const;
+  void set_aside(const std::string& file, const std::string& why);
   std::string save(const Controls& controls) const;  // "" or why not
 
   std::unique_ptr<osc::NsmClient> client_;
   std::string dir_;
   std::string client_id_;
+  std::string set_aside_;  // what was moved aside at open, for the open's reply
+  bool save_refused_ = false;  // a state file could not be moved aside: saving would write over it
   bool answered_ = false;
 };
 

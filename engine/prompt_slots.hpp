@@ -24,6 +24,8 @@ class PromptSlots {
 
   // The slots in play, in slot order.
   std::vector<WeightedPrompt> active() const;
+  // Every slot, in play or not (slot N at N - 1).
+  const std::array<WeightedPrompt, kSlots>& all() const { return slots_; }
 
  private:
   static std::string check_text(const std::string& text);

@@ -127,6 +127,19 @@ void SessionRecorder::on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO
   push({Kind::reset, Audio::none, 0, frame, seed, {}});
 }
 
+void SessionRecorder::on_context(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME {
+  push({Kind::context, Audio::none, 0, frame, seed, {}});
+}
+
+void SessionRecorder::on_step_failed(std::uint64_t frame) CONTINUO_REALTIME {
+  push({Kind::fail, Audio::none, 0, frame, 0, {}});
+}
+
+void SessionRecorder::on_silence(std::uint64_t frame, std::size_t samples) CONTINUO_REALTIME {
+  const Audio audio = audio_wanted_.load(std::memory_order_acquire) ? Audio::silent : Audio::none;
+  push({Kind::silence, audio, static_cast<std::uint32_t>(samples), frame, 0, {}});
+}
+
 void SessionRecorder::on_output_rate(std::uint64_t frame, int rate) CONTINUO_REALTIME {
   push({Kind::rate, Audio::none, 0, frame, static_cast<std::uint64_t>(rate), {}});
 }
@@ -163,6 +176,16 @@ RecordResult SessionRecorder::start(TakeFiles& files) {
   recording_.store(true, std::memory_order_relaxed);
   audio_wanted_.store(true, std::memory_order_release);
   return {};
+}
+
+void SessionRecorder::offer_context(std::span<const int> tokens) {
+  std::lock_guard lock(mutex_);
+  offered_contexts_.emplace_back(tokens.begin(), tokens.end());
+}
+
+void SessionRecorder::withdraw_context() {
+  std::lock_guard lock(mutex_);
+  if (!offered_contexts_.empty()) offered_contexts_.pop_back();
 }
 
 void SessionRecorder::use_model(JournalHeader facts) {
@@ -230,7 +253,13 @@ void SessionRecorder::handle(const Event& event) {
   }
   switch (event.kind) {
     case Kind::reset:
-      start_history(event.frame, event.value);
+      start_history({event.frame, JournalKind::reset, event.value, {}});
+      break;
+    case Kind::context:
+      start_history(context_line(event));
+      break;
+    case Kind::fail:
+      emit({event.frame, JournalKind::fail, 0, {}}, true);
       break;
     case Kind::model:
       if (take_) end_take("the model was switched at frame " + std::to_string(event.frame));
@@ -239,7 +268,7 @@ void SessionRecorder::handle(const Event& event) {
         facts_stale_ = true;
         if (next_facts_) adopt_model_facts();
       }
-      start_history(event.frame, event.value);
+      start_history({event.frame, JournalKind::reset, event.value, {}});
       break;
     case Kind::rate:
       rate_ = static_cast<int>(event.value);
@@ -247,6 +276,7 @@ void SessionRecorder::handle(const Event& event) {
       if (take_) end_take("the output rate changed to " + std::to_string(rate_) + " Hz");
       break;
     case Kind::frame:
+    case Kind::silence:
       handle_frame(event);
       break;
   }
@@ -254,12 +284,28 @@ void SessionRecorder::handle(const Event& event) {
 
 // A fresh continuation: the history replay needs starts here, and the controls are
 // journaled again from the defaults (replay starts from them at every reset line).
-void SessionRecorder::start_history(std::uint64_t frame, std::uint64_t seed) {
+void SessionRecorder::start_history(JournalEvent reset) {
   history_.clear();
   history_complete_ = true;
   last_ = ControlSnapshot{};
   origin_rate_ = rate_;
-  emit({frame, JournalKind::reset, seed, {}}, true);
+  emit(std::move(reset), true);
+}
+
+// The tokens offered for this reset to a context. Without them (a caller that offered
+// none) a plain reset line: a replay continues from a silence prefill there, as it says.
+JournalEvent SessionRecorder::context_line(const Event& event) {
+  JournalEvent line{event.frame, JournalKind::context, event.value, {}};
+  std::lock_guard lock(mutex_);
+  if (offered_contexts_.empty()) {
+    log_warn("recorder: the reset to a context at frame ", event.frame,
+             " came without its tokens; a replay continues from a silence prefill there");
+    line.kind = JournalKind::reset;
+    return line;
+  }
+  line.text = context_text(offered_contexts_.front());
+  offered_contexts_.pop_front();
+  return line;
 }
 
 // With mutex_ held, once both the switch and use_model's facts have come (either first).
@@ -269,19 +315,26 @@ void SessionRecorder::adopt_model_facts() {
   facts_stale_ = false;
 }
 
+// A frame, or silence played while the model failed.
 void SessionRecorder::handle_frame(const Event& event) {
-  const std::string changes = control_changes(last_, event.control);
-  if (!changes.empty()) emit({event.frame, JournalKind::set, 0, changes}, true);
-  last_ = event.control;
-  // A take begins with the first frame whose audio was queued for it; everything before
-  // that frame is the history its journal starts with.
-  if (!take_ && event.audio == Audio::queued) {
+  // A take begins with the first frame (or silence) whose audio was made for it; everything
+  // before it is the history its journal starts with. Its take line comes before the
+  // frame's own lines, so it marks the first audio of the take even among silence lines.
+  const bool for_take = event.audio == Audio::queued || event.audio == Audio::silent;
+  if (!take_ && for_take) {
     std::unique_lock lock(mutex_);
     if (pending_) attach(std::move(pending_));
   }
-  if (take_ && !take_->started && event.audio == Audio::queued) {
+  if (take_ && !take_->started && for_take) {
     emit({event.frame, JournalKind::take, 0, {}}, false);
     take_->started = true;
+  }
+  if (event.kind == Kind::silence) {
+    emit({event.frame, JournalKind::silence, event.samples, {}}, true);
+  } else {
+    const std::string changes = control_changes(last_, event.control);
+    if (!changes.empty()) emit({event.frame, JournalKind::set, 0, changes}, true);
+    last_ = event.control;
   }
   // Audio::none in a take: a frame made after stop was asked for, not part of the take.
   if (take_ && take_->started && event.audio != Audio::none) {
@@ -350,8 +403,10 @@ void SessionRecorder::write_audio(const Event& event) {
   if (event.audio == Audio::queued) {
     audio_.pop(scratch_.data(), scratch_.size());
   } else {
-    // Dropped: silence keeps the file aligned with the journal.
     std::fill(scratch_.begin(), scratch_.end(), 0.0f);
+  }
+  if (event.audio == Audio::dropped) {
+    // Silence keeps the file aligned with the journal.
     emit({event.frame, JournalKind::drop, event.samples, {}}, false);
     if (!take_) return;
   }
@@ -361,7 +416,7 @@ void SessionRecorder::write_audio(const Event& event) {
     return;
   }
   take_->samples += event.samples;
-  take_->next = event.frame + 1;
+  take_->next = event.kind == Kind::silence ? event.frame : event.frame + 1;  // silence: the frame is still to come
 }
 
 void SessionRecorder::sync() {

@@ -3,12 +3,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/lockfree/spsc_queue.hpp>
 
@@ -52,10 +54,23 @@ class SessionRecorder {
   // the compiler holds them to it, though the generator is not the audio thread.
   void on_frame(std::uint64_t frame, const ControlSnapshot& control, std::span<const float> audio) CONTINUO_REALTIME;
   void on_reset(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
+  // A reset to the context offer_context handed over last (a context line), or when none
+  // was offered to a silence prefill (a reset line).
+  void on_context(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
   void on_output_rate(std::uint64_t frame, int rate) CONTINUO_REALTIME;
+  // The model's step for frame threw (a fail line); the generator plays silence, samples
+  // stereo frames at a time, until the model steps again (silence lines, and zeros in a take).
+  void on_step_failed(std::uint64_t frame) CONTINUO_REALTIME;
+  void on_silence(std::uint64_t frame, std::size_t samples) CONTINUO_REALTIME;
   // The generator stepped another model from frame on, reset with seed: a take ends there
   // (a journal replays one model) and the history starts afresh.
   void on_model(std::uint64_t frame, std::uint64_t seed) CONTINUO_REALTIME;
+  // Control threads. The tokens a context reset is about to be asked with: a generator
+  // thread must not copy them, so they are kept here first, oldest first, for the writer to
+  // journal with each on_context. withdraw_context takes back the newest when the
+  // generator refused it (no on_context came for it).
+  void offer_context(std::span<const int> tokens);
+  void withdraw_context();
   // Control threads, after a switch: what the journal of later takes names as the model.
   // Until it comes, a take that would start is refused (its header would name the old one).
   void use_model(JournalHeader facts);
@@ -68,14 +83,15 @@ class SessionRecorder {
   std::uint64_t dropped_frames() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  enum class Kind : std::uint8_t { frame, reset, rate, model };
-  enum class Audio : std::uint8_t { none, queued, dropped };
+  enum class Kind : std::uint8_t { frame, reset, context, rate, model, fail, silence };
+  // silent: zeros the writer makes itself (Kind::silence), never in the audio queue.
+  enum class Audio : std::uint8_t { none, queued, dropped, silent };
   struct Event {
     Kind kind = Kind::frame;
     Audio audio = Audio::none;
     std::uint32_t samples = 0;  // frames of stereo audio
     std::uint64_t frame = 0;
-    std::uint64_t value = 0;    // reset: seed; rate: Hz
+    std::uint64_t value = 0;    // reset, context: seed; rate: Hz
     ControlSnapshot control;
   };
   struct Take;
@@ -85,7 +101,8 @@ class SessionRecorder {
   bool drain();
   void handle(const Event& event);
   void handle_frame(const Event& event);
-  void start_history(std::uint64_t frame, std::uint64_t seed);
+  void start_history(JournalEvent reset);
+  JournalEvent context_line(const Event& event);
   void adopt_model_facts();
   void emit(JournalEvent event, bool model);
   void attach(std::unique_ptr<Take> take);
@@ -115,6 +132,7 @@ class SessionRecorder {
   std::mutex mutex_;  // control threads and the writer; never the generator
   std::condition_variable changed_;
   std::unique_ptr<Take> pending_;  // opened by start, attached by the writer
+  std::deque<std::vector<int>> offered_contexts_;  // offer_context's, until journaled or withdrawn
   std::optional<JournalHeader> next_facts_;  // use_model's, until the writer has seen the switch
   bool facts_stale_ = false;                 // the writer saw a switch that use_model has not named yet
   bool stop_requested_ = false;

@@ -68,7 +68,9 @@ TakeSpan take_span(const Journal& journal, const std::string& journal_path) {
 // Refuses a journal that cannot give the same audio, and says when it may not.
 void check_replayable(const Journal& journal, const ModelInfo& model, const std::string& path) {
   const JournalHeader& h = journal.header;
-  if (journal.events.empty() || journal.events.front().kind != JournalKind::reset) {
+  const bool starts_fresh = !journal.events.empty() && (journal.events.front().kind == JournalKind::reset ||
+                                                        journal.events.front().kind == JournalKind::context);
+  if (!starts_fresh) {
     throw std::runtime_error(path + ": the journal does not start at a reset (the session ran too long since its "
                                     "last reset for the recorder to keep its history): it cannot be replayed");
   }
@@ -99,37 +101,72 @@ ModelBackend replay_backend(ModelBackend configured, const JournalHeader& h) {
   return configured;
 }
 
-// Plays a journal's events into a FrameSource at their frames: resets, rate changes and
-// the controls each frame was made with.
+// Plays a journal's events into a FrameSource in their order: resets, rate changes, the
+// controls each frame was made with, and where the model failed, its failed steps and the
+// silence played meanwhile. Each call makes the next piece of audio: a frame, or silence.
 class JournalDriver {
  public:
   JournalDriver(const Journal& journal, FrameSource& source, ControlState& control)
       : events_(journal.events), source_(source), control_(control), frame_(events_.front().frame) {}
 
-  std::span<const float> next_frame() {
-    for (; next_ < events_.size() && events_[next_].frame <= frame_; ++next_) apply(events_[next_]);
+  std::span<const float> next_audio() {
+    while (next_ < events_.size() && events_[next_].frame <= frame_) {
+      const JournalEvent& event = events_[next_++];
+      if (event.kind == JournalKind::silence) {
+        silence_.assign(2 * event.value, 0.0f);
+        return silence_;
+      }
+      apply(event);
+    }
     ++frame_;
     return source_.next_frame();
   }
   std::uint64_t frame() const { return frame_; }
+  // The take line has been passed: the audio made since belongs to the take.
+  bool in_take() const { return in_take_; }
 
  private:
   void apply(const JournalEvent& event) {
     switch (event.kind) {
       case JournalKind::reset:
         source_.reset(event.value);
-        snapshot_ = ControlSnapshot{};  // a set line for this frame follows unless all are defaults
-        control_.update([this](ControlSnapshot& s) { s = snapshot_; });
+        from_defaults();
+        break;
+      case JournalKind::context:
+        source_.reset_to_tokens(event.value, context_codes(event.text));
+        from_defaults();
         break;
       case JournalKind::rate:
         source_.set_output_rate(static_cast<int>(event.value));
         break;
       case JournalKind::set:
-        apply_control_changes(event.changes, snapshot_);
+        apply_control_changes(event.text, snapshot_);
         control_.update([this](ControlSnapshot& s) { s = snapshot_; });
+        break;
+      case JournalKind::fail:
+        step_and_drop();
+        break;
+      case JournalKind::take:
+        in_take_ = true;
         break;
       default:
         break;  // the take's own lines
+    }
+  }
+
+  void from_defaults() {
+    snapshot_ = ControlSnapshot{};  // a set line for this frame follows unless all are defaults
+    control_.update([this](ControlSnapshot& s) { s = snapshot_; });
+  }
+
+  // The model's step failed here when the take was made. The model is stepped again, as a
+  // model may count its steps (the failing test double does); whatever it makes is not
+  // heard, since a reset comes before the model plays again.
+  void step_and_drop() {
+    try {
+      source_.next_frame();
+    } catch (const std::exception& error) {
+      log_debug("replay: the model's step at frame ", frame_, " fails as it did in the take: ", error.what());
     }
   }
 
@@ -137,8 +174,10 @@ class JournalDriver {
   FrameSource& source_;
   ControlState& control_;
   ControlSnapshot snapshot_;  // from the defaults at every reset line
+  std::vector<float> silence_;
   std::size_t next_ = 0;
   std::uint64_t frame_;
+  bool in_take_ = false;
 };
 
 // The output rate in force at the take's first frame.
@@ -183,13 +222,13 @@ int replay_take(const Config& config, const ModelRegistry& registry, const Invoc
     write_audio_file(invocation.out_path, rate, span.samples, [&] {
       for (;;) {
         const std::uint64_t frame = driver.frame();
-        if (frame >= span.first_frame) return driver.next_frame();
+        const std::span<const float> audio = driver.next_audio();
+        if (driver.in_take()) return audio;
         // The frames before the take may take long (a take started hours after a reset).
-        if (frame > origin && (frame - origin) % tenth == 0) {
+        if (frame > origin && frame != driver.frame() && (frame - origin) % tenth == 0) {
           log_info("replay: before the take: ", 100 * (frame - origin) / (span.first_frame - origin), "% of ",
                    span.first_frame - origin, " frames");
         }
-        driver.next_frame();
       }
     }, "replay");
   } catch (const JournalError& error) {

@@ -148,9 +148,10 @@ std::unique_ptr<SessionRecorder> make_recorder(const Config& config, const Model
 class LiveEngine {
  public:
   // model: loaded from config.model; sizes_, source_ and controls_ read it before models_
-  // takes it over (members are initialised in the order declared).
+  // takes it over (members are initialised in the order declared). restore: controls set
+  // before the first frame is made and the first sample played (an NSM session's state).
   LiveEngine(const Config& config, const ModelRegistry& registry, std::unique_ptr<Model> model,
-             std::unique_ptr<JackSession> session)
+             std::unique_ptr<JackSession> session, const std::function<void(Controls&)>& restore)
       : started_(config),
         applied_(config),
         session_(std::move(session)),
@@ -164,7 +165,7 @@ class LiveEngine {
         capture_(make_capture(config.input, session_->sample_rate())),
         live_prefill_(
             capture_.get(), [this] { return session_->sample_rate(); },
-            [this](const AudioEncoder& from, std::span<const int> tokens) { return generator_.apply_context(from, tokens); },
+            [this](const AudioEncoder& from, std::span<const int> tokens) { return apply_context(from, tokens); },
             model->audio_encoder(), config.engine.resampler),
         link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
@@ -202,8 +203,9 @@ class LiveEngine {
     if (sizes_.lookahead < 2 * static_cast<std::size_t>(session_->buffer_frames())) {
       log_warn("engine: lookahead ", config.engine.lookahead_ms, " ms is under two JACK periods; expect underruns");
     }
+    if (restore) restore(controls_);
     generator_.start();
-    midi_.sync_all(config.control, config.engine.volume_db);  // knobs pick up from here
+    midi_.sync_all(controls_.snapshot(), controls_.volume_db(), controls_.muted());  // knobs pick up from here
     midi_.start();
     // One producer for the MIDI ring: the ALSA input's thread or the process callback.
     session_->activate(playback_, static_cast<jack_nframes_t>(sizes_.latency), alsa_midi_ ? nullptr : &midi_.midi_ring(),
@@ -332,6 +334,16 @@ class LiveEngine {
   }
 
   std::string model_name() const { return models_.playing_name(); }
+
+  // The prefill worker's tokens to the generator, and to the recorder first: the generator
+  // thread cannot copy them into the journal, so the recorder keeps them until it journals
+  // the reset they made (or takes them back when the generator refused them).
+  std::string apply_context(const AudioEncoder& from, std::span<const int> tokens) {
+    if (recorder_) recorder_->offer_context(tokens);
+    const std::string why = generator_.apply_context(from, tokens);
+    if (!why.empty() && recorder_) recorder_->withdraw_context();
+    return why;
+  }
 
   // Style tokens in play that the model cannot take (a config or a switch to a smaller
   // style codebook) are masked rather than failing every step; the log names them.
@@ -470,7 +482,10 @@ int run_live(const Config& file_config, const ModelRegistry& registry, const std
   }
   std::unique_ptr<LiveEngine> engine;
   try {
-    engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session));
+    const auto restore = [&nsm](Controls& controls) {
+      if (nsm) nsm->restore(controls);
+    };
+    engine = std::make_unique<LiveEngine>(config, registry, std::move(model), std::move(session), restore);
   } catch (const osc::OscError& error) {
     log_error(error.what());
     if (nsm) nsm->failed(error.what());

@@ -25,7 +25,7 @@ struct NsmOpen {
 };
 
 // NSM API 1.1 error codes a client sends back in /error.
-enum class NsmCode { general = -1, bad_project = -9, not_now = -8, create_failed = -10 };
+enum class NsmCode { general = -1, not_now = -8, create_failed = -10 };
 
 // A client of an NSM (New Session Manager, API 1.1) server over UDP, at the URL the server
 // put in NSM_URL ("osc.udp://host:port/"). The socket is connected to the server, so the

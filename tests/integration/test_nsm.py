@@ -4,9 +4,11 @@ written here, since Debian does not package nsmd: the announce carries continuo'
 capabilities, API version and pid; nothing registers with JACK before /nsm/client/open;
 the open's client id names the JACK client; /nsm/client/save writes the controls under
 the session path and is answered /reply; SIGTERM ends the process cleanly; a restart in
-the same session plays with the saved controls and the MIDI knob learned in it. Bad NSM_URLs, a server that refuses the
-announce, an unreadable saved state and a failed start are clear errors, and an open is
-always answered."""
+the same session plays with the saved controls (mute, prompt slots and style tokens
+among them) and the MIDI knob learned in it. An unreadable saved state is named in the
+open's reply and the log, kept aside as <file>.bad and never written over, and the
+session starts from the config. Bad NSM_URLs, a server that refuses the announce and a
+failed start are clear errors, and an open is always answered."""
 
 import os
 import signal
@@ -19,6 +21,8 @@ import jackfixture as jf  # noqa: E402
 import test_osc as osc  # noqa: E402
 
 CLIENT_ID = "nTestA"
+# The tiny MRT2 package with a text tower: prompts blend to style tokens 0..31.
+TEXT_MODEL = os.path.join(jf.REPO, "tests", "fixtures", "mrt2", "tiny_text")
 LEARN_CC = 21  # not in the default cc_map
 JACK_MIDI_SEND = os.path.join(os.path.dirname(jf.JACK_RECORD), "jack_midi_send")
 
@@ -99,9 +103,11 @@ def move_knob(server, value):
         jf.fail(f"jack_midi_send exited with {result.returncode}: {(result.stdout + result.stderr).decode()}")
 
 
-def open_session(server, nsm, session_path, osc_port):
-    """Starts continuo under the stand-in server and opens it in session_path."""
-    proc, log = launch(server, nsm.url, ["run", "--model", "double:counter", "--lookahead-ms", "300",
+def open_session(server, nsm, session_path, osc_port, expect_in_reply=()):
+    """Starts continuo under the stand-in server and opens it in session_path; the open's
+    reply must contain each of expect_in_reply."""
+    proc, log = launch(server, nsm.url, ["run", "--model", TEXT_MODEL, "--lookahead-ms", "300",
+                                         "--set", "model.prefill_frames=50",
                                          "--set", f"osc.port={osc_port}", "--set", "midi.takeover=\"none\""])
     nsm.expect_announce(proc)
     nsm.welcome()
@@ -112,6 +118,9 @@ def open_session(server, nsm, session_path, osc_port):
     nsm.send("/nsm/client/open", session_path, "Test session", CLIENT_ID)
     message = nsm.expect_reply("/nsm/client/open")
     print(f"open answered: {message}", flush=True)
+    for part in expect_in_reply:
+        if part not in message:
+            jf.fail(f"the open's reply should name {part!r}: {message}")
     server.wait_ports([f"{CLIENT_ID}:out_l", f"{CLIENT_ID}:out_r"], proc=proc)
     jf.wait_until(lambda: "osc: listening" in read(log), 10, what="the OSC server's start-up line")
     return proc, log
@@ -127,7 +136,14 @@ def save_and_restore(server):
     client.expect_done("/continuo/topk", 7)
     client.expect_done("/continuo/cfg/style", 2.5)
     client.expect_done("/continuo/volume", -6.5)
-    tokens = [3, -1, 1023, 0, 5, 6, 7, 8, 9, 10, 11, 12]
+    client.expect_done("/continuo/mute", 1)
+    # Slot 1 in play; slot 3 kept at weight 0 with text that reads as a number. The tokens
+    # set after the prompts replace their blend, and must come back as set.
+    client.expect_done("/continuo/prompt/1/text", 'warm "jazz" piano')
+    client.expect_done("/continuo/prompt/1/weight", 0.75)
+    client.expect_done("/continuo/prompt/3/text", "1984")
+    client.expect_done("/continuo/prompt/3/weight", 0.0)
+    tokens = [3, -1, 31, 0, 5, 6, 7, 8, 9, 10, 11, 12]
     client.expect_done("/continuo/style/tokens", *tokens)
     client.send(osc.message("/continuo/learn", "temperature"))
     move_knob(server, 0)  # binds; changes nothing
@@ -142,9 +158,10 @@ def save_and_restore(server):
     nsm.expect_reply("/nsm/client/save")
     state = read(os.path.join(session_path, "session.toml"))
     for line in ("temperature = 0.5", "top_k = 7", "cfg_style = 2.5", "volume_db = -6.5",
-                 "style_tokens = [3, -1, 1023, 0, 5, 6, 7, 8, 9, 10, 11, 12]"):
+                 "style_tokens = [3, -1, 31, 0, 5, 6, 7, 8, 9, 10, 11, 12]"):
         if line not in state:
             jf.fail(f"session.toml lacks '{line}':\n{state}")
+    print("session.ctl:\n" + read(os.path.join(session_path, "session.ctl")), end="", flush=True)
 
     proc.send_signal(signal.SIGTERM)  # how NSM ends a client
     rc, text = finished(proc, log, "SIGTERM")
@@ -153,12 +170,17 @@ def save_and_restore(server):
 
     proc, log = open_session(server, nsm, session_path, port)
     status = client.status()
-    restored = {"temperature": 0.5, "top_k": 7, "cfg_style": 2.5, "volume_db": -6.5}
+    restored = {"temperature": 0.5, "top_k": 7, "cfg_style": 2.5, "volume_db": -6.5, "muted": 1,
+                "prompts": 'warm "jazz" piano=0.75'}
     for key, value in restored.items():
         if status[key] != value:
             jf.fail(f"after the restart {key} is {status[key]}, saved {value}:\n{read(log)}")
     if [status[f"style_token_{i}"] for i in range(12)] != tokens:
         jf.fail(f"after the restart the style tokens are not the saved ones: {status}")
+    # Slot 3 came back too: weighted up, it joins the blend.
+    client.expect_done("/continuo/prompt/3/weight", 0.5)
+    if client.status()["prompts"] != 'warm "jazz" piano=0.75; 1984=0.5':
+        jf.fail(f"slot 3 was not restored: prompts {client.status()['prompts']!r}")
     move_knob(server, 127)  # the knob learned in the session: temperature 0.1 .. 2.5
     jf.wait_until(lambda: abs(client.status()["temperature"] - 2.5) < 1e-3, 10,
                   what="the knob learned before the restart to set the temperature")
@@ -175,22 +197,45 @@ def save_and_restore(server):
     print("controls and a learned knob saved, restored after a restart", flush=True)
 
 
-def bad_state_is_refused(server):
+def bad_state_is_kept_aside(server):
+    """Unreadable session.toml and session.ctl: the open is answered /reply naming each
+    file, line and key; each is renamed <file>.bad (.bad.2 when .bad is taken), untouched;
+    the session plays from the config; and a save writes fresh files beside them."""
     nsm = StandInServer()
     session_path = os.path.join(jf.tmpdir("nsm-bad"), "continuo.nTestA")
     os.makedirs(session_path)
-    with open(os.path.join(session_path, "session.toml"), "w") as f:
-        f.write("[control]\ntemperature = 99\n")
-    proc, log = launch(server, nsm.url, ["run", "--model", "double:counter", "--set", "osc.enabled=false"])
-    nsm.expect_announce(proc)
-    nsm.welcome()
-    nsm.send("/nsm/client/open", session_path, "Bad", CLIENT_ID)
-    why = nsm.expect_error("/nsm/client/open", -9)
-    if "session.toml:2" not in why or "control.temperature" not in why:
-        jf.fail(f"the refusal should name the file, line and key: {why}")
-    rc, text = finished(proc, log, "a bad saved state")
-    if rc == 0 or "control.temperature" not in text:
-        jf.fail(f"expected a failed start naming control.temperature, got {rc}:\n{text}")
+    bad_toml = "[control]\ntemperature = 99\n"
+    bad_ctl = "0 /continuo/mute 1\n0 /continuo/volum 3\n"
+    for name, text in (("session.toml", bad_toml), ("session.ctl", bad_ctl), ("session.ctl.bad", "older\n")):
+        with open(os.path.join(session_path, name), "w") as f:
+            f.write(text)
+    port = osc.free_udp_port()
+    proc, log = open_session(server, nsm, session_path, port,
+                             expect_in_reply=("session.toml:2", "control.temperature", "session.toml.bad",
+                                              "session.ctl:2: /continuo/volum: Command not found",
+                                              "session.ctl.bad.2"))
+    kept = {"session.toml.bad": bad_toml, "session.ctl.bad.2": bad_ctl, "session.ctl.bad": "older\n"}
+    for name, text in kept.items():
+        if read(os.path.join(session_path, name)) != text:
+            jf.fail(f"{name} is not the unreadable file as it was")
+    text = read(log)
+    if "control.temperature" not in text or "session.ctl:2" not in text:
+        jf.fail(f"the log should name both unreadable files:\n{text}")
+    status = osc.Client(port).status()
+    if abs(status["temperature"] - 1.1) > 1e-6 or status["muted"] != 0:
+        jf.fail(f"expected the config's temperature 1.1 and no mute, got {status['temperature']}, {status['muted']}")
+    nsm.send("/nsm/client/save")
+    nsm.expect_reply("/nsm/client/save")
+    if "temperature = 1.1" not in read(os.path.join(session_path, "session.toml")):
+        jf.fail("the save after a bad state did not write a fresh session.toml")
+    for name, text in kept.items():
+        if read(os.path.join(session_path, name)) != text:
+            jf.fail(f"the save wrote over {name}")
+    proc.send_signal(signal.SIGTERM)
+    rc, text = finished(proc, log, "SIGTERM")
+    if rc != 0:
+        jf.fail(f"continuo exited with {rc} on SIGTERM:\n{text}")
+    print("unreadable state kept aside, the session played from the config", flush=True)
 
 
 def failed_start_is_refused(server):
@@ -242,7 +287,7 @@ def main():
     with jf.JackServer("nsm") as server:
         server.start()
         save_and_restore(server)
-        bad_state_is_refused(server)
+        bad_state_is_kept_aside(server)
         failed_start_is_refused(server)
         refused_announce(server)
         bad_urls(server)

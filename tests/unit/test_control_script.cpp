@@ -84,6 +84,19 @@ TEST(ControlScript, PromptLinesAreCheckedForTheirArguments) {
   }
 }
 
+// A prompt is any text: a quoted word stays a string when it reads as a number, and the
+// words quote_control_word writes read back as the same text (an NSM session's state).
+TEST(ControlScript, QuotedWordsAreStringsAndRoundTrip) {
+  const std::string texts[] = {"1984", "say \"hi\"", "back\\slash", "two\nlines", "# not a comment", ""};
+  for (const std::string& text : texts) {
+    const auto commands = parse_control_script("0 /continuo/prompt/1/text " + quote_control_word(text) + "\n", "q.ctl");
+    ASSERT_EQ(commands.size(), 1u) << text;
+    ASSERT_EQ(commands[0].message.types(), "s") << text;
+    EXPECT_EQ(commands[0].message.args[0].text, text);
+  }
+  expect_error("0 /continuo/prompt \"a\\tb\"\n", "bad.ctl:1: in a \"string\", a backslash must be followed by \", \\ or n");
+}
+
 TEST(ControlScript, MissingFileIsAnError) {
   EXPECT_THROW(read_control_script("/nonexistent/demo.ctl"), ControlScriptError);
 }

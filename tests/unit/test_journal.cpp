@@ -75,6 +75,10 @@ TEST(Journal, WriteReadRoundTrip) {
       {12, JournalKind::take, 0, {}},
       {40, JournalKind::drop, 1920, {}},
       {41, JournalKind::lost, 3, {}},
+      {42, JournalKind::fail, 0, {}},
+      {42, JournalKind::silence, 1920, {}},
+      {42, JournalKind::reset, 7, {}},
+      {45, JournalKind::context, 7, "0,15,3,1023"},
       {50, JournalKind::sync, 72000, {}},
       {60, JournalKind::end, 91000, {}},
   };
@@ -130,6 +134,14 @@ TEST(Journal, BadInputNamesTheFileAndLine) {
             "take.journal:12: notes: expected pitch:state items (pitch 0..127, state -1..3), got '128:1'");
   EXPECT_EQ(error_of(head + "0 set style_tokens=1,2\n"), "take.journal:12: style_tokens: expected 12 integers, got 2");
   EXPECT_EQ(error_of(head + "0 set volume=3\n"), "take.journal:12: unknown control 'volume'");
+  EXPECT_EQ(error_of(head + "0 fail 3\n"), "take.journal:12: fail takes no value");
+  EXPECT_EQ(error_of(head + "0 silence 0\n"), "take.journal:12: silence: expected 1..1048576 samples, got 0");
+  EXPECT_EQ(error_of(head + "0 silence 99999999999\n"),
+            "take.journal:12: silence: expected 1..1048576 samples, got 99999999999");
+  EXPECT_EQ(error_of(head + "0 context 5\n"), "take.journal:12: context code: expected a whole number >= 0, got ''");
+  EXPECT_EQ(error_of(head + "0 context 5 1,-2\n"),
+            "take.journal:12: context code: expected a whole number >= 0, got '-2'");
+  EXPECT_EQ(error_of(head + "0 context x 1\n"), "take.journal:12: context seed: expected a whole number >= 0, got 'x'");
   EXPECT_EQ(error_of(head + "0 reset 1\nmodel.spec x\n"),
             "take.journal:13: expected '<frame> <event> ...', got 'model.spec x'");
   EXPECT_EQ(error_of("continuo journal 1\nmodel.spec x\n"), "take.journal: header lacks model.identity");

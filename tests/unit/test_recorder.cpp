@@ -131,6 +131,76 @@ TEST_F(Recorder, ASecondTakeCarriesTheHistorySinceTheLastReset) {
   EXPECT_EQ(read_audio(files.audio), frame_audio(2));
 }
 
+// While the model fails the take holds the silence played, and the journal says where the
+// step failed and how much silence came, so replay can make both again; a reset to a live
+// context journals the tokens offered for it (one withdrawn is never journaled).
+TEST_F(Recorder, FailuresSilenceAndContextsAreJournaledInOrder) {
+  SessionRecorder recorder(config(), facts(), 7);
+  TakeFiles files;
+  ASSERT_EQ(recorder.start(files), "");
+  ControlSnapshot control;
+  recorder.on_frame(0, control, frame_audio(0));
+  recorder.on_step_failed(1);
+  recorder.on_silence(1, kFrameSamples);
+  recorder.on_silence(1, kFrameSamples);
+  recorder.on_reset(1, 7);  // a retry that fails again
+  recorder.on_step_failed(1);
+  recorder.on_silence(1, kFrameSamples);
+  recorder.on_reset(1, 7);  // the retry that steps
+  control.top_k = 9;
+  recorder.on_frame(1, control, frame_audio(1));
+  recorder.offer_context(std::vector<int>{4, 0, 15});
+  recorder.on_context(2, 7);
+  recorder.offer_context(std::vector<int>{1});
+  recorder.withdraw_context();  // the generator refused it
+  recorder.on_frame(2, control, frame_audio(2));
+  ASSERT_EQ(recorder.stop(files), "");
+
+  const std::vector<JournalEvent> expected{
+      {0, JournalKind::reset, 7, {}},      {0, JournalKind::take, 0, {}},
+      {1, JournalKind::fail, 0, {}},       {1, JournalKind::silence, kFrameSamples, {}},
+      {1, JournalKind::silence, kFrameSamples, {}}, {1, JournalKind::reset, 7, {}},
+      {1, JournalKind::fail, 0, {}},       {1, JournalKind::silence, kFrameSamples, {}},
+      {1, JournalKind::reset, 7, {}},      {1, JournalKind::set, 0, "top_k=9"},
+      {2, JournalKind::context, 7, "4,0,15"}, {2, JournalKind::set, 0, "top_k=9"},
+      {3, JournalKind::end, 6 * kFrameSamples, {}},
+  };
+  EXPECT_EQ(without_syncs(read_journal(files.journal)), expected);
+  std::vector<float> all = frame_audio(0);
+  all.resize(all.size() + 3 * 2 * kFrameSamples, 0.0f);
+  for (const std::uint64_t frame : {1, 2}) {
+    const std::vector<float> audio = frame_audio(frame);
+    all.insert(all.end(), audio.begin(), audio.end());
+  }
+  EXPECT_EQ(read_audio(files.audio), all);
+}
+
+// A take started while the model fails starts with the silence played: its take line comes
+// before that silence's line, which the history before it also holds.
+TEST_F(Recorder, ATakeStartedDuringAFailureStartsWithItsSilence) {
+  SessionRecorder recorder(config(), facts(), 7);
+  recorder.on_frame(0, ControlSnapshot{}, frame_audio(0));
+  recorder.on_step_failed(1);
+  recorder.on_silence(1, kFrameSamples);
+  TakeFiles files;
+  ASSERT_EQ(recorder.start(files), "");
+  recorder.on_silence(1, kFrameSamples);
+  recorder.on_reset(1, 7);
+  recorder.on_frame(1, ControlSnapshot{}, frame_audio(1));
+  ASSERT_EQ(recorder.stop(files), "");
+  const std::vector<JournalEvent> expected{
+      {0, JournalKind::reset, 7, {}},  {1, JournalKind::fail, 0, {}},
+      {1, JournalKind::silence, kFrameSamples, {}}, {1, JournalKind::take, 0, {}},
+      {1, JournalKind::silence, kFrameSamples, {}}, {1, JournalKind::reset, 7, {}},
+      {2, JournalKind::end, 2 * kFrameSamples, {}},
+  };
+  EXPECT_EQ(without_syncs(read_journal(files.journal)), expected);
+  std::vector<float> all(2 * kFrameSamples, 0.0f);
+  const std::vector<float> audio = frame_audio(1);
+  all.insert(all.end(), audio.begin(), audio.end());
+  EXPECT_EQ(read_audio(files.audio), all);
+}
+
 // A journal replays one model: a switch ends the take, and a later take's header names the
 // model switched to, its history starting at the switch's reset.
 TEST_F(Recorder, AModelSwitchEndsTheTakeAndLaterTakesNameTheNewModel) {
