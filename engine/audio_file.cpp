@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -96,6 +97,22 @@ void write_audio_file(const std::string& out_path, int rate, std::uint64_t total
     std::filesystem::remove(partial, ignored);
     throw;
   }
+}
+
+AudioClip read_audio_file(const std::string& path, double max_seconds) {
+  SF_INFO info{};
+  const SndfilePtr file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) throw std::runtime_error(path + ": not an audio file libsndfile reads: " + sf_strerror(nullptr));
+  if (info.channels < 1 || info.samplerate < 1 || info.frames < 0) throw std::runtime_error(path + ": no audio in it");
+  if (static_cast<double>(info.frames) > max_seconds * info.samplerate) {
+    throw std::runtime_error(path + ": " + std::to_string(info.frames / info.samplerate) + " s long; at most " +
+                             std::to_string(static_cast<int>(max_seconds)) + " s");
+  }
+  AudioClip clip{std::vector<float>(static_cast<std::size_t>(info.frames) * static_cast<std::size_t>(info.channels)),
+                 info.channels, info.samplerate};
+  const sf_count_t got = sf_readf_float(file.get(), clip.samples.data(), info.frames);
+  clip.samples.resize(static_cast<std::size_t>(std::max<sf_count_t>(got, 0)) * static_cast<std::size_t>(info.channels));
+  return clip;
 }
 
 }  // namespace continuo

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/config.hpp"
 
@@ -37,5 +38,16 @@ SndfilePtr open_audio_fd(int fd, const std::string& name, int rate, AudioFormat 
 // "<what>: 40% (12 s), 3.1x real time". Throws runtime_error.
 void write_audio_file(const std::string& out_path, int rate, std::uint64_t total,
                       const std::function<std::span<const float>()>& next, std::string_view what);
+
+// Audio read from a file: interleaved samples of `channels`, at `rate`.
+struct AudioClip {
+  std::vector<float> samples;
+  int channels = 0;
+  int rate = 0;
+};
+
+// Any file libsndfile reads (WAV, FLAC, Ogg, AIFF, ...), whole. Throws runtime_error naming
+// the file when it cannot be read or lasts longer than max_seconds.
+AudioClip read_audio_file(const std::string& path, double max_seconds);
 
 }  // namespace continuo

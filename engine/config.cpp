@@ -527,6 +527,7 @@ const std::vector<Field>& fields() {
       field("link", "tempo", [](auto& c) -> auto& { return c.link.tempo; }, Range{.lo = 20, .hi = 999}),
       field("input", "capture_seconds", [](auto& c) -> auto& { return c.input.capture_seconds; },
             Range{.lo = 0, .hi = 600}),
+      field("prompts", "dir", [](auto& c) -> auto& { return c.prompts.dir; }, Text{.max_length = 4096}),
       field("log", "level", [](auto& c) -> auto& { return c.log_level; }, kLogLevels),
   };
   return all;

@@ -157,6 +157,11 @@ struct InputConfig {
   double capture_seconds = 30.0;  // kept for /continuo/prefill/live; 0: no capture
 };
 
+// Audio prompts from files (/continuo/prompt/N/audio file PATH).
+struct PromptsConfig {
+  std::string dir;  // PATH is relative to it and may not leave it; "": file prompts refused
+};
+
 struct Config {
   std::string path;  // the file the values came from
   JackConfig jack;
@@ -169,6 +174,7 @@ struct Config {
   RecordConfig record;
   LinkConfig link;
   InputConfig input;
+  PromptsConfig prompts;
   std::vector<Preset> presets;  // [[presets]]: none built in
   LogLevel log_level = LogLevel::info;
 };

@@ -110,7 +110,7 @@ std::optional<ControlCommand> parse_line(std::string_view line, int number, cons
 
 // The dry run's stand-in for a text tower: the script is checked before the model loads,
 // so a prompt line is checked for its arguments only; its style comes at render time.
-class AnyTextStyle final : public TextStyle {
+class AnyStyleEncoder final : public StyleEncoder {
  public:
   std::array<int, kStyleTokens> tokens(std::span<const WeightedPrompt>) const override {
     std::array<int, kStyleTokens> masked;
@@ -123,7 +123,7 @@ class AnyTextStyle final : public TextStyle {
 // its line, rather than halfway through a render.
 void dry_run(const std::vector<ControlCommand>& commands, const std::string& name) {
   ControlState scratch{ControlSnapshot{}};
-  OfflineControls offline(scratch, 0.0f, std::make_shared<AnyTextStyle>());
+  OfflineControls offline(scratch, 0.0f, std::make_shared<AnyStyleEncoder>());
   for (const ControlCommand& command : commands) {
     const std::string why = apply_control(command, offline.controls());
     if (!why.empty()) {
@@ -140,9 +140,9 @@ PlaybackConfig playback_with_volume(float volume_db) {
 
 }  // namespace
 
-OfflineControls::OfflineControls(ControlState& state, float volume_db, std::shared_ptr<const TextStyle> text_style)
+OfflineControls::OfflineControls(ControlState& state, float volume_db, std::shared_ptr<const StyleEncoder> style_encoder)
     : playback_(ring_, playback_with_volume(volume_db)),
-      controls_(state, playback_, [] { return StatusSnapshot{}; }, volume_db, {}, {}, std::move(text_style)) {}
+      controls_(state, playback_, [] { return StatusSnapshot{}; }, volume_db, {}, {}, std::move(style_encoder)) {}
 
 std::vector<ControlCommand> parse_control_script(std::string_view text, const std::string& name) {
   std::vector<ControlCommand> commands;

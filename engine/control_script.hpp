@@ -31,7 +31,7 @@ struct ControlCommand {
 // Controls::volume_db()/muted() and applies them itself.
 class OfflineControls {
  public:
-  OfflineControls(ControlState& state, float volume_db, std::shared_ptr<const TextStyle> text_style = {});
+  OfflineControls(ControlState& state, float volume_db, std::shared_ptr<const StyleEncoder> style_encoder = {});
   Controls& controls() { return controls_; }
 
  private:

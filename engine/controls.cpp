@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "engine/audio_prompts.hpp"
 #include "engine/number_text.hpp"
 
 namespace continuo {
@@ -35,14 +36,14 @@ constexpr Bounds kCfg{-1, 7};
 
 Controls::Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
                    float volume_db, std::function<void()> reset, std::vector<Preset> presets,
-                   std::shared_ptr<const TextStyle> text_style, LinkPeer* link)
+                   std::shared_ptr<const StyleEncoder> style_encoder, LinkPeer* link)
     : state_(state),
       playback_(playback),
       status_(std::move(status)),
       reset_(std::move(reset)),
       presets_(std::move(presets)),
       volume_db_(volume_db),
-      text_style_(std::move(text_style)),
+      style_encoder_(std::move(style_encoder)),
       link_(link) {}
 
 ControlResult Controls::set_temperature(float value) {
@@ -141,11 +142,34 @@ std::array<WeightedPrompt, PromptSlots::kSlots> Controls::prompt_slots() const {
   return prompt_slots_.all();
 }
 
+void Controls::set_audio_prompts(AudioPrompts* prompts) { audio_prompts_ = prompts; }
+
+ControlResult Controls::prompt_audio_live(int slot, double seconds, AudioDone done) {
+  if (audio_prompts_ == nullptr) return "no audio prompts here";
+  return audio_prompts_->start_live(slot, seconds, std::move(done));
+}
+
+ControlResult Controls::prompt_audio_file(int slot, const std::string& path, AudioDone done) {
+  if (audio_prompts_ == nullptr) return "no audio prompts here";
+  return audio_prompts_->start_file(slot, path, std::move(done));
+}
+
+std::shared_ptr<const StyleEncoder> Controls::style_encoder() const {
+  const std::lock_guard lock(prompts_mutex_);
+  return style_encoder_;
+}
+
+ControlResult Controls::set_prompt_audio(int slot, std::string label, AudioEmbedding embedding, const StyleEncoder* from) {
+  const std::lock_guard lock(prompts_mutex_);
+  if (style_encoder_.get() != from) return "the model changed while the audio was embedded: send it again";
+  return apply_prompts_locked([&](PromptSlots& slots) { return slots.set_audio(slot, std::move(label), std::move(embedding)); });
+}
+
 // A copy of the slots with the change made and the tokens it blends to: nothing is kept
 // until the caller applies it, so a refused prompt leaves the slots and the sound as they were.
 Controls::PromptChange Controls::prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const {
   PromptChange next{{}, prompt_slots_, std::nullopt};
-  if (!text_style_) {
+  if (!style_encoder_) {
     next.why = "no text tower in this model: set /continuo/style/tokens instead";
     return next;
   }
@@ -153,7 +177,7 @@ Controls::PromptChange Controls::prepare_prompts(const std::function<std::string
   const std::vector<WeightedPrompt> in_play = next.slots.active();
   if (!next.why.empty() || in_play.empty()) return next;
   try {
-    next.tokens = text_style_->tokens(in_play);
+    next.tokens = style_encoder_->tokens(in_play);
   } catch (const std::invalid_argument& error) {
     next.why = error.what();
   }
@@ -162,6 +186,10 @@ Controls::PromptChange Controls::prepare_prompts(const std::function<std::string
 
 ControlResult Controls::apply_prompts(const std::function<std::string(PromptSlots&)>& change) {
   const std::lock_guard lock(prompts_mutex_);
+  return apply_prompts_locked(change);
+}
+
+ControlResult Controls::apply_prompts_locked(const std::function<std::string(PromptSlots&)>& change) {
   PromptChange next = prepare_prompts(change);
   if (next.why.empty() && next.tokens) next.why = set_style_tokens(*next.tokens);
   if (next.why.empty()) prompt_slots_ = std::move(next.slots);
@@ -175,9 +203,10 @@ ControlResult Controls::load_model(const std::string& name, ModelDone done) {
   return load_model_(name, std::move(done));
 }
 
-void Controls::use_text_style(std::shared_ptr<const TextStyle> text_style) {
+void Controls::use_style_encoder(std::shared_ptr<const StyleEncoder> style_encoder) {
   const std::lock_guard lock(prompts_mutex_);
-  text_style_ = std::move(text_style);
+  style_encoder_ = std::move(style_encoder);
+  prompt_slots_.drop_audio();
   if (prompt_slots_.active().empty()) return;
   PromptChange next = prepare_prompts([](PromptSlots&) { return std::string(); });
   if (next.why.empty() && next.tokens) next.why = set_style_tokens(*next.tokens);

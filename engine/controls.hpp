@@ -17,9 +17,11 @@
 #include "engine/preset.hpp"
 #include "engine/prompt_slots.hpp"
 #include "engine/stats.hpp"
-#include "engine/text_style.hpp"
+#include "engine/style_encoder.hpp"
 
 namespace continuo {
+
+class AudioPrompts;
 
 // Why a control was refused, in words a performer can act on ("temperature must be
 // between 0 and 10, got nan"). Empty means applied.
@@ -35,11 +37,11 @@ class Controls {
   // reset: schedules a fresh continuation at the next frame boundary and returns at once
   // (the generator's request_reset); none refuses reset and prefill.
   // presets: the config's [[presets]] (set_presets replaces them on a config reload).
-  // text_style: the model's text tower (Model::text_style()); none refuses prompts.
+  // style_encoder: the model's (Model::style_encoder()); none refuses prompts.
   // link: the Ableton Link session (link.enabled); none refuses set_link_tempo.
   Controls(ControlState& state, Playback& playback, std::function<StatusSnapshot()> status,
            float volume_db = 0.0f, std::function<void()> reset = {}, std::vector<Preset> presets = {},
-           std::shared_ptr<const TextStyle> text_style = {}, LinkPeer* link = nullptr);
+           std::shared_ptr<const StyleEncoder> style_encoder = {}, LinkPeer* link = nullptr);
 
   // The playing model takes style tokens 0..style_codebook-1 (ModelInfo::style_codebook):
   // larger ones are refused from now on, and those in play are masked (-1). Returns what
@@ -77,16 +79,29 @@ class Controls {
   std::vector<WeightedPrompt> prompts() const;                          // in play, slot order
   std::array<WeightedPrompt, PromptSlots::kSlots> prompt_slots() const;  // every slot, in play or not
 
+  // Audio prompts (/continuo/prompt/N/audio, engine/audio_prompts.hpp): "" when started,
+  // done("" or why) follows once from the worker; else why not.
+  using AudioDone = std::function<void(const std::string& why)>;
+  ControlResult prompt_audio_live(int slot, double seconds, AudioDone done);
+  ControlResult prompt_audio_file(int slot, const std::string& path, AudioDone done);
+  void set_audio_prompts(AudioPrompts* prompts);  // before any control thread asks for one
+  // The style encoder in use (none: prompts are refused), for a worker to embed audio with.
+  std::shared_ptr<const StyleEncoder> style_encoder() const;
+  // Slot `slot` becomes an audio prompt: `embedding`, made by `from`, described by `label`;
+  // blended with the others as a text slot is. Refused when the model changed since.
+  ControlResult set_prompt_audio(int slot, std::string label, AudioEmbedding embedding, const StyleEncoder* from);
+
   // Switching the model (/continuo/model/load): load(name, done) starts loading the package
   // and returns "" or why not; done("" or why) follows once, from the loader's thread.
   using ModelDone = std::function<void(const std::string& why)>;
   using ModelLoad = std::function<ControlResult(const std::string& name, ModelDone done)>;
   void set_model_loader(ModelLoad load);  // before any control thread calls load_model
   ControlResult load_model(const std::string& name, ModelDone done);
-  // The text tower of the model now playing (none: prompts are refused). The prompts in
-  // play are blended again by it and their tokens applied; without a tower, or when it
-  // cannot blend them, they are dropped and the style tokens stay.
-  void use_text_style(std::shared_ptr<const TextStyle> text_style);
+  // The style encoder of the model now playing (none: prompts are refused). Audio slots are
+  // emptied (their embeddings belong to the old encoder); the prompts left in play are
+  // blended again by it and their tokens applied; without an encoder, or when it cannot
+  // blend them, they are dropped and the style tokens stay.
+  void use_style_encoder(std::shared_ptr<const StyleEncoder> style_encoder);
 
   // Applies every value the preset sets in one ControlState update: one version, so one
   // frame boundary hears all of it; its prompts (blended first) replace every slot. Refused
@@ -121,11 +136,13 @@ class Controls {
   };
   PromptChange prepare_prompts(const std::function<std::string(PromptSlots&)>& change) const;  // lock held
   ControlResult apply_prompts(const std::function<std::string(PromptSlots&)>& change);
+  ControlResult apply_prompts_locked(const std::function<std::string(PromptSlots&)>& change);  // lock held
   ControlResult check_style_tokens(const std::array<int, kStyleTokens>& tokens) const;
   std::atomic<int> style_codebook_{1024};
   ModelLoad load_model_;
   LivePrefill* live_prefill_ = nullptr;
-  std::shared_ptr<const TextStyle> text_style_;  // under prompts_mutex_
+  AudioPrompts* audio_prompts_ = nullptr;
+  std::shared_ptr<const StyleEncoder> style_encoder_;  // under prompts_mutex_
   LinkPeer* const link_;
   mutable std::mutex prompts_mutex_;  // control threads only: prompts are never read in real time
   PromptSlots prompt_slots_;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/number_text.hpp"
+
 namespace continuo {
 namespace {
 
@@ -82,24 +84,47 @@ bool InputCapture::copy_last(std::size_t frames, std::vector<float>& out) const 
   return false;
 }
 
-std::string input_level_problem(std::span<const float> interleaved) {
-  if (interleaved.empty()) return "the input is silent: no samples";
+std::string input_level_problem(std::span<const float> interleaved, std::string_view what) {
+  const std::string name(what);
+  if (interleaved.empty()) return name + " is silent: no samples";
   double sum_squares = 0.0;
   std::size_t at_full_scale = 0;
   for (const float x : interleaved) {
-    if (!std::isfinite(x)) return "the input holds samples that are not finite numbers";
+    if (!std::isfinite(x)) return name + " holds samples that are not finite numbers";
     sum_squares += static_cast<double>(x) * x;
     if (std::fabs(x) >= kFullScale) ++at_full_scale;
   }
   const double rms = std::sqrt(sum_squares / static_cast<double>(interleaved.size()));
   if (rms < std::pow(10.0, kSilentDbfs / 20.0)) {
-    return "the input is silent: RMS " + dbfs_text(rms) + ", below " + dbfs_text(std::pow(10.0, kSilentDbfs / 20.0));
+    return name + " is silent: RMS " + dbfs_text(rms) + ", below " + dbfs_text(std::pow(10.0, kSilentDbfs / 20.0));
   }
   const double share = static_cast<double>(at_full_scale) / static_cast<double>(interleaved.size());
   if (share > kClippedShare) {
-    return "the input is clipped: " + percent_text(share) + " of samples at full scale, above " + percent_text(kClippedShare);
+    return name + " is clipped: " + percent_text(share) + " of samples at full scale, above " + percent_text(kClippedShare);
   }
   return {};
+}
+
+CaptureRequest capture_request(const InputCapture* capture, int rate, double seconds) {
+  if (capture == nullptr) return {0, "input capture is off: set input.capture_seconds above 0 in the config"};
+  if (rate <= 0) return {0, "no JACK sample rate yet: nothing captured"};
+  const double most = static_cast<double>(capture->max_frames()) / rate;
+  if (!(seconds > 0.0 && seconds <= most)) {
+    return {0, "seconds must be greater than 0 and at most " + number_text(most) + " (input.capture_seconds), got " +
+                   number_text(seconds)};
+  }
+  const auto frames = static_cast<std::size_t>(std::lround(seconds * rate));
+  const std::uint64_t captured = capture->frames_written();
+  if (captured < frames) {
+    return {0, "not enough input captured yet: " + number_text(static_cast<double>(captured) / rate) + " s of the " +
+                   number_text(seconds) + " s asked for"};
+  }
+  return {frames, {}};
+}
+
+std::string read_capture(const InputCapture& capture, std::size_t frames, std::vector<float>& audio) {
+  if (!capture.copy_last(frames, audio)) return "the input could not be read: the capture ring was overwritten";
+  return input_level_problem(audio);
 }
 
 }  // namespace continuo

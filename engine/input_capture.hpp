@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/realtime.hpp"
@@ -53,10 +54,24 @@ class InputCapture {
   std::atomic<std::uint64_t> written_{0};
 };
 
-// Why interleaved audio from the inputs is no use as a model's context, "" when it is:
-// digital silence or a disconnected input ("the input is silent: RMS -75.2 dBFS, below -60.0
-// dBFS") or a signal flattened at full scale ("the input is clipped: 12.5% of samples at
-// full scale, above 1.0%").
-std::string input_level_problem(std::span<const float> interleaved);
+// Why audio (the inputs, interleaved, or a prompt file) is no use as a model's context or
+// prompt, "" when it is: digital silence or a disconnected input ("the input is silent: RMS
+// -75.2 dBFS, below -60.0 dBFS") or a signal flattened at full scale ("the input is clipped:
+// 12.5% of samples at full scale, above 1.0%"). `what` names the audio in the reason.
+std::string input_level_problem(std::span<const float> interleaved, std::string_view what = "the input");
+
+// The last `seconds` of the capture at the JACK rate `rate`, as /continuo/prefill/live and
+// /continuo/prompt/N/audio live ask for them: the frames, or why they cannot be had
+// (capture off, no JACK rate yet, seconds out of (0, input.capture_seconds], fewer captured
+// so far).
+struct CaptureRequest {
+  std::size_t frames = 0;
+  std::string why;
+};
+CaptureRequest capture_request(const InputCapture* capture, int rate, double seconds);
+
+// Copies the frames of a CaptureRequest out of the capture (interleaved) and checks their
+// level: "" or why they are no use (input_level_problem, or the ring overwritten).
+std::string read_capture(const InputCapture& capture, std::size_t frames, std::vector<float>& audio);
 
 }  // namespace continuo

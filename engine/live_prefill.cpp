@@ -19,15 +19,7 @@ LivePrefill::LivePrefill(const InputCapture* capture, std::function<int()> captu
       quality_(quality),
       encoder_(std::move(encoder)) {}
 
-void LivePrefill::close() {
-  std::thread worker;
-  {
-    const std::lock_guard lock(mutex_);
-    closed_ = true;
-    worker = std::move(worker_);
-  }
-  if (worker.joinable()) worker.join();
-}
+void LivePrefill::close() { job_.close(); }
 
 void LivePrefill::use_encoder(std::shared_ptr<AudioEncoder> encoder) {
   const std::lock_guard lock(mutex_);
@@ -36,36 +28,19 @@ void LivePrefill::use_encoder(std::shared_ptr<AudioEncoder> encoder) {
 
 std::string LivePrefill::start(double seconds, Done done) {
   const std::lock_guard lock(mutex_);
-  if (closed_) return "shutting down";
-  if (capture_ == nullptr) return "input capture is off: set input.capture_seconds above 0 in the config";
-  if (!encoder_) return "this model cannot take audio as context: it has no audio encoder (a SpectroStream encoder)";
   const int rate = capture_rate_();
-  if (rate <= 0) return "no JACK sample rate yet: nothing captured";
-  const double most = static_cast<double>(capture_->max_frames()) / rate;
-  if (!(seconds > 0.0 && seconds <= most)) {
-    return "seconds must be greater than 0 and at most " + number_text(most) + " (input.capture_seconds), got " +
-           number_text(seconds);
-  }
-  const auto frames = static_cast<std::size_t>(std::lround(seconds * rate));
-  const std::uint64_t captured = capture_->frames_written();
-  if (captured < frames) {
-    return "not enough input captured yet: " + number_text(static_cast<double>(captured) / rate) + " s of the " +
-           number_text(seconds) + " s asked for";
-  }
-  if (busy_) return "busy: another prefill is under way";
-  busy_ = true;
-  std::thread finished = std::move(worker_);  // done with its prefill: it cleared busy_
-  if (finished.joinable()) finished.join();
-  worker_ = std::thread([this, frames, rate, encoder = encoder_, done = std::move(done)] {
-    run(frames, rate, encoder, done);
-  });
-  return {};
+  const CaptureRequest request = capture_request(capture_, rate, seconds);
+  if (capture_ == nullptr) return request.why;  // capture off says the most
+  if (!encoder_) return "this model cannot take audio as context: it has no audio encoder (a SpectroStream encoder)";
+  if (!request.why.empty()) return request.why;
+  return job_.start([this, frames = request.frames, rate, encoder = encoder_] { return run(frames, rate, *encoder); },
+                    std::move(done), "another prefill");
 }
 
-void LivePrefill::run(std::size_t frames, int rate, const std::shared_ptr<AudioEncoder>& encoder, const Done& done) {
+std::string LivePrefill::run(std::size_t frames, int rate, AudioEncoder& encoder) {
   std::string why;
   try {
-    why = prefill(frames, rate, *encoder);
+    why = prefill(frames, rate, encoder);
   } catch (const std::exception& error) {
     why = error.what();
   }
@@ -75,18 +50,12 @@ void LivePrefill::run(std::size_t frames, int rate, const std::shared_ptr<AudioE
   } else {
     log_warn("prefill: not from the input: ", why);
   }
-  {
-    const std::lock_guard lock(mutex_);
-    busy_ = false;
-  }
-  done(why);
+  return why;
 }
 
 std::string LivePrefill::prefill(std::size_t frames, int rate, AudioEncoder& encoder) {
   std::vector<float> audio;
-  if (!capture_->copy_last(frames, audio)) return "the input could not be read: the capture ring was overwritten";
-  std::string why = input_level_problem(audio);
-  if (!why.empty()) return why;
+  if (std::string why = read_capture(*capture_, frames, audio); !why.empty()) return why;
   if (rate != encoder.sample_rate()) {
     std::vector<float> resampled;
     Resampler(rate, encoder.sample_rate(), quality_, static_cast<int>(InputCapture::kChannels))

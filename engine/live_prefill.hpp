@@ -5,9 +5,9 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 
 #include "engine/input_capture.hpp"
+#include "engine/job_thread.hpp"
 #include "engine/model.hpp"
 #include "engine/resampler.hpp"
 
@@ -30,7 +30,7 @@ class LivePrefill {
   // known yet). encoder: the playing model's (use_encoder below).
   LivePrefill(const InputCapture* capture, std::function<int()> capture_rate, Apply apply,
               std::shared_ptr<AudioEncoder> encoder, ResamplerQuality quality);
-  ~LivePrefill() { close(); }
+  ~LivePrefill() { close(); }  // before the members the job uses go
   LivePrefill(const LivePrefill&) = delete;
   LivePrefill& operator=(const LivePrefill&) = delete;
 
@@ -46,18 +46,16 @@ class LivePrefill {
   std::string start(double seconds, Done done);
 
  private:
-  void run(std::size_t frames, int rate, const std::shared_ptr<AudioEncoder>& encoder, const Done& done);
+  std::string run(std::size_t frames, int rate, AudioEncoder& encoder);  // logs what it did
   std::string prefill(std::size_t frames, int rate, AudioEncoder& encoder);
 
   const InputCapture* const capture_;
   const std::function<int()> capture_rate_;
   const Apply apply_;
   const ResamplerQuality quality_;
-  std::mutex mutex_;  // guards everything below
+  std::mutex mutex_;  // guards encoder_
   std::shared_ptr<AudioEncoder> encoder_;
-  bool busy_ = false;
-  bool closed_ = false;
-  std::thread worker_;
+  JobThread job_;
 };
 
 }  // namespace continuo

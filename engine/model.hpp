@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/control_state.hpp"
-#include "engine/text_style.hpp"
+#include "engine/style_encoder.hpp"
 
 namespace continuo {
 
@@ -71,7 +71,7 @@ class Model {
   virtual std::span<const StageTime> last_step_stages() const { return {}; }
 
   // Text prompts to style tokens, when the model has a text tower; none otherwise.
-  virtual std::shared_ptr<const TextStyle> text_style() const { return nullptr; }
+  virtual std::shared_ptr<const StyleEncoder> style_encoder() const { return nullptr; }
 
   // Audio to context tokens, when the model can take audio as context; none otherwise.
   // The same object for the model's lifetime: its address tells whose tokens are whose.

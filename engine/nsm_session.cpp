@@ -59,7 +59,7 @@ std::string shortest(float value) {
   return {text, std::to_chars(text, text + sizeof text, value).ptr};
 }
 
-// What a save writes to session.ctl: mute and every prompt slot with something in it. A
+// What a save writes to session.ctl: mute and every text prompt slot with something in it. A
 // prompt re-blends the style tokens, so the tokens in play come last: the performer may
 // have set them after the prompts.
 std::string live_state_script(const Controls& controls) {
@@ -70,6 +70,11 @@ std::string live_state_script(const Controls& controls) {
   const auto slots = controls.prompt_slots();
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const std::string address = "0 /continuo/prompt/" + std::to_string(i + 1);
+    if (slots[i].audio) {  // the audio is gone; the style it gave is in the tokens below
+      text += "# prompt slot " + std::to_string(i + 1) + ": " + slots[i].text + ", kept as the style tokens\n";
+      prompts_in_play = prompts_in_play || slots[i].weight > 0.0f;
+      continue;
+    }
     if (!slots[i].text.empty()) text += address + "/text " + quote_control_word(slots[i].text) + "\n";
     if (slots[i].weight != WeightedPrompt{}.weight) text += address + "/weight " + shortest(slots[i].weight) + "\n";
     prompts_in_play = prompts_in_play || (!slots[i].text.empty() && slots[i].weight > 0.0f);

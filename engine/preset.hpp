@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/control_state.hpp"
-#include "engine/text_style.hpp"
+#include "engine/style_encoder.hpp"
 
 namespace continuo {
 

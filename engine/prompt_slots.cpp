@@ -40,8 +40,28 @@ std::string PromptSlots::replace_all(const std::vector<WeightedPrompt>& prompts)
 std::string PromptSlots::set_text(int slot, std::string text) {
   std::string why = check_slot(slot);
   if (why.empty()) why = check_text(text);
-  if (why.empty()) slots_[static_cast<std::size_t>(slot - 1)].text = std::move(text);
+  if (why.empty()) {
+    WeightedPrompt& p = slots_[static_cast<std::size_t>(slot - 1)];
+    p.text = std::move(text);
+    p.audio = nullptr;
+  }
   return why;
+}
+
+std::string PromptSlots::set_audio(int slot, std::string label, AudioEmbedding embedding) {
+  std::string why = check_slot(slot);
+  if (why.empty()) {
+    WeightedPrompt& p = slots_[static_cast<std::size_t>(slot - 1)];
+    p.text = std::move(label);
+    p.audio = std::move(embedding);
+  }
+  return why;
+}
+
+void PromptSlots::drop_audio() {
+  for (WeightedPrompt& slot : slots_) {
+    if (slot.audio) slot = WeightedPrompt{"", slot.weight, nullptr};
+  }
 }
 
 std::string PromptSlots::set_weight(int slot, float weight) {

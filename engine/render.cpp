@@ -114,7 +114,7 @@ class OutputGain {
 class SteeredSource {
  public:
   SteeredSource(Model& model, ControlState& control, const Config& config, int rate, Steering steering)
-      : offline_(control, static_cast<float>(config.engine.volume_db), model.text_style()),
+      : offline_(control, static_cast<float>(config.engine.volume_db), model.style_encoder()),
         source_(model, control, rate, config.engine.resampler),
         steerer_(std::move(steering), offline_.controls(), config),
         gain_(target_gain()),

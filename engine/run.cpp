@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/app.hpp"
+#include "engine/audio_prompts.hpp"
 #include "engine/audio_ring.hpp"
 #include "engine/config_reload.hpp"
 #include "engine/controls.hpp"
@@ -170,10 +171,12 @@ class LiveEngine {
         link_(config.link.enabled ? std::make_unique<LinkPeer>(config.link.tempo, config.link.quantum) : nullptr),
         controls_(control_, playback_, [this] { return status(); }, static_cast<float>(config.engine.volume_db),
                   [this] { generator_.request_reset(models_.settings().seed); }, config.presets,
-                  model->text_style(), link_.get()),
+                  model->style_encoder(), link_.get()),
+        audio_prompts_(controls_, capture_.get(), [this] { return session_->sample_rate(); }, config.prompts.dir,
+                       config.engine.resampler),
         models_(registry, generator_, std::move(model), config.model.spec, config.model,
                 [this, resampler = config.engine.resampler](const std::string& name, const Model& playing) {
-                  controls_.use_text_style(playing.text_style());
+                  controls_.use_style_encoder(playing.style_encoder());
                   use_style_codebook(playing.info());
                   live_prefill_.use_encoder(playing.audio_encoder());
                   if (recorder_) {
@@ -193,6 +196,7 @@ class LiveEngine {
     }
     use_style_codebook(models_.playing_info());
     controls_.set_live_prefill(&live_prefill_);
+    controls_.set_audio_prompts(&audio_prompts_);
     controls_.set_model_loader([this](const std::string& name, Controls::ModelDone done) {
       return models_.load_package(name, std::move(done));
     });
@@ -220,6 +224,7 @@ class LiveEngine {
     midi_.cancel_learn();  // its answer would go through osc_
     models_.close();       // so would a load's
     live_prefill_.close();  // and a prefill's; it waits for the generator, stopped below
+    audio_prompts_.close();  // and an audio prompt's
     if (osc_) osc_->on_analysis_subscribers({});
     osc_.reset();
     session_.reset();
@@ -413,6 +418,7 @@ class LiveEngine {
   LivePrefill live_prefill_;               // before controls_, which points at it
   std::unique_ptr<LinkPeer> link_;  // link.enabled
   Controls controls_;  // what MIDI and OSC change
+  AudioPrompts audio_prompts_;  // after controls_, which it changes; controls_ points at it
   ModelSwap models_;   // owns the model the generator steps
   ControlsSink midi_sink_;
   MidiInput midi_;

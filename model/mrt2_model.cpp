@@ -9,7 +9,7 @@
 #include "model/conditioning.hpp"
 #include "model/context_encoder.hpp"
 #include "model/spectrostream_encoder.hpp"
-#include "model/text_style.hpp"
+#include "model/style_encoder.hpp"
 
 namespace continuo::model {
 namespace {
@@ -84,7 +84,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, Model
       codec_(package_),
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
-      text_style_(load_text_style(package_, lm_.config())),
+      style_encoder_(load_style_encoder(package_, lm_.config())),
       audio_encoder_(open_audio_encoder(package_)),
       warmup_audio_(static_cast<std::size_t>(2 * codec_.frame_samples())) {
   const Manifest& m = package_.manifest();

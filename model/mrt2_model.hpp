@@ -32,7 +32,7 @@ class Mrt2Model final : public Model {
   void reset(std::uint64_t seed) override;
   void step(const ControlSnapshot& control, std::span<float> out) override;
   std::span<const StageTime> last_step_stages() const override { return std::span(stages_).first(stage_count_); }
-  std::shared_ptr<const TextStyle> text_style() const override { return text_style_; }
+  std::shared_ptr<const StyleEncoder> style_encoder() const override { return style_encoder_; }
   std::shared_ptr<AudioEncoder> audio_encoder() const override { return audio_encoder_; }
   // Frames of the context past model.prefill_frames are fed too; fewer are preceded by
   // silence frames up to it, so every attention window holds context either way.
@@ -56,7 +56,7 @@ class Mrt2Model final : public Model {
   ModelInfo info_;
   int prefill_frames_;
   std::optional<FrameCodes> silence_;
-  std::shared_ptr<const TextStyle> text_style_;  // the package's text tower, if it has one
+  std::shared_ptr<const StyleEncoder> style_encoder_;  // the package's text tower, if it has one
   std::shared_ptr<AudioEncoder> audio_encoder_;  // the package's SpectroStream encoder, if it has one
   std::vector<float> warmup_audio_;
   std::uint64_t run_seed_ = 0;

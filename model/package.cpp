@@ -223,13 +223,23 @@ void read_text_tower(const ManifestReader& reader, const toml::table& root, Mani
 void read_musiccoca(const ManifestReader& reader, const toml::table& root, Manifest& manifest) {
   if (root.get("musiccoca") == nullptr) return;  // optional: converted official weights only
   const std::string section = "musiccoca";
-  const toml::table& table = reader.table(root, section, {"text_encoder", "quantizer", "spm"});
+  const toml::table& table =
+      reader.table(root, section, {"text_encoder", "quantizer", "spm", "audio_preprocessor", "music_encoder"});
   if (manifest.text_tower) {
     reader.fail(section, table, "a package has [text_tower] or [musiccoca], not both (both turn text into style tokens)");
   }
   manifest.musiccoca = MusicCocaManifest{reader.file_name(table, section, "text_encoder"),
                                          reader.file_name(table, section, "quantizer"),
-                                         reader.file_name(table, section, "spm")};
+                                         reader.file_name(table, section, "spm"), "", ""};
+  const bool preprocessor = table.contains("audio_preprocessor"), encoder = table.contains("music_encoder");
+  if (preprocessor != encoder) {
+    reader.fail(section + "." + (preprocessor ? "music_encoder" : "audio_preprocessor"), table,
+                "missing: the audio path needs audio_preprocessor and music_encoder");
+  }
+  if (preprocessor) {
+    manifest.musiccoca->audio_preprocessor = reader.file_name(table, section, "audio_preprocessor");
+    manifest.musiccoca->music_encoder = reader.file_name(table, section, "music_encoder");
+  }
 }
 
 void check_sections(const ManifestReader& reader, const toml::table& root) {

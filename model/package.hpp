@@ -38,12 +38,15 @@ struct TextTowerManifest {
   std::size_t codebook = 0;   // codes per RVQ level
 };
 
-// [musiccoca] (optional): MusicCoCa's text path converted from Google's TFLite files by
+// [musiccoca] (optional): MusicCoCa converted from Google's TFLite files by
 // tools/musiccoca/convert.py (docs/musiccoca.md): the graphs and the SentencePiece model.
 struct MusicCocaManifest {
   std::string text_encoder;  // graph.toml file names in the package directory
   std::string quantizer;
   std::string spm;  // SentencePiece model file name
+  // The audio path (audio prompts), both or neither: "" when the package has none.
+  std::string audio_preprocessor;
+  std::string music_encoder;
 };
 
 // model.toml, validated. See docs/model-package.md for every key.

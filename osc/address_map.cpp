@@ -230,28 +230,6 @@ Outcome prompts(const std::vector<Number>&, CommandContext& context) {
   return context.controls.set_prompts(blend);
 }
 
-// /continuo/prompt/N/text s and /continuo/prompt/N/weight f.
-Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
-  const Message& m = *context.message;
-  constexpr std::string_view kPrefix = "/continuo/prompt/";
-  const std::string_view rest = std::string_view(m.address).substr(kPrefix.size());
-  const std::size_t slash = rest.find('/');
-  const std::string_view slot_text = rest.substr(0, slash);
-  const std::string_view field = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  int slot = 0;
-  const auto [end, error] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
-  if (error != std::errc{} || end != slot_text.data() + slot_text.size() || (field != "text" && field != "weight")) {
-    return "address must be /continuo/prompt/N/text or /continuo/prompt/N/weight with N 1..8";
-  }
-  if (field == "text") {
-    if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (the slot's text)";
-    return context.controls.set_prompt_text(slot, m.args[0].text);
-  }
-  float weight = 0.0f;
-  const std::string why = m.args.size() == 1 ? read_weight(m.args[0], weight) : "expects f (the slot's weight >= 0)";
-  return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
-}
-
 // A command answered when its work ends, from another thread: /done <address>, or /fail
 // <address> <why>.
 std::function<void(const std::string& why)> answer_later(const CommandContext& context) {
@@ -262,6 +240,55 @@ std::function<void(const std::string& why)> answer_later(const CommandContext& c
       reply({"/fail", {Arg::string(address), Arg::string(why)}});
     }
   };
+}
+
+// /continuo/prompt/N/audio live [f] | file s: answered when the prompt is in place or refused.
+Outcome prompt_audio(int slot, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr const char* kExpects = "expects s \"live\" [f seconds, default 10] or s \"file\" s (a path in prompts.dir)";
+  constexpr double kDefaultSeconds = 10.0;
+  if (m.args.empty() || m.args[0].type != 's') return kExpects;
+  const std::string& source = m.args[0].text;
+  ControlResult why;
+  if (source == "live" && m.args.size() <= 2) {
+    Number seconds{kDefaultSeconds, 0};
+    if (m.args.size() == 2) {
+      if (std::string bad = read_number(m.args[1], 'f', 1, seconds); !bad.empty()) return bad + "; " + kExpects;
+    }
+    if (!context.reply_later) return "no later replies on this connection";
+    why = context.controls.prompt_audio_live(slot, seconds.real, answer_later(context));
+  } else if (source == "file" && m.args.size() == 2 && m.args[1].type == 's') {
+    if (!context.reply_later) return "no later replies on this connection";
+    why = context.controls.prompt_audio_file(slot, m.args[1].text, answer_later(context));
+  } else {
+    return kExpects;
+  }
+  if (!why.empty()) return why;
+  return Message{};  // answered when the prompt is in place
+}
+
+// /continuo/prompt/N/text s, /continuo/prompt/N/weight f and /continuo/prompt/N/audio ....
+Outcome prompt_slot(const std::vector<Number>&, CommandContext& context) {
+  const Message& m = *context.message;
+  constexpr std::string_view kPrefix = "/continuo/prompt/";
+  const std::string_view rest = std::string_view(m.address).substr(kPrefix.size());
+  const std::size_t slash = rest.find('/');
+  const std::string_view slot_text = rest.substr(0, slash);
+  const std::string_view field = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  int slot = 0;
+  const auto [end, error] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
+  if (error != std::errc{} || end != slot_text.data() + slot_text.size() ||
+      (field != "text" && field != "weight" && field != "audio")) {
+    return "address must be /continuo/prompt/N/text, /continuo/prompt/N/weight or /continuo/prompt/N/audio with N 1..8";
+  }
+  if (field == "audio") return prompt_audio(slot, context);
+  if (field == "text") {
+    if (m.args.size() != 1 || m.args[0].type != 's') return "expects s (the slot's text)";
+    return context.controls.set_prompt_text(slot, m.args[0].text);
+  }
+  float weight = 0.0f;
+  const std::string why = m.args.size() == 1 ? read_weight(m.args[0], weight) : "expects f (the slot's weight >= 0)";
+  return why.empty() ? context.controls.set_prompt_weight(slot, weight) : Outcome{why};
 }
 
 Outcome load_model(const std::vector<Number>&, CommandContext& context) {
@@ -373,7 +400,10 @@ const std::vector<Command>& commands() {
       {"/continuo/prompts", "*", "s f s f ...: up to 8 prompts blended by weight in one message", prompts},
       {"/continuo/link/tempo", "f", "bpm 20..999 for every peer in the Ableton Link session; needs link.enabled",
        [](const std::vector<Number>& a, CommandContext& c) -> Outcome { return c.controls.set_link_tempo(a[0].real); }},
-      {"/continuo/prompt/", "*", "N/text s or N/weight f, N 1..8: one slot of the blend", prompt_slot},
+      {"/continuo/prompt/", "*",
+       "N/text s, N/weight f, or N/audio live [f] | file s, N 1..8: one slot of the blend; audio is answered "
+       "when embedded",
+       prompt_slot},
       {"/continuo/model/load", "*",
        "s: a model package name in model.dir; answered /done when it plays, /fail with the reason when refused",
        load_model},

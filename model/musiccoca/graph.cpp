@@ -17,13 +17,15 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kFormat = "continuo-graph-1";
 constexpr std::size_t kMaxRank = 8;
-constexpr std::array<std::pair<OpKind, const char*>, 19> kOpNames{{
+constexpr std::array<std::pair<OpKind, const char*>, 24> kOpNames{{
     {OpKind::add, "ADD"}, {OpKind::sub, "SUB"}, {OpKind::mul, "MUL"}, {OpKind::div, "DIV"},
     {OpKind::squared_difference, "SQUARED_DIFFERENCE"}, {OpKind::mean, "MEAN"}, {OpKind::sum, "SUM"},
     {OpKind::rsqrt, "RSQRT"}, {OpKind::sqrt, "SQRT"}, {OpKind::tanh, "TANH"}, {OpKind::gelu, "GELU"},
     {OpKind::fully_connected, "FULLY_CONNECTED"}, {OpKind::batch_matmul, "BATCH_MATMUL"},
     {OpKind::softmax, "SOFTMAX"}, {OpKind::reshape, "RESHAPE"}, {OpKind::transpose, "TRANSPOSE"},
     {OpKind::gather, "GATHER"}, {OpKind::arg_min, "ARG_MIN"}, {OpKind::concatenation, "CONCATENATION"},
+    {OpKind::maximum, "MAXIMUM"}, {OpKind::log, "LOG"}, {OpKind::pad, "PAD"}, {OpKind::strided_slice, "STRIDED_SLICE"},
+    {OpKind::conv_2d, "CONV_2D"},
 }};
 
 // Reads one graph.toml; every failure names the file, the line and the key.
@@ -124,11 +126,26 @@ OpKind op_kind(const Reader& reader, const std::string& key, const toml::table& 
 
 std::size_t expected_inputs(OpKind kind) {
   switch (kind) {
-    case OpKind::rsqrt: case OpKind::sqrt: case OpKind::tanh: case OpKind::gelu: case OpKind::softmax: return 1;
-    case OpKind::fully_connected: return 3;
+    case OpKind::rsqrt: case OpKind::sqrt: case OpKind::tanh: case OpKind::gelu: case OpKind::softmax: case OpKind::log: return 1;
+    case OpKind::fully_connected: case OpKind::conv_2d: return 3;
+    case OpKind::strided_slice: return 4;
     case OpKind::concatenation: return 0;  // any number, at least one
     default: return 2;
   }
+}
+
+// CONV_2D's geometry: strides and dilations 1..4096, padding "SAME" or "VALID".
+Conv2d read_conv(const Reader& reader, const toml::table& table, const std::string& key) {
+  const auto step = [&](std::string_view name) {
+    const std::int64_t v = reader.option<std::int64_t>(table, key, name, 1);
+    if (v < 1 || v > 4096) reader.fail(key + "." + std::string(name), table.get(name), std::to_string(v) + " is not 1..4096");
+    return static_cast<std::size_t>(v);
+  };
+  Conv2d conv{step("stride_h"), step("stride_w"), step("dilation_h"), step("dilation_w"), false};
+  const std::string padding = reader.option<std::string>(table, key, "padding", "VALID");
+  if (padding != "SAME" && padding != "VALID") reader.fail(key + ".padding", table.get("padding"), "\"" + padding + "\" is not SAME or VALID");
+  conv.same_padding = padding == "SAME";
+  return conv;
 }
 
 }  // namespace
@@ -189,7 +206,7 @@ Graph Graph::load(const fs::path& graph_toml) {
     }
     for (std::size_t k = 0; k < op.inputs.size(); ++k) {
       const int t = op.inputs[k];
-      const bool optional_bias = op.kind == OpKind::fully_connected && k == 2;
+      const bool optional_bias = (op.kind == OpKind::fully_connected || op.kind == OpKind::conv_2d) && k == 2;
       if (t < 0 ? !optional_bias : !written[static_cast<std::size_t>(t)]) {
         reader.fail(key + ".inputs", table.get("inputs"), "tensor " + std::to_string(t) + " is read before anything writes it");
       }
@@ -205,6 +222,10 @@ Graph Graph::load(const fs::path& graph_toml) {
     op.axis = static_cast<int>(reader.option<std::int64_t>(table, key, "axis", 0));
     op.beta = static_cast<float>(reader.option(table, key, "beta", 1.0));
     op.approximate = reader.option(table, key, "approximate", false);
+    op.masks.begin = static_cast<std::int32_t>(reader.option<std::int64_t>(table, key, "begin_mask", 0));
+    op.masks.end = static_cast<std::int32_t>(reader.option<std::int64_t>(table, key, "end_mask", 0));
+    op.masks.shrink_axis = static_cast<std::int32_t>(reader.option<std::int64_t>(table, key, "shrink_axis_mask", 0));
+    op.conv = read_conv(reader, table, key);
     graph.ops_.push_back(std::move(op));
   }
   for (const int output : graph.outputs_) {
@@ -286,6 +307,11 @@ Value Graph::apply(const GraphOp& op, const std::vector<const Value*>& slots) co
       for (const int t : op.inputs) parts.push_back(slots[static_cast<std::size_t>(t)]);
       return concatenation(parts, op.axis);
     }
+    case OpKind::maximum: return binary(Binary::maximum, in(0), in(1));
+    case OpKind::log: return unary(Unary::log, in(0));
+    case OpKind::pad: return pad(in(0), in(1));
+    case OpKind::strided_slice: return strided_slice(in(0), ints(1), ints(2), ints(3), op.masks);
+    case OpKind::conv_2d: return conv_2d(in(0), in(1), op.inputs[2] < 0 ? nullptr : &in(2), op.conv);
   }
   throw std::invalid_argument("unknown op");
 }

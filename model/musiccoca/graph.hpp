@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/musiccoca/graph_ops.hpp"
 #include "model/musiccoca/graph_value.hpp"
 
 namespace continuo::model::musiccoca {
@@ -14,7 +15,7 @@ namespace continuo::model::musiccoca {
 // (tools/musiccoca/convert.py) writes them.
 enum class OpKind : std::uint8_t {
   add, sub, mul, div, squared_difference, mean, sum, rsqrt, sqrt, tanh, gelu, fully_connected,
-  batch_matmul, softmax, reshape, transpose, gather, arg_min, concatenation
+  batch_matmul, softmax, reshape, transpose, gather, arg_min, concatenation, maximum, log, pad, strided_slice, conv_2d
 };
 
 struct GraphTensor {
@@ -34,6 +35,8 @@ struct GraphOp {
   int axis = 0;                   // gather, concatenation
   float beta = 1.0f;              // softmax
   bool approximate = false;       // gelu: the tanh form
+  SliceMasks masks;               // strided_slice
+  Conv2d conv;                    // conv_2d
 };
 
 // A TFLite graph converted to continuo's form: <stem>.graph.toml (tensors, ops in order) and

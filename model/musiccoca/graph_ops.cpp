@@ -68,6 +68,7 @@ float apply_binary(Binary op, float x, float y) {
     case Binary::mul: return x * y;
     case Binary::div: return x / y;
     case Binary::squared_difference: return (x - y) * (x - y);
+    case Binary::maximum: return x > y ? x : y;  // TFLite's MaximumOp, NaN and all
   }
   return 0.0f;
 }
@@ -80,8 +81,75 @@ float apply_unary(Unary op, float x) {
     case Unary::sqrt: return std::sqrt(x);
     case Unary::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
     case Unary::gelu_tanh: return 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
+    case Unary::log: return std::log(x);
   }
   return 0.0f;
+}
+
+// A result no graph of MusicCoCa's size comes near; refusing it keeps a malformed graph from
+// asking for gigabytes before its declared shape is checked.
+constexpr std::size_t kMaxElements = std::size_t{1} << 26;
+
+Value zeros(Value::Type type, Dims shape, const char* op) {
+  std::size_t n = 1;
+  for (const std::size_t d : shape) {
+    if (d != 0 && n > kMaxElements / d) fail(std::string(op) + ": result " + format_dims(shape) + " is too large");
+    n *= d;
+  }
+  Value out;
+  out.type = type;
+  out.shape = std::move(shape);
+  if (type == Value::Type::f32) out.f.assign(n, 0.0f); else out.i.assign(n, 0);
+  return out;
+}
+
+// Copies element `from` of x to element `to` of out (same type).
+void copy_element(const Value& x, std::size_t from, Value& out, std::size_t to) {
+  if (x.type == Value::Type::f32) out.f[to] = x.f[from]; else out.i[to] = x.i[from];
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// One axis of a strided slice: where it starts, its step, how many elements it takes.
+struct SliceAxis {
+  std::int64_t start = 0, step = 1, count = 0;
+};
+
+SliceAxis slice_axis(std::int64_t dim, std::int32_t begin, std::int32_t end, std::int32_t stride, bool all_from_begin,
+                     bool all_to_end, bool shrink) {
+  if (stride == 0) fail("strided_slice: a stride of 0");
+  if (shrink) {
+    const std::int64_t at = begin < 0 ? begin + dim : begin;
+    if (at < 0 || at >= dim) fail("strided_slice: index " + std::to_string(begin) + " out of range for size " + std::to_string(dim));
+    return {at, 1, 1};
+  }
+  const bool forward = stride > 0;
+  // TFLite's clamping (kernels/internal/strided_slice_logic.h): [0, dim] forward, [-1, dim - 1] backward.
+  const auto clamp = [&](std::int64_t v) {
+    if (v < 0) v += dim;
+    return forward ? std::clamp<std::int64_t>(v, 0, dim) : std::clamp<std::int64_t>(v, -1, dim - 1);
+  };
+  const std::int64_t start = all_from_begin ? (forward ? 0 : dim - 1) : clamp(begin);
+  const std::int64_t stop = all_to_end ? (forward ? dim : -1) : clamp(end);
+  const std::int64_t count = forward ? ceil_div(stop - start, stride) : ceil_div(start - stop, -std::int64_t{stride});
+  return {start, stride, std::max<std::int64_t>(count, 0)};
+}
+
+// Where a SAME-padded window starts before the input (TFLite's ComputePaddingWithOffset),
+// and how many outputs an axis gives.
+struct ConvAxis {
+  std::size_t out = 0, pad_before = 0;
+};
+
+ConvAxis conv_axis(std::size_t in, std::size_t kernel, std::size_t stride, std::size_t dilation, bool same) {
+  const std::size_t span = (kernel - 1) * dilation + 1;
+  if (same) {
+    const std::size_t out = (in + stride - 1) / stride;
+    const std::size_t needed = (out - 1) * stride + span;
+    return {out, needed > in ? (needed - in) / 2 : 0};
+  }
+  if (in < span) fail("conv_2d: a window of " + std::to_string(span) + " does not fit an input of " + std::to_string(in));
+  return {(in - span) / stride + 1, 0};
 }
 
 }  // namespace
@@ -306,6 +374,105 @@ Value concatenation(std::span<const Value* const> parts, int axis) {
       const std::size_t chunk = part->count() / std::max<std::size_t>(outer, 1);
       if (first.type == Value::Type::f32) out.f.insert(out.f.end(), part->f.begin() + static_cast<std::ptrdiff_t>(o * chunk), part->f.begin() + static_cast<std::ptrdiff_t>((o + 1) * chunk));
       else out.i.insert(out.i.end(), part->i.begin() + static_cast<std::ptrdiff_t>(o * chunk), part->i.begin() + static_cast<std::ptrdiff_t>((o + 1) * chunk));
+    }
+  }
+  return out;
+}
+
+}  // namespace continuo::model::musiccoca
+
+namespace continuo::model::musiccoca {
+
+Value pad(const Value& x, const Value& paddings) {
+  const std::size_t rank = x.shape.size();
+  if (paddings.type != Value::Type::i32 || paddings.shape != Dims{rank, 2}) {
+    fail("pad: paddings " + format_dims(paddings.shape) + " for rank " + std::to_string(rank) + "; needs int32 [rank, 2]");
+  }
+  Dims shape(rank), before(rank);
+  for (std::size_t d = 0; d < rank; ++d) {
+    const std::int32_t head = paddings.i[2 * d], tail = paddings.i[2 * d + 1];
+    if (head < 0 || tail < 0) fail("pad: axis " + std::to_string(d) + " padded by " + std::to_string(head) + ", " + std::to_string(tail));
+    before[d] = static_cast<std::size_t>(head);
+    shape[d] = x.shape[d] + before[d] + static_cast<std::size_t>(tail);
+  }
+  Value out = zeros(x.type, shape, "pad");
+  const Dims to = strides_of(shape);
+  std::size_t origin = 0;
+  for (std::size_t d = 0; d < rank; ++d) origin += before[d] * to[d];
+  for (std::size_t n = 0; n < x.count(); ++n) copy_element(x, n, out, origin + offset_of(n, x.shape, to));
+  return out;
+}
+
+Value strided_slice(const Value& x, std::span<const std::int32_t> begin, std::span<const std::int32_t> end,
+                    std::span<const std::int32_t> strides, SliceMasks masks) {
+  const std::size_t rank = x.shape.size();
+  if (begin.size() != rank || end.size() != rank || strides.size() != rank) {
+    fail("strided_slice: begin, end and strides need " + std::to_string(rank) + " values each");
+  }
+  Dims counts(rank), shape;
+  std::size_t origin = 0;
+  const Dims from = strides_of(x.shape);
+  std::vector<std::int64_t> step(rank);
+  for (std::size_t d = 0; d < rank; ++d) {
+    const auto bit = [&](std::int32_t mask) { return ((mask >> d) & 1) != 0; };
+    const SliceAxis axis = slice_axis(static_cast<std::int64_t>(x.shape[d]), begin[d], end[d], strides[d], bit(masks.begin),
+                                      bit(masks.end), bit(masks.shrink_axis));
+    counts[d] = static_cast<std::size_t>(axis.count);
+    if (!bit(masks.shrink_axis)) shape.push_back(counts[d]);
+    if (axis.count > 0) origin += static_cast<std::size_t>(axis.start) * from[d];
+    step[d] = axis.step * static_cast<std::int64_t>(from[d]);
+  }
+  Value out = zeros(x.type, shape, "strided_slice");
+  const std::size_t total = element_count(counts);
+  for (std::size_t n = 0; n < total; ++n) {
+    std::int64_t offset = static_cast<std::int64_t>(origin);
+    std::size_t rest = n;
+    for (std::size_t d = rank; d-- > 0;) {
+      offset += static_cast<std::int64_t>(rest % counts[d]) * step[d];
+      rest /= counts[d];
+    }
+    copy_element(x, static_cast<std::size_t>(offset), out, n);
+  }
+  return out;
+}
+
+Value conv_2d(const Value& x, const Value& filter, const Value* bias, const Conv2d& g) {
+  need_floats(x, "conv_2d");
+  need_floats(filter, "conv_2d filter");
+  if (x.shape.size() != 4 || filter.shape.size() != 4 || filter.shape[3] != x.shape[3]) {
+    fail("conv_2d: input " + format_dims(x.shape) + " and filter " + format_dims(filter.shape) + " are not NHWC and [O, KH, KW, C]");
+  }
+  if (g.stride_h == 0 || g.stride_w == 0 || g.dilation_h == 0 || g.dilation_w == 0) fail("conv_2d: strides and dilations must be 1 or more");
+  const std::size_t batch = x.shape[0], height = x.shape[1], width = x.shape[2], channels = x.shape[3];
+  const std::size_t outs = filter.shape[0], kh = filter.shape[1], kw = filter.shape[2];
+  if (kh == 0 || kw == 0) fail("conv_2d: an empty filter");
+  if (bias != nullptr) {
+    need_floats(*bias, "conv_2d bias");
+    if (bias->count() != outs) fail("conv_2d: bias " + format_dims(bias->shape) + " for " + std::to_string(outs) + " outputs");
+  }
+  const ConvAxis rows = conv_axis(height, kh, g.stride_h, g.dilation_h, g.same_padding);
+  const ConvAxis cols = conv_axis(width, kw, g.stride_w, g.dilation_w, g.same_padding);
+  Value out = zeros(Value::Type::f32, {batch, rows.out, cols.out, outs}, "conv_2d");
+  std::size_t at = 0;
+  for (std::size_t n = 0; n < batch; ++n) {
+    for (std::size_t oy = 0; oy < rows.out; ++oy) {
+      for (std::size_t ox = 0; ox < cols.out; ++ox) {
+        for (std::size_t o = 0; o < outs; ++o) {
+          float acc = bias != nullptr ? bias->f[o] : 0.0f;
+          for (std::size_t ky = 0; ky < kh; ++ky) {
+            const std::size_t y = oy * g.stride_h + ky * g.dilation_h;  // in padded coordinates
+            if (y < rows.pad_before || y - rows.pad_before >= height) continue;
+            for (std::size_t kx = 0; kx < kw; ++kx) {
+              const std::size_t xx = ox * g.stride_w + kx * g.dilation_w;
+              if (xx < cols.pad_before || xx - cols.pad_before >= width) continue;
+              const float* pixel = x.f.data() + ((n * height + y - rows.pad_before) * width + xx - cols.pad_before) * channels;
+              const float* weights = filter.f.data() + ((o * kh + ky) * kw + kx) * channels;
+              for (std::size_t c = 0; c < channels; ++c) acc += pixel[c] * weights[c];
+            }
+          }
+          out.f[at++] = acc;
+        }
+      }
     }
   }
   return out;

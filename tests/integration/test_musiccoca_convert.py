@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""tools/musiccoca/convert.py on the stand-in TFLite files (tests/fixtures/musiccoca/):
-it writes the committed package (so the fixtures are not stale) and a [musiccoca] section,
-refuses a file with an op continuo does not run (exit 2, the op named, nothing written),
-and refuses when continuo's runner disagrees with ai-edge-litert (exit 1, nothing written).
+"""tools/musiccoca/convert.py on the stand-in TFLite files (tests/fixtures/musiccoca/), text
+and audio paths: it writes the committed package (so the fixtures are not stale) and a
+[musiccoca] section with the audio keys, refuses a file with an op continuo does not run
+(exit 2, the op named, nothing written), and refuses when continuo's runner disagrees with
+ai-edge-litert (exit 1, nothing written).
 Needs ai-edge-litert: re-runs itself under $CONTINUO_COCA_PYTHON or .venv-coca/bin/python
 (tools/musiccoca/setup_env.sh); exits 77 (skipped) when there is neither."""
 
@@ -30,9 +31,12 @@ def ensure_litert() -> None:
   os.execv(str(python), [str(python), __file__])
 
 
-def convert(package: Path, text_encoder: Path, runner: str) -> subprocess.CompletedProcess:
+def convert(package: Path, text_encoder: Path, runner: str,
+            music_encoder: Path = FIXTURE / 'music_encoder.tflite') -> subprocess.CompletedProcess:
   return subprocess.run([sys.executable, str(CONVERT), '--text-encoder', str(text_encoder),
                          '--quantizer', str(FIXTURE / 'quantizer.tflite'), '--spm', str(FIXTURE / 'spm.model'),
+                         '--audio-preprocessor', str(FIXTURE / 'audio_preprocessor.tflite'),
+                         '--music-encoder', str(music_encoder),
                          '--runner', runner, str(package)], capture_output=True, text=True, check=False)
 
 
@@ -66,10 +70,11 @@ def main() -> int:
       problems.append(f'the stand-ins did not convert ({done.returncode}): {done.stderr}')
     else:
       for committed in sorted((FIXTURE / 'package').iterdir()):
-        if (package / committed.name).read_bytes() != committed.read_bytes():
+        if not (package / committed.name).exists() or (package / committed.name).read_bytes() != committed.read_bytes():
           problems.append(f'{committed.name}: differs from the committed fixture (tools/musiccoca/make_fixtures.py)')
-      if '[musiccoca]' not in (package / 'model.toml').read_text():
-        problems.append('model.toml: no [musiccoca] section appended')
+      manifest = (package / 'model.toml').read_text()
+      if '[musiccoca]' not in manifest or 'music_encoder = "musiccoca_music_encoder.graph.toml"' not in manifest:
+        problems.append('model.toml: no [musiccoca] section with the audio path appended')
       print(done.stdout.strip())
 
     refused = scratch / 'refused'
@@ -79,8 +84,14 @@ def main() -> int:
     if refused.exists():
       problems.append('a CUSTOM op: the package directory was written')
 
+    done = convert(refused, FIXTURE / 'text_encoder.tflite', runner, music_encoder=FIXTURE / 'custom_op.tflite')
+    if done.returncode != 2 or "custom_op.tflite: op CUSTOM 'MysteryOp' (1x, at op 0)" not in done.stderr:
+      problems.append(f'a CUSTOM op as the music encoder: exit {done.returncode}, {done.stderr!r}')
+    if refused.exists():
+      problems.append('a CUSTOM op as the music encoder: the package directory was written')
+
     done = convert(refused, FIXTURE / 'text_encoder.tflite', lying_runner(scratch, runner))
-    if done.returncode != 1 or 'embedding relative error' not in done.stderr:
+    if done.returncode != 1 or "'warm" not in done.stderr or 'a C major chord: embedding relative error' not in done.stderr:
       problems.append(f'a runner off by 0.1%: exit {done.returncode}, {done.stderr!r}')
     if refused.exists():
       problems.append('a runner off by 0.1%: the package directory was written')

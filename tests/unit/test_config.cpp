@@ -51,6 +51,7 @@ const std::vector<std::string> kAllKeys{
     "record.buffer_seconds",
     "link.enabled",         "link.quantum",       "link.tempo",
     "input.capture_seconds",
+    "prompts.dir",
     "log.level",            "presets"};
 
 class ConfigTest : public ::testing::Test {

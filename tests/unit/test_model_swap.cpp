@@ -183,7 +183,7 @@ class ModelSwapTest : public testing::Test {
   ModelSwap swap_{registry_, generator_, std::move(first_), "double:counter",
                   ModelConfig{"double:counter", dir_.string(), 3, 0},
                   [this](const std::string& name, const Model& model) {
-                    swapped_.emplace_back(name, model.text_style() != nullptr);
+                    swapped_.emplace_back(name, model.style_encoder() != nullptr);
                     during_swap_();
                   }};
 };

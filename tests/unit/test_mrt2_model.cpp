@@ -266,23 +266,23 @@ const std::filesystem::path kTinyTextPackage = std::filesystem::path(CONTINUO_SO
 
 TEST(Mrt2ModelTest, APackageWithATextTowerTurnsPromptsIntoItsTokens) {
   Mrt2Model model(kTinyTextPackage, 0);
-  ASSERT_NE(model.text_style(), nullptr);
+  ASSERT_NE(model.style_encoder(), nullptr);
   const TextTower tower = TextTower::open(kTinyTextPackage);
   const std::vector<continuo::WeightedPrompt> blend{{"warm jazz piano", 1.0f}, {"drums", 3.0f}};
   const std::vector<model::WeightedPrompt> views{{"warm jazz piano", 1.0f}, {"drums", 3.0f}};
-  EXPECT_EQ(model.text_style()->tokens(blend), tower.quantize(tower.blend(views)));
-  EXPECT_THROW(model.text_style()->tokens(std::vector<continuo::WeightedPrompt>{{"a", 0.0f}}), std::invalid_argument);
+  EXPECT_EQ(model.style_encoder()->tokens(blend), tower.quantize(tower.blend(views)));
+  EXPECT_THROW(model.style_encoder()->tokens(std::vector<continuo::WeightedPrompt>{{"a", 0.0f}}), std::invalid_argument);
   // The tokens play: a frame steered by them differs from one with the style masked.
   ControlSnapshot steered;
-  steered.style_tokens = model.text_style()->tokens(blend);
+  steered.style_tokens = model.style_encoder()->tokens(blend);
   model.reset(1);
   const auto with_style = render(model, steered, 3);
   model.reset(1);
   EXPECT_NE(render(model, ControlSnapshot{}, 3), with_style);
 }
 
-TEST(Mrt2ModelTest, APackageWithoutATextTowerHasNoTextStyle) {
-  EXPECT_EQ(Mrt2Model(kTinyPackage, 0).text_style(), nullptr);
+TEST(Mrt2ModelTest, APackageWithoutATextTowerHasNoStyleEncoder) {
+  EXPECT_EQ(Mrt2Model(kTinyPackage, 0).style_encoder(), nullptr);
 }
 
 TEST(Mrt2ModelTest, ATowerWithMoreCodesThanTheStyleTableIsRefused) {

@@ -22,8 +22,8 @@ Arg s(const char* v) { return Arg::string(v); }
 
 class OscDispatch : public ::testing::Test {
  protected:
-  explicit OscDispatch(std::shared_ptr<const TextStyle> text_style = nullptr, std::vector<Preset> presets = {})
-      : text_style_(std::move(text_style)), presets_(std::move(presets)) {}
+  explicit OscDispatch(std::shared_ptr<const StyleEncoder> style_encoder = nullptr, std::vector<Preset> presets = {})
+      : style_encoder_(std::move(style_encoder)), presets_(std::move(presets)) {}
 
   // The reply's address and, for /done and /fail, its arguments joined by " | ".
   std::string send(const std::string& address, std::vector<Arg> args = {}) {
@@ -40,7 +40,7 @@ class OscDispatch : public ::testing::Test {
 
   ControlSnapshot now() const { return state_.snapshot(); }
 
-  std::shared_ptr<const TextStyle> text_style_;
+  std::shared_ptr<const StyleEncoder> style_encoder_;
   std::vector<Preset> presets_;
   ControlState state_{ControlSnapshot{}};
   AudioRing ring_{1024};
@@ -52,7 +52,7 @@ class OscDispatch : public ::testing::Test {
                        st.ring_fill_ms = 180.5;
                        st.model = "double:counter";
                        return st;
-                     }, 0.0f, {}, presets_, text_style_};
+                     }, 0.0f, {}, presets_, style_encoder_};
   std::vector<bool> subscriptions_;
   CommandContext context_{controls_, [this](bool on) { subscriptions_.push_back(on); return ControlResult{}; }, 3};
 };
@@ -147,8 +147,21 @@ TEST_F(OscDispatch, PromptsFailHonestlyWithoutATextTower) {
   EXPECT_EQ(send("/continuo/prompt/3/weight", {f(0.2f)}), failed("/continuo/prompt/3/weight", why));
 }
 
+TEST_F(OscDispatch, AudioPromptArgumentsAreCheckedBeforeAnythingStarts) {
+  const std::string address = "/continuo/prompt/1/audio";
+  const std::string expects = "expects s \"live\" [f seconds, default 10] or s \"file\" s (a path in prompts.dir)";
+  EXPECT_EQ(send(address), failed(address, expects));
+  EXPECT_EQ(send(address, {s("loud")}), failed(address, expects));
+  EXPECT_EQ(send(address, {s("file")}), failed(address, expects));
+  EXPECT_EQ(send(address, {s("file"), f(1)}), failed(address, expects));
+  EXPECT_EQ(send(address, {s("live"), f(1), f(2)}), failed(address, expects));
+  EXPECT_EQ(send(address, {s("live"), s("x")}), failed(address, "argument 2 must be a number, got type s; " + expects));
+  // Answered later, from the worker: a connection that cannot take a later reply is told so.
+  EXPECT_EQ(send(address, {s("live")}), failed(address, "no later replies on this connection"));
+}
+
 // A text tower whose tokens show the blend: level l holds l + round(sum w·len(text) / sum w).
-class LengthStyle final : public TextStyle {
+class LengthStyle final : public StyleEncoder {
  public:
   std::array<int, kStyleTokens> tokens(std::span<const WeightedPrompt> prompts) const override {
     double weighted = 0.0, total = 0.0;
@@ -250,7 +263,7 @@ TEST_F(OscPrompts, RefusalsChangeNothing) {
             failed("/continuo/prompts", "argument 1 must be text; expects pairs s f s f ... (text, weight >= 0)"));
   EXPECT_EQ(send("/continuo/prompts", {s("unblendable"), f(1)}), failed("/continuo/prompts", "the tower refuses 'unblendable'"));
   EXPECT_EQ(send("/continuo/prompt/9/text", {s("a")}), failed("/continuo/prompt/9/text", "prompt slot must be 1..8, got 9"));
-  const std::string bad_address = "address must be /continuo/prompt/N/text or /continuo/prompt/N/weight with N 1..8";
+  const std::string bad_address = "address must be /continuo/prompt/N/text, /continuo/prompt/N/weight or /continuo/prompt/N/audio with N 1..8";
   EXPECT_EQ(send("/continuo/prompt/x/text", {s("a")}), failed("/continuo/prompt/x/text", bad_address));
   EXPECT_EQ(send("/continuo/prompt/1/colour", {s("a")}), failed("/continuo/prompt/1/colour", bad_address));
   EXPECT_EQ(send("/continuo/prompt/1/text", {f(1)}), failed("/continuo/prompt/1/text", "expects s (the slot's text)"));

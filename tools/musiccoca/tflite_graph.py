@@ -21,7 +21,7 @@ TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")
 ELEMENTWISE = {"ADD": tflite.AddOptions, "SUB": tflite.SubOptions, "MUL": tflite.MulOptions, "DIV": tflite.DivOptions}
 SUPPORTED = {"ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MEAN", "SUM", "RSQRT", "SQRT", "TANH", "GELU",
              "FULLY_CONNECTED", "BATCH_MATMUL", "SOFTMAX", "RESHAPE", "TRANSPOSE", "GATHER", "ARG_MIN",
-             "CONCATENATION"}
+             "CONCATENATION", "MAXIMUM", "LOG", "PAD", "STRIDED_SLICE", "CONV_2D"}
 NUMPY = {TensorType.FLOAT32: np.float32, TensorType.INT32: np.int32, TensorType.INT64: np.int64}
 MAX_INLINE = 4096  # int constants (shapes, axes, indices) go inline in the TOML
 
@@ -47,9 +47,10 @@ def _buffer(model, tensor):
 def _op_record(model, graph, op, name, problems, where):
     """The op's options as TOML keys, or problems appended."""
     record = {}
-    if name in ELEMENTWISE or name in ("FULLY_CONNECTED", "CONCATENATION"):
+    if name in ELEMENTWISE or name in ("FULLY_CONNECTED", "CONCATENATION", "CONV_2D"):
         cls = ELEMENTWISE.get(name) or getattr(tflite, {"FULLY_CONNECTED": "FullyConnectedOptions",
-                                                        "CONCATENATION": "ConcatenationOptions"}[name])
+                                                        "CONCATENATION": "ConcatenationOptions",
+                                                        "CONV_2D": "Conv2DOptions"}[name])
         options = _options(op, cls)
         if options is not None and options.FusedActivationFunction() != ActivationFunctionType.NONE:
             problems.append(f"{where}: {name} with a fused activation (type {options.FusedActivationFunction()})")
@@ -72,6 +73,21 @@ def _op_record(model, graph, op, name, problems, where):
         options = _options(op, tflite.BatchMatMulOptions)
         record["adj_x"] = bool(options and options.AdjX())
         record["adj_y"] = bool(options and options.AdjY())
+    if name == "CONV_2D":
+        options = _options(op, tflite.Conv2DOptions)
+        if options is None:
+            problems.append(f"{where}: CONV_2D without its options (padding, strides)")
+        else:
+            record.update(padding="SAME" if options.Padding() == tflite.Padding.SAME else "VALID",
+                          stride_h=options.StrideH(), stride_w=options.StrideW(),
+                          dilation_h=options.DilationHFactor(), dilation_w=options.DilationWFactor())
+    if name == "STRIDED_SLICE":
+        options = _options(op, tflite.StridedSliceOptions)
+        if options is not None:
+            if options.EllipsisMask() or options.NewAxisMask() or options.Offset():
+                problems.append(f"{where}: STRIDED_SLICE with an ellipsis mask, a new axis mask or offset")
+            record.update(begin_mask=options.BeginMask(), end_mask=options.EndMask(),
+                          shrink_axis_mask=options.ShrinkAxisMask())
     if name == "GATHER":
         options = _options(op, tflite.GatherOptions)
         record["axis"] = options.Axis() if options else 0

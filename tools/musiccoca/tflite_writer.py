@@ -119,6 +119,36 @@ def concatenation(axis):
     return build
 
 
+def maximum(b):
+    tflite.MaximumMinimumOptionsStart(b)
+    return Opt.MaximumMinimumOptions, tflite.MaximumMinimumOptionsEnd(b)
+
+
+def pad(b):
+    tflite.PadOptionsStart(b)
+    return Opt.PadOptions, tflite.PadOptionsEnd(b)
+
+
+def strided_slice(begin_mask=0, end_mask=0, shrink_axis_mask=0):
+    def build(b):
+        tflite.StridedSliceOptionsStart(b)
+        tflite.StridedSliceOptionsAddBeginMask(b, begin_mask)
+        tflite.StridedSliceOptionsAddEndMask(b, end_mask)
+        tflite.StridedSliceOptionsAddShrinkAxisMask(b, shrink_axis_mask)
+        return Opt.StridedSliceOptions, tflite.StridedSliceOptionsEnd(b)
+    return build
+
+
+def conv_2d(stride_h, stride_w, same):
+    def build(b):
+        tflite.Conv2DOptionsStart(b)
+        tflite.Conv2DOptionsAddPadding(b, tflite.Padding.SAME if same else tflite.Padding.VALID)
+        tflite.Conv2DOptionsAddStrideH(b, stride_h)
+        tflite.Conv2DOptionsAddStrideW(b, stride_w)
+        return Opt.Conv2DOptions, tflite.Conv2DOptionsEnd(b)
+    return build
+
+
 def _ints(b, start, values):
     start(b, len(values))
     for v in reversed(values):
