@@ -95,6 +95,14 @@ def main() -> int:
       problems.append(f'a runner off by 0.1%: exit {done.returncode}, {done.stderr!r}')
     if refused.exists():
       problems.append('a runner off by 0.1%: the package directory was written')
+    towered = scratch / 'towered'
+    shutil.copytree(ROOT / 'tests' / 'fixtures' / 'text_tower' / 'package', towered)
+    before = (towered / 'model.toml').read_bytes()
+    done = convert(towered, FIXTURE / 'text_encoder.tflite', runner)
+    if done.returncode != 2 or 'has a [text_tower]' not in done.stderr:
+      problems.append(f'a package with a text tower: exit {done.returncode}, {done.stderr!r}')
+    if (towered / 'model.toml').read_bytes() != before:
+      problems.append('a package with a text tower: its model.toml was changed')
   for problem in problems:
     print(problem)
   return 1 if problems else 0

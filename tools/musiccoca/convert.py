@@ -14,6 +14,7 @@ and refuses (exit 1) if any embedding differs by more than --tolerance
 Exit 2: the files hold ops or tensor types continuo does not run (each is named).
 """
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -180,6 +181,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if (args.audio_preprocessor is None) != (args.music_encoder is None):
         parser.error("the audio path needs both --audio-preprocessor and --music-encoder")
+    manifest = args.package / "model.toml"
+    if manifest.exists() and re.search(r"^\[text_tower\]", manifest.read_text(), re.MULTILINE):
+        print(f"convert: refused: {manifest} has a [text_tower]; continuo loads a package with one "
+              "text path, [text_tower] or [musiccoca], not both: convert into a package without it",
+              file=sys.stderr)
+        return 2
     prompts = [p for p in args.prompts.read_text().splitlines() if p.strip()]
     stems = {**STEMS, **(AUDIO_STEMS if args.audio_preprocessor else {})}
     graphs, refusals = {}, []
