@@ -7,8 +7,9 @@
 namespace continuo {
 namespace {
 
-// Alone in its session (or not: another test's peer on this machine would share the
-// timeline, which changes nothing checked here), a peer keeps the tempo it was given.
+// A peer sets the session tempo and refuses tempos out of range. Another peer on this
+// machine (a parallel test, a DAW) may set the shared tempo at any time, so after the
+// refusals the check is that none of them was applied, not that 133 is still the tempo.
 TEST(LinkPeer, SetsTheSessionTempoAndRefusesOutOfRange) {
   LinkPeer link(120.0, 4.0);
   EXPECT_EQ(link.set_tempo(133.0), "");
@@ -19,7 +20,9 @@ TEST(LinkPeer, SetsTheSessionTempoAndRefusesOutOfRange) {
   EXPECT_EQ(link.set_tempo(19.5), "tempo must be between 20 and 999 bpm, got 19.5");
   EXPECT_EQ(link.set_tempo(1000.0), "tempo must be between 20 and 999 bpm, got 1000");
   EXPECT_NE(link.set_tempo(std::numeric_limits<double>::quiet_NaN()), "");
-  EXPECT_DOUBLE_EQ(link.now().tempo, 133.0) << "a refused tempo changes nothing";
+  const double after = link.now().tempo;
+  EXPECT_GE(after, 20.0) << "a refused tempo was applied";
+  EXPECT_LE(after, 999.0) << "a refused tempo was applied";
 }
 
 }  // namespace

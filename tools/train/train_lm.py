@@ -66,6 +66,8 @@ def parse_args(argv):
   ap.add_argument('--warmup', type=int, default=500)
   ap.add_argument('--weight-decay', type=float, default=0.05)
   ap.add_argument('--clip-grad', type=float, default=1.0)
+  ap.add_argument('--conditioning-lr-scale', type=float, default=1.0,
+                  help='learning-rate multiple for the conditioning tables, which then are not decayed')
   ap.add_argument('--full-vocab', action='store_true',
                   help="upstream's loss over all 12294 ids (default: each level's own codebook)")
   ap.add_argument('--validation-clips', type=int, default=16)
@@ -141,10 +143,17 @@ def load_data(args, config):
 
 def make_optimizer(model, args):
   # Decay the matrices only: norms, biases, per-dim scales and sinks keep their values.
-  decay = [p for p in model.parameters() if p.ndim >= 2]
-  rest = [p for p in model.parameters() if p.ndim < 2]
-  return torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay},
-                            {'params': rest, 'weight_decay': 0.0}], lr=args.lr, betas=(0.9, 0.98))
+  # --conditioning-lr-scale: the encoder's tables in a group of their own, undecayed, at that
+  # multiple of the learning rate. The regular branch is a mean over 132 channels, so a few
+  # held notes barely move it; at 1 the tables train like every other matrix.
+  tables = ([model.encoder.style_table, model.encoder.style_adapter, model.encoder.regular_table]
+            if args.conditioning_lr_scale != 1.0 else [])
+  others = [p for p in model.parameters() if all(p is not t for t in tables)]
+  groups = [{'params': [p for p in others if p.ndim >= 2], 'weight_decay': args.weight_decay},
+            {'params': [p for p in others if p.ndim < 2], 'weight_decay': 0.0}]
+  if tables:
+    groups.append({'params': tables, 'weight_decay': 0.0, 'lr_scale': args.conditioning_lr_scale})
+  return torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98))
 
 
 def learning_rate(step, args):
@@ -216,7 +225,11 @@ def restore(run, model, optimizer, rng):
     raise ConfigError(f'{run}/state.pt was trained with another architecture '
                       f'(differs in {", ".join(changed)}); resume with the same --set')
   model.load_state_dict(state['model'])
-  optimizer.load_state_dict(state['optimizer'])
+  if len(state['optimizer']['param_groups']) == len(optimizer.param_groups):
+    optimizer.load_state_dict(state['optimizer'])
+  else:  # --conditioning-lr-scale changed the groups: Adam's moments start again
+    print(f'{run}/state.pt: its optimizer had other parameter groups; the optimizer starts afresh',
+          file=sys.stderr)
   rng.bit_generator.state = state['numpy_rng']
   torch.set_rng_state(state['torch_rng'])
   return state['step'], state['metrics']
@@ -252,7 +265,7 @@ def train(args, config, training, validation):
   window_losses, window_began = [], time.monotonic()
   while step < args.steps:
     for group in optimizer.param_groups:
-      group['lr'] = learning_rate(step, args)
+      group['lr'] = learning_rate(step, args) * group.get('lr_scale', 1.0)
     batch = lm_data.random_batch(training, args.batch, args.window, rng, args.device)
     losses = level_losses(model, batch, args)
     optimizer.zero_grad(set_to_none=True)
