@@ -46,6 +46,9 @@ def parse_args(argv):
   where = ap.add_mutually_exclusive_group(required=True)
   where.add_argument('--out', type=Path, help='directory for the new tower')
   where.add_argument('--tower', type=Path, help='an existing tower (train_style.py --out): only tokenise')
+  ap.add_argument('--style-names', action='store_true',
+                  help='with --tower: tokenise each clip\'s style name, not its caption (tokens that '
+                       'name the style and cannot tell clips apart)')
   ap.add_argument('--paraphrases', type=int, default=8, help='extra captions per clip')
   ap.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
   ap.add_argument('--threads', type=int, default=1)
@@ -99,13 +102,13 @@ def style_accuracy(tower, texts, metas) -> float:
   return float(np.mean(np.argmax(embeddings @ centroids.T, 1) == labels))
 
 
-def tokenise_with(tower_dir: Path, data: Path) -> int:
+def tokenise_with(tower_dir: Path, data: Path, style_names: bool) -> int:
   """DATA/style_tokens.npz from an existing tower: its [text_tower] section gives the sizes."""
   section = tomllib.loads((tower_dir / 'text_tower.toml').read_text())['text_tower']
   config = TowerConfig(**{f.name: section[f.name] for f in dataclasses.fields(TowerConfig)})
   tower = tower_files.load(tower_dir, config)
-  index, texts, _ = read_clips(data)
-  tokens = clip_tokens(tower, texts)
+  index, texts, metas = read_clips(data)
+  tokens = clip_tokens(tower, [m['style'] for m in metas] if style_names else texts)
   np.savez(data / lm_data.STYLE_TOKENS, index=index, tokens=tokens)
   print(f'{data / lm_data.STYLE_TOKENS}: {len(index)} clips tokenised by {tower_dir} '
         f'({len({tuple(t) for t in tokens})} distinct token sets)', file=sys.stderr)
@@ -115,7 +118,7 @@ def tokenise_with(tower_dir: Path, data: Path) -> int:
 def main(argv=None):
   args = parse_args(argv)
   if args.tower:
-    return tokenise_with(args.tower, args.data)
+    return tokenise_with(args.tower, args.data, args.style_names)
   if args.paraphrases < 0:
     print('train_style: error: --paraphrases must be >= 0', file=sys.stderr)
     return 2
