@@ -4,7 +4,7 @@ Passes when RSS grows by at most 1 MB and the fd count not at all after the warm
 no underrun happened; xruns are reported (a dummy server without real-time scheduling on a
 shared machine has a few whatever continuo does: see docs/performance.md, OSC flood).
 
-  python3 bench/soak.py [--seconds 3600] [--model SPEC ...] [--period 64]
+  python3 bench/soak.py [--seconds 3600] [--model SPEC ...] [--period 64] [--realtime]
 
 Without --model it soaks the counter test double and then, when it is there, the bundled
 default model (models/default/), each for SECONDS. `make soak` runs an hour each;
@@ -40,10 +40,10 @@ def sample(continuo, began):
             "xruns": status["xruns"], "underruns": status["underruns"], "frames": status["frames_generated"]}
 
 
-def soak(seconds, model, period, interval=None):
+def soak(seconds, model, period, interval=None, realtime=False):
     """Runs the soak; returns (samples, failures)."""
     interval = interval or max(5.0, seconds / 60)
-    with jf.JackServer("soak", period=period) as server:
+    with jf.JackServer("soak", period=period, realtime=realtime) as server:
         server.start()
         continuo = jf.Continuo(server, ["--model", model]).start()
         began = time.monotonic()
@@ -84,10 +84,12 @@ def main():
     p.add_argument("--seconds", type=float, default=3600.0)
     p.add_argument("--model", action="append", help="a model spec, repeatable (default: double:counter, then models/default/ when present)")
     p.add_argument("--period", type=int, default=64)
+    p.add_argument("--realtime", action="store_true",
+                   help="jackd with real-time scheduling (-R -P 70), as an installation runs it")
     args = p.parse_args()
     failures = []
     for model in args.model or default_models():
-        failures += [f"{model}: {failure}" for failure in soak(args.seconds, model, args.period)[1]]
+        failures += [f"{model}: {failure}" for failure in soak(args.seconds, model, args.period, realtime=args.realtime)[1]]
     if failures:
         jf.fail("; ".join(failures))
 

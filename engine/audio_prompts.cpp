@@ -118,7 +118,7 @@ std::string AudioPrompts::start(int slot, std::string label, std::function<Heard
         else log_warn("prompt ", slot, ": not ", label, ": ", why);
         return why;
       },
-      std::move(done), "another audio prompt");
+      std::move(done), "busy: another audio prompt is under way");
 }
 
 std::string AudioPrompts::embed(int slot, const std::string& label, const Heard& heard,

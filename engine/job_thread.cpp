@@ -4,18 +4,18 @@
 
 namespace continuo {
 
-std::string JobThread::start(std::function<std::string()> work, Done done, const std::string& busy) {
+std::string JobThread::start(std::function<std::string()> work, Done done, std::string busy) {
   const std::lock_guard lock(mutex_);
   if (closed_) return "shutting down";
-  if (busy_) return "busy: " + busy + " is under way";
-  busy_ = true;
+  if (!busy_.empty()) return busy_;
+  busy_ = std::move(busy);
   std::thread finished = std::move(thread_);  // done with its job: it cleared busy_
   if (finished.joinable()) finished.join();
   thread_ = std::thread([this, work = std::move(work), done = std::move(done)] {
     const std::string why = work();
     {
       const std::lock_guard lock(mutex_);
-      busy_ = false;
+      busy_.clear();
     }
     done(why);
   });

@@ -19,16 +19,16 @@ class JobThread {
   JobThread& operator=(const JobThread&) = delete;
 
   // "" when work has started; once it returns ("" or why it failed), the thread is free
-  // again and done(that) runs on it. Else why not: "busy: <busy> is under way" while a job
-  // runs, "shutting down" after close().
-  std::string start(std::function<std::string()> work, Done done, const std::string& busy);
+  // again and done(that) runs on it. Else why not: `busy` (the caller's own words, "busy:
+  // ...") while a job runs, "shutting down" after close().
+  std::string start(std::function<std::string()> work, Done done, std::string busy);
 
   // Refuses jobs from now on and waits for one under way (its done runs).
   void close();
 
  private:
   std::mutex mutex_;  // guards everything below
-  bool busy_ = false;
+  std::string busy_;  // the refusal while a job runs; empty when idle
   bool closed_ = false;
   std::thread thread_;
 };

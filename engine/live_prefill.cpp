@@ -34,7 +34,7 @@ std::string LivePrefill::start(double seconds, Done done) {
   if (!encoder_) return "this model cannot take audio as context: it has no audio encoder (a SpectroStream encoder)";
   if (!request.why.empty()) return request.why;
   return job_.start([this, frames = request.frames, rate, encoder = encoder_] { return run(frames, rate, *encoder); },
-                    std::move(done), "another prefill");
+                    std::move(done), "busy: another prefill is under way");
 }
 
 std::string LivePrefill::run(std::size_t frames, int rate, AudioEncoder& encoder) {

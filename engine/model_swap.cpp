@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <thread>
 #include <utility>
 
 #include "engine/log.hpp"
@@ -25,16 +26,6 @@ ModelSwap::ModelSwap(const ModelRegistry& registry, Generator& generator, std::u
       name_(std::move(name)),
       settings_(settings) {}
 
-void ModelSwap::close() {
-  std::thread loader;
-  {
-    const std::lock_guard lock(mutex_);
-    closed_ = true;
-    loader = std::move(loader_);
-  }
-  if (loader.joinable()) loader.join();
-}
-
 std::string ModelSwap::load_package(const std::string& name, Done done) {
   std::string why = check_package_name(name);
   if (!why.empty()) return why;
@@ -54,19 +45,13 @@ std::string ModelSwap::load_config(const ModelConfig& settings, Done done) {
 }
 
 std::string ModelSwap::start(std::string name, ModelConfig settings, Load load, Done done) {
-  std::thread finished;
-  const std::lock_guard lock(mutex_);
-  if (closed_) return "shutting down";
-  if (!loading_.empty()) return "busy: still loading " + loading_;
-  loading_ = name;
-  finished = std::move(loader_);  // done with its load: it cleared loading_
-  if (finished.joinable()) finished.join();
-  loader_ = std::thread([this, name = std::move(name), settings = std::move(settings), load = std::move(load),
-                         done = std::move(done)] { run(name, settings, load, done); });
-  return {};
+  std::string busy = "busy: still loading " + name;
+  return loader_.start([this, name = std::move(name), settings = std::move(settings),
+                        load = std::move(load)] { return run(name, settings, load); },
+                       std::move(done), std::move(busy));
 }
 
-void ModelSwap::run(const std::string& name, const ModelConfig& settings, const Load& load, const Done& done) {
+std::string ModelSwap::run(const std::string& name, const ModelConfig& settings, const Load& load) {
   std::string why;
   try {
     log_info("model: loading ", name, " while ", playing_name(), " plays");
@@ -77,11 +62,7 @@ void ModelSwap::run(const std::string& name, const ModelConfig& settings, const 
     why = error.what();
     log_error("model: ", name, " refused: ", why, "; ", playing_name(), " plays on");
   }
-  {
-    const std::lock_guard lock(mutex_);
-    loading_.clear();
-  }
-  done(why);
+  return why;
 }
 
 // The generator switches at its next frame boundary, within a frame's time; only then is

@@ -5,10 +5,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "engine/config.hpp"
 #include "engine/generator.hpp"
+#include "engine/job_thread.hpp"
 #include "engine/model.hpp"
 #include "engine/model_registry.hpp"
 
@@ -26,15 +26,14 @@ class ModelSwap {
   // On the loader thread once the generator steps the new model (settings() are its own).
   using Swapped = std::function<void(const std::string& name, const Model& model)>;
   // On the loader thread when a load ends: "" when the model plays, else why not.
-  using Done = std::function<void(const std::string& why)>;
+  using Done = JobThread::Done;
 
   // playing: the model the generator steps now, loaded as name with settings.
   ModelSwap(const ModelRegistry& registry, Generator& generator, std::unique_ptr<Model> playing, std::string name,
             const ModelConfig& settings, Swapped swapped);
-  ~ModelSwap() { close(); }
   // Refuses loads from now on and waits for one under way, whose done then runs: before
   // what done and swapped reach goes, while the generator still runs.
-  void close();
+  void close() { loader_.close(); }
   ModelSwap(const ModelSwap&) = delete;
   ModelSwap& operator=(const ModelSwap&) = delete;
 
@@ -53,7 +52,7 @@ class ModelSwap {
  private:
   using Load = std::function<std::unique_ptr<Model>()>;
   std::string start(std::string name, ModelConfig settings, Load load, Done done);
-  void run(const std::string& name, const ModelConfig& settings, const Load& load, const Done& done);
+  std::string run(const std::string& name, const ModelConfig& settings, const Load& load);
   void hand_over(std::unique_ptr<Model> next, const std::string& name, const ModelConfig& settings);
 
   const ModelRegistry& registry_;
@@ -63,9 +62,7 @@ class ModelSwap {
   std::unique_ptr<Model> playing_;
   std::string name_;
   ModelConfig settings_;
-  std::string loading_;  // the name being loaded; empty when idle
-  bool closed_ = false;
-  std::thread loader_;
+  JobThread loader_;  // last: destroyed (joined) first, while what its job reaches lives
 };
 
 // Why name may not be given to /continuo/model/load, or "" when it may.

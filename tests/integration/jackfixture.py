@@ -150,13 +150,14 @@ _server_count = 0
 class JackServer:
     """A dummy-driver jackd under a unique name; use as a context manager."""
 
-    def __init__(self, tag, period=256, rate=48000):
+    def __init__(self, tag, period=256, rate=48000, realtime=False):
         global _server_count
         _server_count += 1
         safe = re.sub(r"[^A-Za-z0-9]", "", tag)[:16]
         self.name = f"ct{safe}{os.getpid()}n{_server_count}"
         self.period = period
         self.rate = rate
+        self.realtime = realtime
         self.env = dict(os.environ, JACK_DEFAULT_SERVER=self.name)
         self.dir = tmpdir(f"jack-{self.name}")
         self.proc = None
@@ -175,7 +176,10 @@ class JackServer:
         # asynchronous mode a late cycle can run continuo but not the recorder after it,
         # and the recording loses a period that continuo did play (a JACK xrun, not an
         # engine fault), which would make the bit-exact checks flaky.
-        return ["jackd", "-n", self.name, "--no-realtime", "-S", "-d", "dummy",
+        # realtime: SCHED_FIFO for the server's and the clients' process threads, as an
+        # installation runs (docs/installation.md); tests run without, as CI may not allow it.
+        scheduling = ["-R", "-P", "70"] if self.realtime else ["--no-realtime"]
+        return ["jackd", "-n", self.name, *scheduling, "-S", "-d", "dummy",
                 "-r", str(self.rate), "-p", str(self.period)]
 
     def start(self, timeout=30.0):

@@ -5,9 +5,12 @@ the conditioned loss. A model that follows its inputs loses clearly more when th
 masked; equal losses mean it ignores them (docs/models.md, the bundled model).
 
   .venv-train/bin/python tools/train/conditioning_ablation.py --run runs/lm [--data DATA] \
-      [--codes NAME] [--validation-clips N] [--threads 2]
+      [--codes NAME] [--validation-clips N] [--threads 2] [--splice]
 
---data, --codes and the architecture default to the run's lm.json (its last dataset).
+--data, --codes, the style tokens and the architecture default to the run's lm.json (its
+last dataset). --splice measures what live changes need: each held-out window cut at
+mid-window over to the next held-out clip (lm_data.spliced), the loss over the frames after
+the cut, where the history says the old clip and only the conditioning the new one.
 """
 
 import argparse
@@ -33,6 +36,7 @@ def parse_args(argv):
   ap.add_argument('--codes', help='codes name (default: the run\'s)')
   ap.add_argument('--validation-clips', type=int, help='held-out clips (default: the run\'s)')
   ap.add_argument('--threads', type=int, default=2)
+  ap.add_argument('--splice', action='store_true', help='spliced windows, loss after the cut')
   return ap.parse_args(argv)
 
 
@@ -42,18 +46,22 @@ def run_settings(args, lm):
   argv = ['--data', str(args.data or training['data']), '--codes', args.codes or training['codes'],
           '--out', str(args.run), '--window', str(training['window']),
           '--validation-clips', str(args.validation_clips or training['validation_clips'])]
+  if training.get('style_tokens'):
+    argv += ['--style-tokens', training['style_tokens']]
   for item in training['set']:
     argv += ['--set', item]
   return train_lm.parse_args(argv)
 
 
-def held_out_loss(model, clips, settings, masked):
+def held_out_loss(model, clips, settings, masked, splice):
+  first = settings.window // 2 if splice else 0  # the frames scored: after the cut
   total, windows = 0.0, 0
   with torch.no_grad():
-    for batch in lm_data.validation_batches(clips, 8, settings.window, 'cpu'):
+    for batch in lm_data.validation_batches(clips, 8, settings.window, 'cpu', splice):
       for key in masked:
         batch[key] = torch.full_like(batch[key], -1)
-      total += float(model.loss(batch, reduction='none', full_vocab=False).float().mean()) * len(batch['codes'])
+      nll = model.loss(batch, reduction='none', full_vocab=False).float()[:, first:]
+      total += float(nll.mean()) * len(batch['codes'])
       windows += len(batch['codes'])
   return total / windows
 
@@ -68,11 +76,12 @@ def main(argv=None):
   model = Depthformer(config)
   model.load_state_dict(torch.load(args.run / 'state.pt', map_location='cpu', weights_only=False)['model'])
   model.eval()
-  base = held_out_loss(model, validation, settings, [])
-  print(f'{args.run} step {lm["step"]}, {len(validation)} held-out clips of {settings.data}:')
+  base = held_out_loss(model, validation, settings, [], args.splice)
+  print(f'{args.run} step {lm["step"]}, {len(validation)} held-out clips of {settings.data}'
+        f'{", spliced windows, after the cut" if args.splice else ""}:')
   print(f'  conditioned: {base:.4f} nats per token')
   for name, keys in MASKS.items():
-    loss = held_out_loss(model, validation, settings, keys)
+    loss = held_out_loss(model, validation, settings, keys, args.splice)
     print(f'  {name} masked: {loss:.4f} ({loss - base:+.4f})')
   return 0
 

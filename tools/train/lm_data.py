@@ -102,31 +102,55 @@ def problems_with(clips: Clips, codebook: int, style_codes: int, window: int) ->
   return problems
 
 
-def batch_of(clips: Clips, rows, starts, window: int, device) -> dict:
-  """The Depthformer batch (raw values, docs/training-lm.md) of windows [start, start + T)."""
-  frames = np.asarray(starts)[:, None] + np.arange(window)[None]
-  rows = np.asarray(rows)[:, None]
-  b = len(starts)
+def gather(clips: Clips, rows, frames, device) -> dict:
+  """The Depthformer batch (raw values, docs/training-lm.md) of frame frames[b, t] of clip
+  rows[b, t] (both [B, T])."""
+  rows, frames = np.asarray(rows), np.asarray(frames)
+  b, t = frames.shape
   as_long = lambda a: torch.from_numpy(np.ascontiguousarray(a).astype(np.int64)).to(device)
   return {
       'codes': as_long(clips.codes[rows, frames]),
       'note_state': as_long(clips.notes[rows, frames]),
       'drum': as_long(clips.drums[rows, frames]),
-      'style_tokens': as_long(np.broadcast_to(clips.style[rows], (b, window, LEVELS))),
-      'cfg_tokens': torch.full((b, window, 2), CFG_BIN, dtype=torch.long, device=device),
-      'cfg_drum_token': torch.full((b, window), CFG_DRUM_BIN, dtype=torch.long, device=device),
+      'style_tokens': as_long(clips.style[rows]),
+      'cfg_tokens': torch.full((b, t, 2), CFG_BIN, dtype=torch.long, device=device),
+      'cfg_drum_token': torch.full((b, t), CFG_DRUM_BIN, dtype=torch.long, device=device),
   }
 
 
-def random_batch(clips: Clips, size: int, window: int, rng: np.random.Generator, device):
+def batch_of(clips: Clips, rows, starts, window: int, device) -> dict:
+  """Windows [start, start + T) of clips `rows`."""
+  frames = np.asarray(starts)[:, None] + np.arange(window)[None]
+  return gather(clips, np.broadcast_to(np.asarray(rows)[:, None], frames.shape), frames, device)
+
+
+def spliced(rows, starts, window: int, others, cuts):
+  """rows [B, T] / frames [B, T] of windows that switch at frame cuts[b] to clip others[b]
+  at the same positions: the history says one clip, the conditioning and targets after the
+  cut another. Only the conditioning can predict the frames after a cut, as when a
+  performer changes chords or prompt live; uncut clips let the history predict everything,
+  and a small LM then learns to ignore the notes (docs/models.md)."""
+  frames = np.asarray(starts)[:, None] + np.arange(window)[None]
+  after = np.arange(window)[None] >= np.asarray(cuts)[:, None]
+  return np.where(after, np.asarray(others)[:, None], np.asarray(rows)[:, None]), frames
+
+
+def random_batch(clips: Clips, size: int, window: int, rng: np.random.Generator, device,
+                 splice: float = 0.0):
+  """Random windows; a fraction `splice` of them spliced at a random frame (spliced())."""
   rows = rng.integers(0, len(clips), size)
   starts = rng.integers(0, clips.frames - window + 1, size)
-  return batch_of(clips, rows, starts, window, device)
+  others = rng.integers(0, len(clips), size)
+  cuts = np.where(rng.random(size) < splice, rng.integers(1, window, size), window)
+  return gather(clips, *spliced(rows, starts, window, others, cuts), device)
 
 
-def validation_batches(clips: Clips, size: int, window: int, device):
-  """Every whole window of every held-out clip, the same each time."""
+def validation_batches(clips: Clips, size: int, window: int, device, splice: bool = False):
+  """Every whole window of every held-out clip, the same each time; splice: each cut at
+  mid-window to the same window of the next held-out clip."""
   pairs = [(r, s) for r in range(len(clips)) for s in range(0, clips.frames - window + 1, window)]
   for i in range(0, len(pairs), size):
-    rows, starts = zip(*pairs[i:i + size])
-    yield batch_of(clips, rows, starts, window, device)
+    rows, starts = (np.array(x) for x in zip(*pairs[i:i + size]))
+    others = (rows + 1) % len(clips) if splice else rows
+    yield gather(clips, *spliced(rows, starts, window, others, np.full(len(rows), window // 2)),
+                 device)

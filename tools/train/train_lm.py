@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lm_data  # noqa: E402
 from mrt2_torch import checkpoint  # noqa: E402
 from mrt2_torch.depthformer import Depthformer  # noqa: E402
-from mrt2_torch.depthformer_config import ConfigError, DepthformerConfig  # noqa: E402
+from mrt2_torch.depthformer_config import PITCHES, ConfigError, DepthformerConfig  # noqa: E402
 
 
 def default_config(**overrides) -> DepthformerConfig:
@@ -68,6 +68,13 @@ def parse_args(argv):
   ap.add_argument('--clip-grad', type=float, default=1.0)
   ap.add_argument('--conditioning-lr-scale', type=float, default=1.0,
                   help='learning-rate multiple for the conditioning tables, which then are not decayed')
+  ap.add_argument('--note-row-norm', type=float, default=0.0,
+                  help='fresh runs: initial norm of every pitch\'s held and onset rows in the '
+                       'encoder\'s regular table (0: upstream\'s init, norm ~1; see '
+                       'balance_note_rows)')
+  ap.add_argument('--splice', type=float, default=0.0,
+                  help='fraction of training windows cut over to another clip at a random frame '
+                       '(lm_data.spliced: teaches the LM to follow its conditioning)')
   ap.add_argument('--full-vocab', action='store_true',
                   help="upstream's loss over all 12294 ids (default: each level's own codebook)")
   ap.add_argument('--validation-clips', type=int, default=16)
@@ -107,6 +114,10 @@ def setting_problems(args, config) -> list[str]:
   if args.window <= horizon:
     problems.append(f'--window = {args.window}: must exceed the temporal horizons '
                     f'({config.temporal_self_horizon}/{config.temporal_cross_horizon} frames)')
+  if not 0 <= args.splice <= 1:
+    problems.append(f'--splice = {args.splice}: must be in [0, 1]')
+  if args.note_row_norm < 0:
+    problems.append(f'--note-row-norm = {args.note_row_norm}: must be >= 0 (0: upstream init)')
   if args.device == 'cuda' and not torch.cuda.is_available():
     problems.append('--device cuda: torch sees no CUDA device')
   state = args.out / 'state.pt'
@@ -154,6 +165,22 @@ def make_optimizer(model, args):
   if tables:
     groups.append({'params': tables, 'weight_decay': 0.0, 'lr_scale': args.conditioning_lr_scale})
   return torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98))
+
+
+@torch.no_grad()
+def balance_note_rows(model, norm):
+  """Rescale the held and onset rows of the 128 pitch channels to `norm`, directions kept.
+  The encoder averages 132 regular channels and adds the 12-token style branch: with
+  upstream's init (rows of norm ~1) one held note moves the encoder output by ~0.5 % of its
+  norm while the style moves it by ~100 %, and a small model on a CPU budget learns to ignore
+  the notes (docs/models.md, "Why the notes are ignored"). Rows of norm ~N move the mean by
+  ~N/132 per held note. Only the initial values change: the runtime computes the same thing."""
+  c, table = model.config, model.encoder.regular_table
+  offsets = c.regular_offsets()
+  for pitch in range(PITCHES):
+    for raw in (1, 2):  # held, onset
+      row = table[offsets[pitch] + raw + c.conditioning_offset]
+      row.mul_(norm / row.norm())
 
 
 def learning_rate(step, args):
@@ -252,6 +279,8 @@ def train(args, config, training, validation):
   rng = np.random.default_rng(args.seed)
   model = Depthformer(config).to(args.device)
   model.train()
+  if args.note_row_norm > 0 and not args.resume:
+    balance_note_rows(model, args.note_row_norm)
   optimizer = make_optimizer(model, args)
   step, metrics = 0, {'validation': [], 'train': []}
   if args.resume:
@@ -266,7 +295,8 @@ def train(args, config, training, validation):
   while step < args.steps:
     for group in optimizer.param_groups:
       group['lr'] = learning_rate(step, args) * group.get('lr_scale', 1.0)
-    batch = lm_data.random_batch(training, args.batch, args.window, rng, args.device)
+    batch = lm_data.random_batch(training, args.batch, args.window, rng, args.device,
+                                 args.splice)
     losses = level_losses(model, batch, args)
     optimizer.zero_grad(set_to_none=True)
     losses.mean().backward()
