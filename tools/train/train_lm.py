@@ -69,9 +69,9 @@ def parse_args(argv):
   ap.add_argument('--conditioning-lr-scale', type=float, default=1.0,
                   help='learning-rate multiple for the conditioning tables, which then are not decayed')
   ap.add_argument('--note-row-norm', type=float, default=0.0,
-                  help='fresh runs: initial norm of every pitch\'s held and onset rows in the '
-                       'encoder\'s regular table (0: upstream\'s init, norm ~1; see '
-                       'balance_note_rows)')
+                  help='norm every pitch\'s held and onset rows in the encoder\'s regular table '
+                       'start from: at a fresh start, or on --resume when the run had another '
+                       '(0: leave them; upstream\'s init gives ~1; see balance_note_rows)')
   ap.add_argument('--splice', type=float, default=0.0,
                   help='fraction of training windows cut over to another clip at a random frame '
                        '(lm_data.spliced: teaches the LM to follow its conditioning)')
@@ -183,6 +183,13 @@ def balance_note_rows(model, norm):
       row.mul_(norm / row.norm())
 
 
+def run_note_row_norm(args):
+  """The --note-row-norm the run so far trained with (0 for a fresh run)."""
+  if not args.resume:
+    return 0.0
+  return json.loads((args.out / 'lm.json').read_text())['training'].get('note_row_norm', 0.0)
+
+
 def learning_rate(step, args):
   """Linear warmup, then cosine from --lr down to --min-lr-ratio x --lr at the last step."""
   if step < args.warmup:
@@ -279,13 +286,14 @@ def train(args, config, training, validation):
   rng = np.random.default_rng(args.seed)
   model = Depthformer(config).to(args.device)
   model.train()
-  if args.note_row_norm > 0 and not args.resume:
-    balance_note_rows(model, args.note_row_norm)
   optimizer = make_optimizer(model, args)
   step, metrics = 0, {'validation': [], 'train': []}
   if args.resume:
     step, metrics = restore(args.out, model, optimizer, rng)
     print(f'resumed {args.out}/state.pt at step {step}', file=sys.stderr)
+  if args.note_row_norm > 0 and args.note_row_norm != run_note_row_norm(args):
+    balance_note_rows(model, args.note_row_norm)
+    print(f'note rows set to norm {args.note_row_norm} at step {step}', file=sys.stderr)
   record_segment(metrics, step, args)
   params = sum(p.numel() for p in model.parameters())
   print(f'{params / 1e6:.2f} M parameters; {len(training)} training clips, '

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The LM training aids that make the bundled model use its conditioning (docs/models.md,
+"Why notes and prompts barely steer it"): spliced windows (tools/train/lm_data.py) and
+balanced note rows (tools/train/train_lm.py), and train_lm's refusal of bad values before
+any compute. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
+.venv-train/bin/python (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIP = 77
+
+
+def ensure_torch() -> None:
+  if importlib.util.find_spec('torch') is not None:
+    return
+  python = Path(os.environ.get('CONTINUO_TRAIN_PYTHON', ROOT / '.venv-train' / 'bin' / 'python'))
+  if not python.exists():
+    print(f'no PyTorch here and no {python} (tools/train/setup_env.sh): skipped')
+    sys.exit(SKIP)
+  os.execv(str(python), [str(python), __file__])
+
+
+def labelled_clips(lm_data, np):
+  """3 clips x 10 frames whose every label says (clip, frame): codes level 0 = 100 * clip + frame."""
+  n, f = 3, 10
+  codes = np.zeros((n, f, 12), np.int16)
+  codes[..., 0] = 100 * np.arange(n)[:, None] + np.arange(f)[None]
+  notes = np.zeros((n, f, 128), np.uint8)
+  for clip in range(n):
+    notes[clip, :, 60 + clip] = 1
+  style = np.arange(n)[:, None].repeat(12, 1).astype(np.int64)
+  return lm_data.Clips(np.arange(n), codes, notes, np.zeros((n, f), np.uint8), style)
+
+
+def check_splicing(problems, lm_data, np):
+  clips = labelled_clips(lm_data, np)
+  batch = lm_data.gather(clips, *lm_data.spliced([0, 1], [2, 0], 6, [2, 1], [4, 6]), 'cpu')
+  codes = batch['codes'][..., 0].numpy()
+  # Row 0: clip 0 frames 2..5, cut at 4 over to clip 2 at the same frames; row 1: never cut.
+  if codes.tolist() != [[2, 3, 4, 5, 206, 207], [100, 101, 102, 103, 104, 105]]:
+    problems.append(f'spliced codes: {codes.tolist()}')
+  held = batch['note_state'].numpy().argmax(-1)
+  if held.tolist() != [[60, 60, 60, 60, 62, 62], [61] * 6]:
+    problems.append(f'spliced notes follow another clip: {held.tolist()}')
+  if batch['style_tokens'][..., 0].tolist() != [[0, 0, 0, 0, 2, 2], [1] * 6]:
+    problems.append(f'spliced style: {batch["style_tokens"][..., 0].tolist()}')
+  plain = next(lm_data.validation_batches(clips, 8, 4, 'cpu'))
+  spliced = next(lm_data.validation_batches(clips, 8, 4, 'cpu', splice=True))
+  if plain['codes'][..., 0].tolist() != [[0, 1, 2, 3], [4, 5, 6, 7], [100, 101, 102, 103],
+                                         [104, 105, 106, 107], [200, 201, 202, 203], [204, 205, 206, 207]]:
+    problems.append(f'validation windows: {plain["codes"][..., 0].tolist()}')
+  if spliced['codes'][..., 0][:, 2:].tolist() != [[102, 103], [106, 107], [202, 203], [206, 207],
+                                                  [2, 3], [6, 7]]:
+    problems.append(f'spliced validation windows: {spliced["codes"][..., 0].tolist()}')
+
+
+def check_note_rows(problems, torch):
+  import train_lm
+  from mrt2_torch.depthformer import Depthformer
+  model = Depthformer(train_lm.config_from(train_lm.parse_args(
+      ['--data', '.', '--out', '.', '--codes', 'x', '--set', 'temporal_layers=1', '--set', 'depth_layers=1'])))
+  before = model.encoder.regular_table.detach().clone()
+  train_lm.balance_note_rows(model, 50.0)
+  after = model.encoder.regular_table.detach()
+  c = model.config
+  changed = sorted({int(r) for r in torch.nonzero((after != before).any(-1)).flatten()})
+  offsets = c.regular_offsets()
+  expected = sorted(offsets[p] + raw + c.conditioning_offset for p in range(128) for raw in (1, 2))
+  if changed != expected:
+    problems.append(f'balance_note_rows changed rows {changed[:6]}..., expected {expected[:6]}...')
+  norms = after[expected].norm(dim=-1)
+  if not torch.allclose(norms, torch.full_like(norms, 50.0)):
+    problems.append(f'note row norms {float(norms.min()):.3f}..{float(norms.max()):.3f}, expected 50')
+  cosine = torch.nn.functional.cosine_similarity(after[expected], before[expected], dim=-1)
+  if not torch.allclose(cosine, torch.ones_like(cosine), atol=1e-5):
+    problems.append('balance_note_rows turned the rows instead of scaling them')
+
+
+def check_refusals(problems):
+  for flag, value, words in (('--splice', '1.5', 'must be in [0, 1]'),
+                             ('--note-row-norm', '-1', 'must be >= 0')):
+    run = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train' / 'train_lm.py'), '--data', '/nonexistent',
+                          '--out', '/tmp/never', '--codes', 'x', flag, value], capture_output=True, text=True)
+    if run.returncode != 2 or words not in run.stderr:
+      problems.append(f'{flag} {value}: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
+
+
+def main() -> int:
+  ensure_torch()
+  import numpy as np
+  import torch
+  sys.path.insert(0, str(ROOT / 'tools' / 'train'))
+  import lm_data
+  problems = []
+  check_splicing(problems, lm_data, np)
+  check_note_rows(problems, torch)
+  check_refusals(problems)
+  for problem in problems:
+    print(problem)
+  if not problems:
+    print('spliced windows, balanced note rows and the refusals behave')
+  return 1 if problems else 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
