@@ -98,6 +98,18 @@ class ChromaAdherenceTest(unittest.TestCase):
     wrong = metrics.chroma_adherence(c_major, RATE, lambda seconds: {2, 6, 9})
     self.assertLess(wrong['precision'], 0.2)
 
+  def test_labels_give_the_held_classes_per_frame(self):
+    notes = np.zeros((50, 128), np.uint8)
+    notes[:25, [48, 52, 55]] = 1      # C major for the first second (25 frames)
+    notes[25:, [50, 62]] = (2, 1)     # then D in two octaves, one an onset
+    held = metrics.labelled_pitch_classes(notes, 25.0)
+    self.assertEqual(held(0.5), {0, 4, 7})
+    self.assertEqual(held(1.5), {2})
+    self.assertEqual(held(9.0), {2})  # past the labels: the last frame's
+    c_then_d = np.concatenate([tone([48, 52, 55], 1.0), tone([50, 62], 1.0)])
+    result = metrics.chroma_adherence(c_then_d, RATE, held)
+    self.assertGreaterEqual(result['recall'], 0.8)
+
   def test_nothing_held_is_an_error(self):
     with self.assertRaisesRegex(ValueError, 'nothing to measure'):
       metrics.chroma_adherence(tone([60], 1.0), RATE, lambda seconds: set())

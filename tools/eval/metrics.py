@@ -92,6 +92,15 @@ def chroma_adherence(audio, rate, held_pitch_classes, relative_threshold=0.5):
   return {'precision': true_positive / max(heard, 1), 'recall': true_positive / held_total}
 
 
+def labelled_pitch_classes(notes, frame_rate):
+  """held_pitch_classes for chroma_adherence from a clip's per-frame note labels
+  (uint8 [frames, 128], non-zero = sounding; tools/train/data)."""
+  def held(seconds):
+    frame = min(int(seconds * frame_rate), len(notes) - 1)
+    return set((np.flatnonzero(notes[frame]) % 12).tolist())
+  return held
+
+
 def _aligned(a, b):
   n = min(len(a), len(b))
   return a[:n], b[:n]

@@ -38,7 +38,7 @@ from common.dataset import DatasetError, Shards  # noqa: E402
 from common.progress import Progress  # noqa: E402
 from common.state import has_training_state, load_training_state, save_training_state  # noqa: E402
 from mrt2_torch import checkpoint  # noqa: E402
-from mrt2_torch.losses import multi_resolution_stft_loss, multi_scale_mel_loss  # noqa: E402
+from mrt2_torch.losses import PITCH_RESOLUTIONS, multi_resolution_stft_loss, multi_scale_mel_loss  # noqa: E402
 from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
@@ -46,7 +46,7 @@ PROG = 'train_codec.py'
 DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resume keeps them
 # Saved in run.json; a resumed run uses the saved value unless the flag is given again.
 SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
-                     'beta': 1.0, 'quantizer_dropout': 0.5}
+                     'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0}
 INT16_SCALE = 32768.0
 
 
@@ -69,6 +69,8 @@ def parse(argv):
   p.add_argument('--beta', type=float, help='commitment loss weight')
   p.add_argument('--quantizer-dropout', type=float,
                  help='share of examples decoded from their first n ~ U{1..12} levels only')
+  p.add_argument('--pitch-weight', type=float,
+                 help='weight of the pitch-resolving STFT loss (losses.PITCH_RESOLUTIONS; default 0)')
   p.add_argument('--heldout', type=int, help='last clips kept out of training for metrics (default 5 %%, >= 1)')
   p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
   p.add_argument('--checkpoint-every', type=int, default=500)
@@ -114,7 +116,7 @@ def resumed_run(args) -> dict:
     setattr(args, key, run[key])
   for key in SCHEDULE_DEFAULTS:
     if getattr(args, key) is None:
-      setattr(args, key, run[key])
+      setattr(args, key, run.get(key, SCHEDULE_DEFAULTS[key]))  # runs older than the key: its default
     run[key] = getattr(args, key)
   return run
 
@@ -168,15 +170,18 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
   return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
 
 
-def loss_terms(model, audio, n_levels, sample_rate: int) -> dict[str, torch.Tensor]:
+def loss_terms(model, audio, n_levels, sample_rate: int, pitch: bool) -> dict[str, torch.Tensor]:
   audio_hat, _, vq = model(audio, n_levels)
   target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
-  return {'stft': multi_resolution_stft_loss(audio_hat, target),
-          'mel': multi_scale_mel_loss(audio_hat, target, sample_rate),
-          'l1': torch.nn.functional.l1_loss(audio_hat, target), 'vq': vq}
+  terms = {'stft': multi_resolution_stft_loss(audio_hat, target),
+           'mel': multi_scale_mel_loss(audio_hat, target, sample_rate),
+           'l1': torch.nn.functional.l1_loss(audio_hat, target), 'vq': vq}
+  if pitch:
+    terms['pitch'] = multi_resolution_stft_loss(audio_hat, target, PITCH_RESOLUTIONS)
+  return terms
 
 
-LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq'
+LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq', --pitch-weight for 'pitch'
 
 
 def schedule(warmup: int, steps: int):
@@ -190,20 +195,30 @@ def schedule(warmup: int, steps: int):
 
 @torch.no_grad()
 def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
-  """Held-out metrics of encode -> decode with all 12 levels, as continuo plays it."""
+  """Held-out metrics of encode -> decode with all 12 levels, as continuo plays it. The chroma
+  of the decoded audio against the clip's note labels says whether the codes keep the
+  pitches (an LM cannot follow notes its codes do not hold); the source's own chroma against
+  the same labels is the ceiling (drums and voicing keep it below 1)."""
   config = model.config
   frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
   model.eval()
-  mel, sdr = [], []
+  mel, sdr, chroma, source_chroma = [], [], [], []
   for clip in clips:
     audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
     codes = model.encode(torch.from_numpy(audio.T.copy())[None].to(device))
     decoded = model.decode(codes)[0].T.cpu().numpy()  # frame t from codes <= t + lookahead
     mel.append(metrics.multires_mel_distance(audio, decoded, config.sample_rate))
     sdr.append(metrics.si_sdr(audio[:len(decoded)], decoded))
+    held = metrics.labelled_pitch_classes(data[clip].notes, config.sample_rate / config.frame_samples)
+    chroma.append(metrics.chroma_adherence(decoded, config.sample_rate, held))
+    source_chroma.append(metrics.chroma_adherence(audio, config.sample_rate, held))
   model.train()
+  mean = lambda results, key: float(np.mean([r[key] for r in results]))
   return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
-          'multires_mel_distance': float(np.mean(mel)), 'si_sdr_db': float(np.mean(sdr))}
+          'multires_mel_distance': float(np.mean(mel)), 'si_sdr_db': float(np.mean(sdr)),
+          'chroma_precision': mean(chroma, 'precision'), 'chroma_recall': mean(chroma, 'recall'),
+          'source_chroma_precision': mean(source_chroma, 'precision'),
+          'source_chroma_recall': mean(source_chroma, 'recall')}
 
 
 def main(argv=None) -> int:
@@ -254,8 +269,9 @@ def main(argv=None) -> int:
   while step < args.steps:
     audio = crops(data, train_clips, args.batch, samples, rng).to(device)
     n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
-    terms = loss_terms(model, audio, n_levels, config.sample_rate)
-    loss = sum(LOSS_WEIGHTS[k] * v for k, v in terms.items() if k != 'vq') + args.beta * terms['vq']
+    terms = loss_terms(model, audio, n_levels, config.sample_rate, args.pitch_weight > 0)
+    loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
+            + args.pitch_weight * terms.get('pitch', 0.0))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)

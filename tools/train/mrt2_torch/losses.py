@@ -20,6 +20,10 @@ import torch.nn.functional as F
 
 STFT_RESOLUTIONS = ((2048, 512), (1024, 256), (512, 128), (256, 64), (128, 32))  # (fft, hop) at 48 kHz
 MEL_SCALES = ((2048, 512, 128), (1024, 256, 80), (512, 128, 64), (256, 64, 32))  # (fft, hop, mels)
+# Bins of 5.9 and 11.7 Hz: a semitone apart from ~100 Hz up. The resolutions above (>= 23 Hz
+# bins) and the mel scales let a codec smear harmonics across neighbouring pitches and still
+# score well, and then its codes do not say which notes sound (docs/models.md).
+PITCH_RESOLUTIONS = ((8192, 1024), (4096, 512))
 
 
 def _magnitude(x, n_fft: int, hop: int, eps: float = 1e-7):
