@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The LM training aids that make the bundled model use its conditioning (docs/models.md,
-"Why notes and prompts barely steer it"): spliced windows (tools/train/lm_data.py) and
-balanced note rows (tools/train/train_lm.py), and train_lm's refusal of bad values before
-any compute. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
+"Why notes and prompts barely steer it"): spliced windows (tools/train/lm_data.py),
+balanced note rows (tools/train/train_lm.py), train_lm's refusal of bad values before any
+compute, and the pitch probe (tools/train/pitch_probe.py) that says whether codes hold notes. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
 .venv-train/bin/python (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
 import importlib.util
@@ -81,6 +81,28 @@ def check_note_rows(problems, torch):
     problems.append('balance_note_rows turned the rows instead of scaling them')
 
 
+def check_pitch_probe(problems, np):
+  """Codes whose level 0 names the chord explain most of the labels; codes drawn at random
+  explain nothing."""
+  import pitch_probe
+  rng = np.random.default_rng(3)
+  chords = [(0, 4, 7), (2, 5, 9), (7, 11, 2), (9, 0, 4)]
+  chord = rng.integers(0, len(chords), (40, 50))
+  notes = np.zeros((40, 50, 128), np.uint8)
+  for index, classes in enumerate(chords):
+    for pitch_class in classes:
+      notes[..., 60 + pitch_class][chord == index] = 1
+  labels = pitch_probe.pitch_classes(notes)
+  codes = rng.integers(0, 16, (40, 50, 3))  # few codes, each seen often: overfitting shows no signal
+  codes[..., 0] = 17 * chord
+  holding = pitch_probe.probe(codes, labels, steps=1000, batch=512)
+  random = pitch_probe.probe(rng.integers(0, 16, (40, 50, 3)), labels, steps=1000, batch=512)
+  print(f'pitch probe: codes naming the chord explain {holding["information"]:.0%}, random codes '
+        f'{random["information"]:.0%}')
+  if not (holding['information'] > 0.6 and holding['recall'] > 0.9 and random['information'] < 0.05):
+    problems.append(f'pitch probe: codes naming the chord {holding}, random codes {random}')
+
+
 def check_refusals(problems):
   for flag, value, words in (('--splice', '1.5', 'must be in [0, 1]'),
                              ('--note-row-norm', '-1', 'must be >= 0')):
@@ -99,6 +121,7 @@ def main() -> int:
   problems = []
   check_splicing(problems, lm_data, np)
   check_note_rows(problems, torch)
+  check_pitch_probe(problems, np)
   check_refusals(problems)
   for problem in problems:
     print(problem)
