@@ -5,24 +5,15 @@ balanced note rows (tools/train/train_lm.py), train_lm's refusal of bad values b
 compute, and the pitch probe (tools/train/pitch_probe.py) that says whether codes hold notes. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
 .venv-train/bin/python (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from python_env import ensure_torch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-SKIP = 77
-
-
-def ensure_torch() -> None:
-  if importlib.util.find_spec('torch') is not None:
-    return
-  python = Path(os.environ.get('CONTINUO_TRAIN_PYTHON', ROOT / '.venv-train' / 'bin' / 'python'))
-  if not python.exists():
-    print(f'no PyTorch here and no {python} (tools/train/setup_env.sh): skipped')
-    sys.exit(SKIP)
-  os.execv(str(python), [str(python), __file__])
 
 
 def labelled_clips(lm_data, np):
@@ -113,7 +104,7 @@ def check_refusals(problems):
 
 
 def main() -> int:
-  ensure_torch()
+  ensure_torch(__file__)
   import numpy as np
   import torch
   sys.path.insert(0, str(ROOT / 'tools' / 'train'))

@@ -7,7 +7,6 @@ ai-edge-litert (exit 1, nothing written).
 Needs ai-edge-litert: re-runs itself under $CONTINUO_COCA_PYTHON or .venv-coca/bin/python
 (tools/musiccoca/setup_env.sh); exits 77 (skipped) when there is neither."""
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,20 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from python_env import ensure_litert  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / 'tests' / 'fixtures' / 'musiccoca'
 CONVERT = ROOT / 'tools' / 'musiccoca' / 'convert.py'
-SKIP = 77
-
-
-def ensure_litert() -> None:
-  if importlib.util.find_spec('ai_edge_litert') is not None and importlib.util.find_spec('tflite') is not None:
-    return
-  python = Path(os.environ.get('CONTINUO_COCA_PYTHON', ROOT / '.venv-coca' / 'bin' / 'python'))
-  if not python.exists():
-    print(f'no ai-edge-litert here and no {python} (tools/musiccoca/setup_env.sh): skipped')
-    sys.exit(SKIP)
-  os.execv(str(python), [str(python), __file__])
 
 
 def convert(package: Path, text_encoder: Path, runner: str,
@@ -57,7 +48,7 @@ for line in out.splitlines():
 
 
 def main() -> int:
-  ensure_litert()
+  ensure_litert(__file__)
   runner = os.environ.get('CONTINUO_MUSICCOCA', str(ROOT / 'build' / 'model' / 'continuo-musiccoca'))
   problems = []
   with tempfile.TemporaryDirectory() as scratch:

@@ -6,26 +6,17 @@ round PyTorch's sums differently) and the same tokens. Needs PyTorch: re-runs it
 $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python (tools/train/setup_env.sh); exits 77
 (skipped) when there is neither."""
 
-import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from python_env import ensure_torch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / 'tests' / 'fixtures' / 'text_tower'
-SKIP = 77
-
-
-def ensure_torch() -> None:
-  if importlib.util.find_spec('torch') is not None:
-    return
-  python = Path(os.environ.get('CONTINUO_TRAIN_PYTHON', ROOT / '.venv-train' / 'bin' / 'python'))
-  if not python.exists():
-    print(f'no PyTorch here and no {python} (tools/train/setup_env.sh): skipped')
-    sys.exit(SKIP)
-  os.execv(str(python), [str(python), __file__])
 
 
 def compare(written: Path) -> list[str]:
@@ -56,7 +47,7 @@ def compare(written: Path) -> list[str]:
 
 
 def main() -> int:
-  ensure_torch()
+  ensure_torch(__file__)
   with tempfile.TemporaryDirectory() as out:
     subprocess.run([sys.executable, str(ROOT / 'tools' / 'train' / 'make_text_tower_fixture.py'), '--out', out],
                    check=True)
