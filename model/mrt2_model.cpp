@@ -65,9 +65,22 @@ std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBack
     log_warn("model: backend cpu (model.backend = \"auto\": uploading to ", cuda.device, " failed: ", error.what(), ")");
     return nullptr;
   }
-  log_info("model: backend cuda on ", cuda.device, " (model.backend = \"", setting,
-           "\"); the SpectroStream decoder runs on the CPU");
+  log_info("model: backend cuda on ", cuda.device, " (model.backend = \"", setting, "\")");
   return device;
+}
+
+// The decoder beside a device Depthformer, or none (the CPU decodes): a failed upload leaves
+// the decoder on the CPU, where it runs under every backend before this, with the reason.
+std::unique_ptr<DeviceCodec> open_device_codec(const SpectroStreamDecoder& codec, bool lm_on_device) {
+  if (!lm_on_device) return nullptr;
+  try {
+    std::unique_ptr<DeviceCodec> device = make_cuda_codec(codec);
+    log_info("model: the SpectroStream decoder runs on cuda too");
+    return device;
+  } catch (const std::runtime_error& error) {
+    log_warn("model: the SpectroStream decoder runs on the CPU (uploading it failed: ", error.what(), ")");
+    return nullptr;
+  }
 }
 
 std::shared_ptr<AudioEncoder> open_audio_encoder(const ModelPackage& package) {
@@ -82,6 +95,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, Model
       lm_(package_),
       device_lm_(open_backend(lm_, backend)),
       codec_(package_),
+      device_codec_(open_device_codec(codec_, device_lm_ != nullptr)),
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
       style_encoder_(load_style_encoder(package_, lm_.config())),
@@ -103,7 +117,7 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, Model
 void Mrt2Model::reset(std::uint64_t seed) {
   lm_.reset();
   if (device_lm_) device_lm_->reset();
-  codec_.reset();
+  reset_codec();
   run_seed_ = mix(seed);
   prefill();
 }
@@ -143,8 +157,21 @@ void Mrt2Model::warm_codec(std::span<const FrameCodes> last_frames) {
   for (int frame = 0; frame < kCodecWarmupFrames; ++frame) {
     const int from_end = kCodecWarmupFrames - frame;
     const auto at = static_cast<std::ptrdiff_t>(last_frames.size()) - from_end;
-    codec_.decode(last_frames[static_cast<std::size_t>(std::max<std::ptrdiff_t>(at, 0))], warmup_audio_);
+    decode(last_frames[static_cast<std::size_t>(std::max<std::ptrdiff_t>(at, 0))], warmup_audio_);
   }
+}
+
+void Mrt2Model::decode(const FrameCodes& codes, std::span<float> out) {
+  if (device_codec_) {
+    device_codec_->decode(codes, out);
+  } else {
+    codec_.decode(codes, out);
+  }
+}
+
+void Mrt2Model::reset_codec() {
+  codec_.reset();
+  if (device_codec_) device_codec_->reset();
 }
 
 std::vector<FrameCodes> Mrt2Model::context_frames(std::span<const int> tokens) const {
@@ -168,7 +195,7 @@ void Mrt2Model::reset_to_context(std::uint64_t seed, std::span<const int> tokens
   const std::vector<FrameCodes> context = context_frames(tokens);
   lm_.reset();
   if (device_lm_) device_lm_->reset();
-  codec_.reset();
+  reset_codec();
   run_seed_ = mix(seed);
   const auto padding = static_cast<std::ptrdiff_t>(prefill_frames_) - static_cast<std::ptrdiff_t>(context.size());
   for (std::ptrdiff_t frame = 0; silence_ && frame < padding; ++frame) feed_context(*silence_);
@@ -182,7 +209,7 @@ void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
   params.seed ^= run_seed_;
   const FrameCodes codes = step_lm(conditioning_from(control), params);
   const auto started = std::chrono::steady_clock::now();
-  codec_.decode(codes, out);
+  decode(codes, out);
   for (float& sample : out) sample = SpectroStreamDecoder::playback_sample(sample);
   stages_[stage_count_++] = StageTime{"codec", to_ms(std::chrono::steady_clock::now() - started)};
 }

@@ -11,6 +11,7 @@
 #include "engine/model.hpp"
 #include "engine/model_registry.hpp"
 #include "model/depthformer.hpp"
+#include "model/device_codec.hpp"
 #include "model/device_depthformer.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream.hpp"
@@ -47,10 +48,13 @@ class Mrt2Model final : public Model {
   Depthformer lm_;
   std::unique_ptr<DeviceDepthformer> device_lm_;  // steps the frames instead of lm_ when set
   SpectroStreamDecoder codec_;
+  std::unique_ptr<DeviceCodec> device_codec_;  // decodes instead of codec_ when set
   void prefill();
   FrameCodes step_lm(const FrameConditioning& conditioning, const SamplingParams& params);
   void feed_context(const FrameCodes& codes);
   void warm_codec(std::span<const FrameCodes> last_frames);
+  void decode(const FrameCodes& codes, std::span<float> out);
+  void reset_codec();
   std::vector<FrameCodes> context_frames(std::span<const int> tokens) const;
 
   ModelInfo info_;

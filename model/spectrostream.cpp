@@ -134,7 +134,7 @@ void SpectroStreamDecoder::reset() {
     if (b.skip) b.skip->reset();
   }
   std::ranges::fill(istft_overlap_, 0.0f);
-  silent_frames_left_ = config_.lookahead * config_.stft_frames();
+  mask_ = LookaheadMask::after_reset(config_);
 }
 
 // Codes → RVQ sum → input_layer (1×1 projection plus its ELU-gated residual branch),
@@ -197,8 +197,7 @@ void SpectroStreamDecoder::output_stage() {
     kernels::elu(in_floats, current_.data() + g * in_floats, temp_a_.data());
     output_.run(g, temp_a_.data(), scratch_.data(), spectrum_.data() + g * spectrum_floats);
   }
-  const int masked = std::min(silent_frames_left_, istft_shape_.frames);
-  silent_frames_left_ -= masked;
+  const int masked = mask_.take(istft_shape_.frames);
   for (int g = 0; g < config_.splits; ++g) {
     float* frames = spectrum_.data() + g * spectrum_floats;
     std::fill(frames, frames + static_cast<std::size_t>(masked) * config_.fft_size, 0.0f);
@@ -222,6 +221,11 @@ void SpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out)
   kernels::istft(istft_shape_, fft_plan_, window_.data(), istft_overlap_.data(), spectrum_.data(),
                  istft_scratch_.data(), out.data());
   last_decode_time_ = std::chrono::steady_clock::now() - start;
+}
+
+SpectroStreamDecoder::Layers SpectroStreamDecoder::layers() const {
+  return {embedding_, proj_, b1_, b2_, res_a_, res_b_, output_, blocks_, istft_shape_, current_.size(),
+          spectrum_.size()};
 }
 
 float SpectroStreamDecoder::playback_sample(float x) { return std::clamp(kOutputGain * x, -1.0f, 1.0f); }

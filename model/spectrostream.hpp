@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -58,7 +59,6 @@ class SpectroStreamDecoder {
   // The official int16 conversion, bit for bit.
   static std::int16_t to_int16(float x);
 
- private:
   using Conv = StreamingConv;
   struct Up {
     kernels::ConvTranspose2dShape shape;
@@ -76,7 +76,33 @@ class SpectroStreamDecoder {
     std::size_t in_floats = 0;   // per group
     std::size_t out_floats = 0;  // per group
   };
+  // The decoder's layers and sizes, read by its device twin (model/cuda/cuda_spectrostream.hpp)
+  // so that the stack is built in one place.
+  struct Layers {
+    const kernels::WeightView& embedding;
+    const Conv &proj, &b1, &b2, &res_a, &res_b, &output;
+    const std::vector<Block>& blocks;
+    const kernels::IstftShape& istft;
+    std::size_t activation_floats;  // each of the four activation buffers
+    std::size_t spectrum_floats;    // all groups' STFT frames
+  };
+  Layers layers() const;
 
+  // The STFT frames the lookahead still silences after a reset (the official OverlapAdd
+  // zeroes invalid frames), counted down decode by decode.
+  struct LookaheadMask {
+    int left = 0;
+    static LookaheadMask after_reset(const SpectroStreamConfig& config) {
+      return {config.lookahead * config.stft_frames()};
+    }
+    int take(int frames) {  // how many of this decode's first frames to zero
+      const int masked = std::min(left, frames);
+      left -= masked;
+      return masked;
+    }
+  };
+
+ private:
   void build_blocks();
   void input_stage(const FrameCodes& codes);
   void run_block(Block& block);
@@ -94,7 +120,7 @@ class SpectroStreamDecoder {
   kernels::IstftShape istft_shape_;
   kernels::FftPlan fft_plan_;
   std::vector<float> window_, istft_overlap_, istft_scratch_;
-  int silent_frames_left_ = 0;  // STFT frames the lookahead still masks
+  LookaheadMask mask_;
   std::chrono::nanoseconds last_decode_time_{0};
 };
 

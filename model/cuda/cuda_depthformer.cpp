@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
-#include <new>
 #include <stdexcept>
-#include <type_traits>
 
 #include "kernels/attention/attention_cuda.hpp"
 #include "kernels/dense/dense_cuda.hpp"
@@ -14,6 +12,7 @@
 #include "kernels/sample/sample_cuda.hpp"
 #include "model/cuda/cuda_layers.hpp"
 #include "model/cuda/frame_ops_cuda.hpp"
+#include "model/cuda/graph_stream.hpp"
 
 namespace continuo::model::cuda {
 namespace {
@@ -35,35 +34,6 @@ struct FrameResult {
   std::uint32_t sampled[kLmLevels] = {};  // the sampler's draws
 };
 
-// Pinned host memory for one T, freed on destruction.
-template <typename T>
-class PinnedValue {
- public:
-  PinnedValue() {
-    void* p = nullptr;
-    CONTINUO_CUDA_CHECK(cudaMallocHost(&p, sizeof(T)));
-    value_ = new (p) T{};
-  }
-  ~PinnedValue() { cudaFreeHost(value_); }
-  PinnedValue(const PinnedValue&) = delete;
-  PinnedValue& operator=(const PinnedValue&) = delete;
-  T* get() const { return value_; }
-
- private:
-  T* value_ = nullptr;
-};
-
-// The stream and the executable graphs, released with the runtime (also when its
-// constructor throws half way).
-struct StreamDeleter {
-  void operator()(cudaStream_t stream) const { cudaStreamDestroy(stream); }
-};
-struct GraphExecDeleter {
-  void operator()(cudaGraphExec_t graph) const { cudaGraphExecDestroy(graph); }
-};
-using Stream = std::unique_ptr<std::remove_pointer_t<cudaStream_t>, StreamDeleter>;
-using GraphExec = std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, GraphExecDeleter>;
-
 std::size_t max_of(std::initializer_list<std::size_t> values) { return std::max(values); }
 
 // The widest FFN's scratch over both stacks.
@@ -76,14 +46,6 @@ std::size_t ffn_scratch_floats(const DepthformerWeights& weights) {
     floats = std::max(floats, kernels::ffn_scratch_size(layer.ffn.shape));
   }
   return floats;
-}
-
-// The device a runtime needs: cuda::Error naming why none is usable.
-void require_device() {
-  const kc::Probe probe = kc::probe_devices();
-  if (probe.devices == 0) {
-    throw kc::Error(cudaErrorNoDevice, "no usable CUDA device: " + probe.reason);
-  }
 }
 
 }  // namespace
@@ -99,7 +61,6 @@ struct CudaDepthformer::Device {
   };
 
   explicit Device(const Depthformer& cpu);
-  GraphExec capture(void (Device::*enqueue)());
   void enqueue_frame();
   void enqueue_prefill_frame();
   void encode();
@@ -129,8 +90,8 @@ struct CudaDepthformer::Device {
   kc::DeviceBuffer<std::int32_t> previous_ids;  // full ids: the next temporal input
   kc::DeviceBuffer<FrameControl> control;
   kc::DeviceBuffer<FrameResult> result;
-  PinnedValue<FrameControl> staged_control;
-  PinnedValue<FrameResult> staged_result;
+  Pinned<FrameControl> staged_control;
+  Pinned<FrameResult> staged_result;
 
   Stream owned_stream;
   cudaStream_t stream = nullptr;  // owned_stream's
@@ -201,30 +162,12 @@ CudaDepthformer::Device::Device(const Depthformer& cpu)
     depth_caches.emplace_back(d.horizon, d.heads, d.head_dims);
   }
   logits.fill_bytes(0xFF);  // NaN until written: a level a frame skips fails the parity test
-  CONTINUO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  owned_stream.reset(stream);
-  frame_graph = capture(&Device::enqueue_frame);
-  prefill_graph = capture(&Device::enqueue_prefill_frame);
-}
-
-// Records `enqueue`'s launches once: every replay runs them on the values then in device
-// memory (control block, ring positions, ids), so the graph never changes.
-GraphExec CudaDepthformer::Device::capture(void (Device::*enqueue)()) {
-  CONTINUO_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  cudaGraph_t graph = nullptr;
-  try {
-    (this->*enqueue)();
-  } catch (...) {
-    cudaStreamEndCapture(stream, &graph);
-    if (graph != nullptr) cudaGraphDestroy(graph);
-    throw;
-  }
-  CONTINUO_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  cudaGraphExec_t exec = nullptr;
-  const cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
-  cudaGraphDestroy(graph);  // the executable graph is independent of it
-  CONTINUO_CUDA_CHECK(status);
-  return GraphExec(exec);
+  owned_stream = make_stream();
+  stream = owned_stream.get();
+  // Captured once: every replay reads the control block, ring positions and ids then in
+  // device memory.
+  frame_graph = capture(stream, [this] { enqueue_frame(); });
+  prefill_graph = capture(stream, [this] { enqueue_prefill_frame(); });
 }
 
 void CudaDepthformer::Device::enqueue_frame() {

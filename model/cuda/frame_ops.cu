@@ -22,6 +22,15 @@ __global__ void __launch_bounds__(kElementwiseThreads)
                          [&](std::size_t i) { out[i] = __fmul_rn(__fadd_rn(a[i], b[i]), 0.5f); });
 }
 
+// Thread i of block g zeroes element i of group g's leading frames (grid-stride over them).
+__global__ void __launch_bounds__(kElementwiseThreads)
+    zero_leading_frames_kernel(const std::int32_t* count, float* x, std::size_t group_floats,
+                               std::size_t frame_floats) {
+  const std::size_t n = static_cast<std::size_t>(*count) * frame_floats;
+  float* group = x + blockIdx.x * group_floats;
+  for (std::size_t i = threadIdx.x; i < n; i += blockDim.x) group[i] = 0.0f;
+}
+
 // One thread: a dependency of the next level's embedding, never a cost.
 __global__ void commit_code_kernel(const LevelForcing* forcing, std::uint32_t level,
                                    std::int32_t level_begin, const std::uint32_t* sampled,
@@ -52,6 +61,15 @@ void mean_of_two(cudaStream_t stream, const float* a, const float* b, float* out
   check_vectors(a, b, out, "mean_of_two");
   mean_of_two_kernel<<<device::elementwise_blocks(n), kElementwiseThreads, 0, stream>>>(n, a, b,
                                                                                         out);
+  CONTINUO_CUDA_CHECK_LAUNCH();
+}
+
+void zero_leading_frames(cudaStream_t stream, const std::int32_t* count, float* x, int groups,
+                         std::size_t group_floats, std::size_t frame_floats) {
+  check_vectors(count, x, x, "zero_leading_frames");
+  if (groups < 1) throw std::invalid_argument("zero_leading_frames: groups must be >= 1");
+  zero_leading_frames_kernel<<<groups, kElementwiseThreads, 0, stream>>>(count, x, group_floats,
+                                                                         frame_floats);
   CONTINUO_CUDA_CHECK_LAUNCH();
 }
 

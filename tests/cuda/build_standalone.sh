@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds tests/cuda/test_cuda_kernels, tests/cuda/test_cuda_depthformer,
-# tests/cuda/test_cuda_mrt2_model and bench/bench_cuda_kernels with nvcc alone: no CMake, no JACK or other project dependencies,
+# tests/cuda/test_cuda_spectrostream, tests/cuda/test_cuda_mrt2_model and
+# bench/bench_cuda_kernels with nvcc alone: no CMake, no JACK or other project dependencies,
 # for a GPU machine whose image lacks them. Same flags as the CMake build.
 #   tests/cuda/build_standalone.sh [output-dir]     (default build/cuda-standalone)
 # Environment: NVCC (default nvcc), HOST_CXX (default clang++-19 if present, else g++),
@@ -30,20 +31,29 @@ fi
 cxx_flags+=(-DTOML_HEADER_ONLY=1 "-DCONTINUO_SOURCE_DIR=\"$PWD\"")
 
 library=(kernels/*/*.cu kernels/tensor.cpp kernels/*/*_cpu.cpp)
-# The CPU Depthformer (the CUDA runtime's twin and reference) and its package reader.
+# The CPU Depthformer and SpectroStream decoder (the CUDA runtimes' twins and references) and
+# their package reader.
 model_sources=(model/{package,safetensors,architecture,depthformer_config}.cpp
-               model/depthformer{,_layers,_encoder}.cpp model/cuda/*.cpp model/cuda/*.cu)
-# The rest of the model runtime (Mrt2Model: codec, conditioning, text tower) and the two engine
-# files it uses, for test_cuda_mrt2_model.
-mrt2_sources=($(ls model/*.cpp | grep -v -x -F "$(printf '%s\n' "${model_sources[@]}")") engine/log.cpp
-              engine/model_registry.cpp)
+               model/depthformer{,_layers,_encoder}.cpp model/{spectrostream,spectrostream_config,streaming_conv}.cpp
+               model/cuda/*.cpp model/cuda/*.cu)
+# The rest of the model runtime (Mrt2Model: codec, conditioning, text tower, MusicCoCa) and the
+# two engine files it uses, for test_cuda_mrt2_model. MusicCoCa's tokeniser needs
+# libsentencepiece (Debian: libsentencepiece-dev); without it that one test is not built.
+mrt2_sources=($(ls model/*.cpp | grep -v -x -F "$(printf '%s\n' "${model_sources[@]}")") model/musiccoca/*.cpp
+              engine/log.cpp engine/model_registry.cpp)
 mrt2_test_sources=(tests/cuda/test_cuda_mrt2_model.cpp)
+if [[ ! -f /usr/include/sentencepiece_processor.h ]]; then
+  echo "no /usr/include/sentencepiece_processor.h (libsentencepiece-dev): test_cuda_mrt2_model not built" >&2
+  mrt2_sources=()
+  mrt2_test_sources=()
+fi
 test_sources=(tests/cuda/test_cuda_kernels.cpp tests/cuda/fresh_*.cpp)
 model_test_sources=(tests/cuda/test_cuda_depthformer.cpp)
+codec_test_sources=(tests/cuda/test_cuda_spectrostream.cpp)
 bench_sources=(bench/bench_cuda_kernels.cpp)
 object_of() { echo "$out/obj/$(echo "$1" | tr / _).o"; }
 pids=()
-for src in "${library[@]}" "${model_sources[@]}" "${test_sources[@]}" "${model_test_sources[@]}" \
+for src in "${library[@]}" "${model_sources[@]}" "${test_sources[@]}" "${model_test_sources[@]}" "${codec_test_sources[@]}" \
            "${bench_sources[@]}" "${mrt2_sources[@]}" "${mrt2_test_sources[@]}"; do
   obj=$(object_of "$src")
   if [[ $src == *.cu ]]; then
@@ -60,6 +70,11 @@ objects() { for src in "$@"; do object_of "$src"; done; }
 "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${bench_sources[@]}") -o "$out/bench_cuda_kernels"
 "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${model_test_sources[@]}") \
   -o "$out/test_cuda_depthformer"
-"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${mrt2_sources[@]}" \
-  "${mrt2_test_sources[@]}") -o "$out/test_cuda_mrt2_model"
-echo "built $out/test_cuda_kernels $out/test_cuda_depthformer $out/test_cuda_mrt2_model $out/bench_cuda_kernels"
+"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${codec_test_sources[@]}") \
+  -o "$out/test_cuda_spectrostream"
+if (( ${#mrt2_test_sources[@]} )); then
+  "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${mrt2_sources[@]}" \
+    "${mrt2_test_sources[@]}") -lsentencepiece -o "$out/test_cuda_mrt2_model"
+fi
+echo "built $out/test_cuda_kernels $out/test_cuda_depthformer $out/test_cuda_spectrostream $out/test_cuda_mrt2_model" \
+  "$out/bench_cuda_kernels"

@@ -4,7 +4,8 @@
 #   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
 #   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
-#                                        package), then under compute-sanitizer memcheck, then
+#                                        package), then under compute-sanitizer memcheck, the
+#                                        CUDA SpectroStream decoder against the CPU's, then
 #                                        Mrt2Model on backend cuda against cpu
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
 #   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
@@ -36,6 +37,7 @@ run_stage() {
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_depthformer" > "$out/depthformer.log" 2>&1 || rc=$?
       timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
         "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
+      CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_spectrostream" > "$out/spectrostream.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_mrt2_model" > "$out/mrt2-model.log" 2>&1 || rc=$?
       return $rc ;;
     bench)
