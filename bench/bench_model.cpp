@@ -1,9 +1,9 @@
-// What one generated frame costs on the CPU kernels, per stage, for each model package named
-// on the command line:
+// What one generated frame costs, per stage, for each model package named on the command line:
 //
-//   bench_model [--warmup N] [--frames N] PACKAGE [[--frames N] PACKAGE ...]
+//   bench_model [--warmup N] [--frames N] [--backend cpu|cuda|auto] PACKAGE [[--frames N] PACKAGE ...]
 //
-// (--frames and --warmup apply to the packages after them.) Each package is loaded as the
+// (--frames, --warmup and --backend, model.backend's values, default cpu, apply to the
+// packages after them; on cuda the stages are lm, the Depthformer's whole graph, and codec.) Each package is loaded as the
 // engine loads it (Mrt2Model), warmed up, then stepped frame by frame with the default
 // controls; Mrt2Model::last_step_stages() splits each step into encoder, temporal, depth and
 // codec. The report gives ms per frame p50/p99 per stage and in total, the real-time factor
@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/config.hpp"
 #include "engine/control_state.hpp"
 #include "model/mrt2_model.hpp"
 #include "model/package.hpp"
@@ -160,6 +161,7 @@ WeightBytes weight_bytes(const model::ModelPackage& package) {
 struct Options {
   int warmup = 10;
   int frames = 100;
+  ModelBackend backend = ModelBackend::cpu;
 };
 
 int bench_package(const std::string& dir, const Options& options, double bandwidth) {
@@ -167,7 +169,7 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
               options.frames);
   const double rss_before = status_mib("VmRSS:");
   const auto load_start = Clock::now();
-  model::Mrt2Model model(dir, 0);  // no prefill: steady-state frames are what is timed
+  model::Mrt2Model model(dir, 0, options.backend);  // no prefill: steady-state frames are what is timed
   const double load_ms = ms_since(load_start);
   const model::ModelPackage package = model::ModelPackage::open(dir);  // for the tensor sizes
   const WeightBytes weights = weight_bytes(package);
@@ -181,6 +183,7 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
   for (int i = 0; i < options.warmup; ++i) model.step(control, out);
 
   std::array<std::vector<double>, kStageCount> stage_ms;
+  std::vector<double> lm_ms;  // a device Depthformer's frame: one graph, one stage
   std::vector<double> total_ms, cpu_ms;
   float peak = 0.0f;
   bool finite = true;
@@ -191,6 +194,7 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
     total_ms.push_back(ms_since(start));
     cpu_ms.push_back(thread_cpu_ms() - cpu_start);
     for (const StageTime& s : model.last_step_stages()) {
+      if (s.stage == "lm") lm_ms.push_back(s.ms);
       for (std::size_t k = 0; k < kStageCount; ++k) {
         if (s.stage == kStages[k]) stage_ms[k].push_back(s.ms);
       }
@@ -203,9 +207,9 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
   const double rss_after = status_mib("VmRSS:");
 
   const model::Manifest& m = package.manifest();
-  std::printf("model %s: %zu tensors, %.1f MiB of weights; frame %d samples at %d Hz = %.2f ms; "
+  std::printf("model %s on %s: %zu tensors, %.1f MiB of weights; frame %d samples at %d Hz = %.2f ms; "
               "load %.0f ms\n",
-              m.name.c_str(), package.names().size(), weights.package / 1048576.0,
+              m.name.c_str(), info.backend.c_str(), package.names().size(), weights.package / 1048576.0,
               info.frame_samples, info.sample_rate, frame_ms, load_ms);
   std::printf("output: peak |x| %.3f%s\n", static_cast<double>(peak),
               finite ? "" : " (NOT FINITE)");
@@ -224,6 +228,13 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
                 100.0 * stage_mean / total_mean, unique / 1048576.0, reads / 1048576.0, floor_ms,
                 stage_mean > 0 ? 100.0 * floor_ms / stage_mean : 0.0);
   }
+  if (!lm_ms.empty()) {  // on the device: the host's copy bandwidth says nothing of its floor
+    const double unique = weights.unique[0] + weights.unique[1] + weights.unique[2];
+    const double reads = weights.reads[0] + weights.reads[1] + weights.reads[2];
+    std::printf("%-9s %9.3f %9.3f %9.3f %6.1f%% %12.2f %12.2f %10s %9s\n", "lm", percentile(lm_ms, 50),
+                percentile(lm_ms, 99), mean(lm_ms), 100.0 * mean(lm_ms) / total_mean, unique / 1048576.0,
+                reads / 1048576.0, "-", "-");
+  }
   const double floor_ms = unique_all / bandwidth * 1000.0;
   const double p50 = percentile(total_ms, 50), p99 = percentile(total_ms, 99);
   std::printf("%-9s %9.3f %9.3f %9.3f %6.1f%% %12.2f %12.2f %10.3f %8.1f%%\n", "total", p50, p99,
@@ -240,9 +251,9 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
   std::printf("RSS: %.0f MiB before load, %.0f MiB loaded, %.0f MiB after stepping "
               "(mapped weights count once touched); peak %.0f MiB\n",
               rss_before, rss_loaded, rss_after, status_mib("VmHWM:"));
-  std::printf("RESULT package=%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f rtf_p50=%.3f "
+  std::printf("RESULT package=%s backend=%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f rtf_p50=%.3f "
               "roofline_pct=%.1f rss_mib=%.0f\n",
-              m.name.c_str(), p50, p99, cpu_p50, frame_ms / p50, 100.0 * floor_ms / total_mean,
+              m.name.c_str(), info.backend.c_str(), p50, p99, cpu_p50, frame_ms / p50, 100.0 * floor_ms / total_mean,
               rss_after);
   std::fflush(stdout);
   return finite ? 0 : 1;
@@ -250,7 +261,8 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_model [--warmup N] [--frames N] PACKAGE [[--frames N] PACKAGE ...]\n");
+               "usage: bench_model [--warmup N] [--frames N] [--backend cpu|cuda|auto] PACKAGE "
+               "[[--frames N] PACKAGE ...]\n");
   return 2;
 }
 
@@ -267,6 +279,13 @@ int main(int argc, char** argv) {
       const int n = std::atoi(argv[++i]);
       if (n < 0 || (arg == "--frames" && n == 0)) return usage();
       (arg == "--frames" ? options.frames : options.warmup) = n;
+    } else if (arg == "--backend" && i + 1 < argc) {
+      try {  // model.backend's own values and error
+        options.backend = load_config("", {std::string("model.backend=") + argv[++i]}).model.backend;
+      } catch (const ConfigError& error) {
+        std::fprintf(stderr, "bench_model: --backend: %s\n", error.what());
+        return 2;
+      }
     } else if (arg.starts_with("-")) {
       return usage();
     } else {

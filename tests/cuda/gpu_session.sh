@@ -14,6 +14,13 @@
 #                                        tiny package (tests/cuda/test_render_backend.py); needs
 #                                        build/continuo, the CMake build (`make build`, which
 #                                        needs JACK, liblo, ... on the image); not part of `all`
+#   tests/cuda/gpu_session.sh frame      whole frames (Depthformer graph + decoder graph) with
+#                                        bench_model --backend cuda on the tiny package, the
+#                                        bundled default and random mrt2_small / mrt2_base-shaped
+#                                        bf16 packages (made here: tools/make_random_checkpoint.py
+#                                        + tools/convert_mrt2.py, ~5 GB for base, under
+#                                        build/bench-packages); mrt2_small on cpu too. Needs
+#                                        build/bench/bench_model (`make build`); not part of `all`
 #   tests/cuda/gpu_session.sh all        the six above `backend` in order (≈ 10+ minutes)
 # Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
 # The model test reads the package with toml++: where the device image lacks
@@ -62,6 +69,26 @@ run_stage() {
       fi
       CONTINUO_REQUIRE_CUDA=1 CONTINUO=build/continuo python3 tests/cuda/test_render_backend.py \
         > "$out/render-backend.log" 2>&1 ;;
+    frame)
+      local bench=build/bench/bench_model packages=build/bench-packages rc=0
+      if [[ ! -x $bench ]]; then
+        echo "no $bench: run 'make build' first (CONTINUO_CUDA=AUTO finds nvcc)" | tee "$out/frame.log"
+        return 2
+      fi
+      for shape in small base; do
+        [[ -f $packages/mrt2_${shape}_random_bf16/model.toml ]] && continue
+        python3 tools/make_random_checkpoint.py tests/fixtures/mrt2/names_mrt2_$shape.txt \
+          "$packages/mrt2_${shape}_random.safetensors" --seed 1 >> "$out/frame-packages.log" 2>&1 &&
+        python3 tools/convert_mrt2.py "$packages/mrt2_${shape}_random.safetensors" \
+          "$packages/mrt2_${shape}_random_bf16" --dtype bf16 --name mrt2_${shape}_random_bf16 \
+          --licence "none: random benchmark weights" >> "$out/frame-packages.log" 2>&1 || rc=$?
+        rm -f "$packages/mrt2_${shape}_random.safetensors"
+      done
+      nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+      "$bench" --backend cuda --warmup 20 --frames 500 tests/fixtures/mrt2/tiny/package models/default \
+        "$packages/mrt2_small_random_bf16" --frames 200 "$packages/mrt2_base_random_bf16" \
+        --backend cpu --warmup 3 --frames 30 "$packages/mrt2_small_random_bf16" > "$out/frame.log" 2>&1 || rc=$?
+      return $rc ;;
     *) echo "unknown stage $1" >&2; return 2 ;;
   esac
 }
@@ -77,4 +104,5 @@ done
 [[ " ${stages[*]} " == *" parity "* ]] && tail -n 3 "$out/parity.log"
 [[ " ${stages[*]} " == *" model "* ]] && tail -n 8 "$out/depthformer.log" "$out/mrt2-model.log"
 [[ " ${stages[*]} " == *" backend "* ]] && tail -n 4 "$out/render-backend.log"
+[[ " ${stages[*]} " == *" frame "* ]] && grep RESULT "$out/frame.log"
 exit $status
