@@ -87,6 +87,24 @@ class ContinuityMetricsTest(unittest.TestCase):
     self.assertGreater(clicky['seam_median'], 10 * clicky['interior_median'])
 
 
+class PeriodicBuzzTest(unittest.TestCase):
+
+  def test_a_hop_rate_comb_buzzes_and_noise_does_not(self):
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0, 0.1, 4 * RATE)
+    clicks = noise.copy()
+    clicks[::480] += 1.0  # a jump at every 480-sample hop: lines at k·100 Hz
+    self.assertLess(metrics.periodic_buzz(noise, RATE, 480), 2.0)
+    self.assertGreater(metrics.periodic_buzz(clicks, RATE, 480), 5.0)
+
+  def test_music_off_the_lines_does_not_buzz(self):
+    self.assertLess(metrics.periodic_buzz(tone([61, 66, 70], 4.0), RATE, 480), 2.0)
+
+  def test_too_short_to_resolve_is_an_error(self):
+    with self.assertRaisesRegex(ValueError, 'cannot resolve'):
+      metrics.periodic_buzz(np.zeros(100), RATE, 480)
+
+
 class ChromaAdherenceTest(unittest.TestCase):
 
   def test_held_chord_is_heard(self):

@@ -68,6 +68,31 @@ def seam_jumps(audio, frame_samples):
   }
 
 
+def periodic_buzz(audio, rate, period_samples, harmonics=40, line_hz=1.0, gap_hz=20.0):
+  """How much a signal buzzes at rate/period_samples Hz: the mean power density within
+  line_hz of its first `harmonics` multiples against that between them (gap_hz clear of each
+  line). A frame-based decoder whose frames do not join (an STFT decoder's hop, a codec's
+  frame) puts a comb of lines there, which sounds as a buzz and, at 100 Hz (hop 480 at 48 kHz),
+  lands on G, B and D whatever was played; music has no reason to favour those lines (≈ 1)."""
+  x = mono(audio)
+  base = rate / period_samples
+  if len(x) < 2 * rate / line_hz or base <= 2 * gap_hz:  # bins of line_hz / 2 at most
+    raise ValueError(f'{len(x) / rate:.2f} s at {rate} Hz cannot resolve lines {base:.1f} Hz apart '
+                     f'to {line_hz} Hz (need {2 / line_hz:.1f} s)')
+  power = np.abs(np.fft.rfft(x)) ** 2
+  freqs = np.fft.rfftfreq(len(x), 1.0 / rate)
+  on = off = 0.0
+  on_bins = off_bins = 0
+  for k in range(1, harmonics + 1):
+    if (k + 1) * base >= rate / 2:
+      break
+    line = np.abs(freqs - k * base) <= line_hz
+    between = (freqs >= k * base + gap_hz) & (freqs <= (k + 1) * base - gap_hz)
+    on, on_bins = on + power[line].sum(), on_bins + int(line.sum())
+    off, off_bins = off + power[between].sum(), off_bins + int(between.sum())
+  return float((on / on_bins) / max(off / off_bins, 1e-30))
+
+
 def chroma_adherence(audio, rate, held_pitch_classes, relative_threshold=0.5):
   """Precision and recall of the pitch classes heard against those held.
 

@@ -198,11 +198,12 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
   """Held-out metrics of encode -> decode with all 12 levels, as continuo plays it. The chroma
   of the decoded audio against the clip's note labels says whether the codes keep the
   pitches (an LM cannot follow notes its codes do not hold); the source's own chroma against
-  the same labels is the ceiling (drums and voicing keep it below 1)."""
+  the same labels is the ceiling (drums and voicing keep it below 1). The buzz at the STFT
+  hop rate (metrics.periodic_buzz: ≈ 1 or less for music) shows frames that do not join."""
   config = model.config
   frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
   model.eval()
-  mel, sdr, chroma, source_chroma = [], [], [], []
+  mel, sdr, chroma, source_chroma, buzz = [], [], [], [], []
   for clip in clips:
     audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
     codes = model.encode(torch.from_numpy(audio.T.copy())[None].to(device))
@@ -212,13 +213,14 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
     held = metrics.labelled_pitch_classes(data[clip].notes, config.sample_rate / config.frame_samples)
     chroma.append(metrics.chroma_adherence(decoded, config.sample_rate, held))
     source_chroma.append(metrics.chroma_adherence(audio, config.sample_rate, held))
+    buzz.append(metrics.periodic_buzz(decoded, config.sample_rate, config.hop))
   model.train()
   mean = lambda results, key: float(np.mean([r[key] for r in results]))
   return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
           'multires_mel_distance': float(np.mean(mel)), 'si_sdr_db': float(np.mean(sdr)),
           'chroma_precision': mean(chroma, 'precision'), 'chroma_recall': mean(chroma, 'recall'),
           'source_chroma_precision': mean(source_chroma, 'precision'),
-          'source_chroma_recall': mean(source_chroma, 'recall')}
+          'source_chroma_recall': mean(source_chroma, 'recall'), 'hop_buzz': float(np.mean(buzz))}
 
 
 def main(argv=None) -> int:
