@@ -55,9 +55,14 @@ def continuity(args, out_dir):
   path = out_dir / 'free.wav'
   wall = render(args, path, '--seconds', str(args.seconds))
   audio, rate = wav.read(path)
-  frame_rate = tomllib.loads((Path(args.model) / 'model.toml').read_text())['audio']['frame_rate']
+  manifest = tomllib.loads((Path(args.model) / 'model.toml').read_text())
+  frame_rate = manifest['audio']['frame_rate']
+  # The codec's STFT hop in samples of the render's rate.
+  architecture = manifest['architecture']
+  hop = architecture.get('codec_hop', 480) * rate / architecture.get('codec_sample_rate', rate)
   return {'real_time_factor': args.seconds / wall, 'loudness_db': metrics.loudness_db(audio),
           'spectral_flatness': metrics.spectral_flatness(audio),
+          'hop_buzz': metrics.periodic_buzz(audio, rate, hop),
           **metrics.seam_jumps(audio, round(rate / frame_rate))}
 
 
@@ -136,6 +141,7 @@ def main(argv):
   print(f'| loudness | {c["loudness_db"]:.1f} dBFS | not silence (> -50) |')
   print(f'| spectral flatness | {c["spectral_flatness"]:.3f} | not noise (< 0.3) |')
   print(f'| seams above the interior p99 jump | {c["seams_above_interior_p99"]:.3f} | ~0.01 (no clicks) |')
+  print(f'| buzz at the codec hop rate (metrics.periodic_buzz) | {c["hop_buzz"]:.0f} | ~1 (data: 0.3) |')
   print(f'| MIDI chroma precision / recall | {m["precision"]:.2f} / {m["recall"]:.2f} | >= 0.8 each |')
   print(f'| style named from a prompt | {s["accuracy"]:.0%} | >= 80 % |')
 
