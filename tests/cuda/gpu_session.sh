@@ -21,6 +21,10 @@
 #                                        + tools/convert_mrt2.py, ~5 GB for base, under
 #                                        build/bench-packages); mrt2_small on cpu too. Needs
 #                                        build/bench/bench_model (`make build`); not part of `all`
+#   tests/cuda/gpu_session.sh jax        the official JAX implementation's ms per frame on this GPU
+#                                        (bench/jax_reference.py, mrt2_small then mrt2_base), from
+#                                        the wheels bench/jax_reference_wheels.sh put in .whl (carry
+#                                        .whl); not part of `all`
 #   tests/cuda/gpu_session.sh all        the six above `backend` in order (≈ 10+ minutes)
 # Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
 # The model test reads the package with toml++: where the device image lacks
@@ -89,6 +93,15 @@ run_stage() {
         "$packages/mrt2_small_random_bf16" --frames 200 "$packages/mrt2_base_random_bf16" \
         --backend cpu --warmup 3 --frames 30 "$packages/mrt2_small_random_bf16" > "$out/frame.log" 2>&1 || rc=$?
       return $rc ;;
+    jax)
+      local rc=0
+      python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+        .whl/*.whl > "$out/jax.log" 2>&1 || return 2
+      for model in mrt2_small mrt2_base; do
+        PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 python3 bench/jax_reference.py --model $model --frames 200 \
+          >> "$out/jax.log" 2>&1 || rc=$?
+      done
+      return $rc ;;
     *) echo "unknown stage $1" >&2; return 2 ;;
   esac
 }
@@ -105,4 +118,5 @@ done
 [[ " ${stages[*]} " == *" model "* ]] && tail -n 8 "$out/depthformer.log" "$out/mrt2-model.log"
 [[ " ${stages[*]} " == *" backend "* ]] && tail -n 4 "$out/render-backend.log"
 [[ " ${stages[*]} " == *" frame "* ]] && grep RESULT "$out/frame.log"
+[[ " ${stages[*]} " == *" jax "* ]] && grep RESULT "$out/jax.log"
 exit $status
