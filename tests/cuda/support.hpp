@@ -7,9 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -118,6 +121,27 @@ inline double relative_error(const std::vector<float>& got, const std::vector<fl
 }
 
 // ---- report --------------------------------------------------------------------------------
+
+// ---- the device and the seed -------------------------------------------------------------
+
+constexpr int kSkip = 77;  // ctest's SKIP_RETURN_CODE for the cuda label
+
+// The exit status of a test that cannot run here: `why` printed, kSkip (skipped), or 1 where
+// CONTINUO_REQUIRE_CUDA=1 says a device must be there. nullopt when `why` is empty.
+inline std::optional<int> exit_without_device(const std::string& why) {
+  if (why.empty()) return std::nullopt;
+  const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
+  const bool required = require != nullptr && std::string(require) == "1";
+  std::printf("no CUDA device: %s (%s)\n", required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping", why.c_str());
+  return required ? 1 : kSkip;
+}
+
+// CONTINUO_TEST_SEED when set (to replay a failure), else a fresh 64-bit seed.
+inline std::uint64_t test_seed() {
+  if (const char* s = std::getenv("CONTINUO_TEST_SEED")) return std::strtoull(s, nullptr, 0);
+  std::random_device device;
+  return std::uint64_t{device()} << 32 | device();
+}
 
 struct Report {
   int passed = 0;

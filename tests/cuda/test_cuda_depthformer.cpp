@@ -42,7 +42,6 @@ using continuo::cuda_test::run_cases;
 namespace m = continuo::model;
 namespace mc = continuo::model::cuda;
 
-constexpr int kSkip = 77;
 constexpr std::size_t kFrames = 120;
 constexpr std::size_t kGraphFrames = 40;
 constexpr std::size_t kPrefillFrames = 10;  // > the tiny temporal rings' 7 and 5 slots
@@ -259,17 +258,10 @@ void free_running(Report& report, const m::ModelPackage& package, std::uint64_t 
 
 int main(int argc, char** argv) {
   const continuo::kernels::cuda::Probe probe = continuo::kernels::cuda::probe_devices();
-  if (probe.devices == 0) {
-    const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
-    const bool required = require != nullptr && std::string(require) == "1";
-    std::printf("no CUDA device: %s (%s)\n",
-                required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping", probe.reason.c_str());
-    return required ? 1 : kSkip;
-  }
+  if (const auto status = continuo::cuda_test::exit_without_device(probe.reason)) return *status;
   const std::string dir =
       argc > 1 ? argv[1] : CONTINUO_SOURCE_DIR "/tests/fixtures/mrt2/tiny/package";
-  std::uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("CONTINUO_TEST_SEED")) seed = std::strtoull(s, nullptr, 0);
+  const std::uint64_t seed = continuo::cuda_test::test_seed();
   std::printf("device: %s\npackage: %s\nCONTINUO_TEST_SEED=%llu\n", probe.name.c_str(),
               dir.c_str(), static_cast<unsigned long long>(seed));
   return run_cases(seed, [&](Report& report) {

@@ -53,7 +53,6 @@ namespace {
 
 using namespace continuo::cuda_test;
 
-constexpr int kSkip = 77;
 
 // ---- part 1: the harness's cases through a CUDA backend ------------------------------------
 
@@ -589,16 +588,8 @@ void graph_case(Report& r, std::uint64_t seed) {
 
 int main() {
   const cu::Probe probe = cu::probe_devices();
-  if (probe.devices == 0) {
-    const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
-    const bool required = require != nullptr && std::string(require) == "1";
-    std::printf("no CUDA device: %s (%s)\n", required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping",
-                probe.reason.c_str());
-    return required ? 1 : kSkip;
-  }
-  std::uint64_t seed = std::random_device{}();
-  seed = seed << 32 | std::random_device{}();
-  if (const char* s = std::getenv("CONTINUO_TEST_SEED")) seed = std::strtoull(s, nullptr, 0);
+  if (const auto status = continuo::cuda_test::exit_without_device(probe.reason)) return *status;
+  const std::uint64_t seed = continuo::cuda_test::test_seed();
   std::printf("device: %s (%d visible)\nfresh inputs: CONTINUO_TEST_SEED=%llu\n", probe.name.c_str(),
               probe.devices, static_cast<unsigned long long>(seed));
 

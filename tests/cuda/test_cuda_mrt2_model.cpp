@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "model/mrt2_model.hpp"
+#include "tests/cuda/support.hpp"
 
 namespace {
 
 namespace m = continuo::model;
 
-constexpr int kSkip = 77;
 constexpr int kFrames = 200;
 constexpr int kSameFrames = 25;  // at least this many leading frames agree
 constexpr float kSampleTolerance = 1e-4f;  // of the CPU signal's peak: the decoders' rounding
@@ -80,13 +80,7 @@ void compare(m::Mrt2Model& cuda, m::Mrt2Model& cpu) {
 int main() {
   const m::ModelPackage package = m::ModelPackage::open(kPackage);
   const m::CudaAvailability cuda = m::cuda_availability(m::Depthformer(package).config());
-  if (!cuda.unavailable.empty()) {
-    const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
-    const bool required = require != nullptr && std::string(require) == "1";
-    std::printf("CUDA cannot run here: %s (%s)\n", cuda.unavailable.c_str(),
-                required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping");
-    return required ? 1 : kSkip;
-  }
+  if (const auto status = continuo::cuda_test::exit_without_device(cuda.unavailable)) return *status;
   std::printf("device: %s\n", cuda.device.c_str());
   try {
     m::Mrt2Model on_cuda(kPackage, 0, continuo::ModelBackend::cuda);

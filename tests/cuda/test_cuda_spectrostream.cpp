@@ -37,7 +37,6 @@ using continuo::cuda_test::run_cases;
 namespace m = continuo::model;
 namespace mc = continuo::model::cuda;
 
-constexpr int kSkip = 77;
 constexpr std::size_t kFrames = 60;
 constexpr std::size_t kGraphFrames = 20;
 constexpr double kTolerance = 1e-4;
@@ -110,15 +109,8 @@ void graph_against_direct(Report& report, const std::string& label, const std::s
 
 int main() {
   const continuo::kernels::cuda::Probe probe = continuo::kernels::cuda::probe_devices();
-  if (probe.devices == 0) {
-    const char* require = std::getenv("CONTINUO_REQUIRE_CUDA");
-    const bool required = require != nullptr && std::string(require) == "1";
-    std::printf("no CUDA device: %s (%s)\n", required ? "FAIL, CONTINUO_REQUIRE_CUDA=1" : "skipping",
-                probe.reason.c_str());
-    return required ? 1 : kSkip;
-  }
-  const char* seed_text = std::getenv("CONTINUO_TEST_SEED");
-  const std::uint64_t seed = seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : std::random_device{}();
+  if (const auto status = continuo::cuda_test::exit_without_device(probe.reason)) return *status;
+  const std::uint64_t seed = continuo::cuda_test::test_seed();
   std::printf("device: %s\nCONTINUO_TEST_SEED=%llu\n", probe.name.c_str(), static_cast<unsigned long long>(seed));
   const std::string fixtures = CONTINUO_SOURCE_DIR "/tests/fixtures";
   return run_cases(seed, [&](Report& report) {
