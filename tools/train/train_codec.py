@@ -12,6 +12,13 @@ linear warm-up then cosine decay to 10 %, gradient norm clipped. The state is sa
 --checkpoint-every steps, at SIGINT/SIGTERM and after --max-minutes (then exit 0, resumable).
 At --steps: codec.safetensors (official layout, encoder included) and metrics.json (held-out
 multi-resolution mel distance and SI-SDR, tools/eval/metrics.py).
+
+--note-weight W adds W x the BCE (nats per frame, summed over the pitches) of a linear note head
+from each frame's quantized embedding to the dataset's 128 note labels of that frame. The quantized embedding is the sum of one codebook
+row per level, a linear function of the codes' one-hots, so the head asks the codes to hold the
+notes (what pitch_probe.py measures); it is the semantic distillation of Mimi's first level,
+with the labels the composer gives for free. The head is training-only (not exported); it joins
+a resumed run that had none with fresh weights.
 """
 
 from __future__ import annotations
@@ -46,8 +53,9 @@ PROG = 'train_codec.py'
 DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resume keeps them
 # Saved in run.json; a resumed run uses the saved value unless the flag is given again.
 SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
-                     'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0}
+                     'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0, 'note_weight': 0.0}
 INT16_SCALE = 32768.0
+NOTE_PITCHES = 128
 
 
 def parse(argv):
@@ -71,6 +79,8 @@ def parse(argv):
                  help='share of examples decoded from their first n ~ U{1..12} levels only')
   p.add_argument('--pitch-weight', type=float,
                  help='weight of the pitch-resolving STFT loss (losses.PITCH_RESOLUTIONS; default 0)')
+  p.add_argument('--note-weight', type=float,
+                 help='weight of the note head BCE that makes the codes hold the notes (default 0: off)')
   p.add_argument('--heldout', type=int, help='last clips kept out of training for metrics (default 5 %%, >= 1)')
   p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
   p.add_argument('--checkpoint-every', type=int, default=500)
@@ -147,6 +157,8 @@ def check(args, config, data: Shards, heldout: int) -> None:
       problems.append(f'--{name.replace("_", "-")} must be >= 1')
   if not (args.lr > 0 and 0 <= args.quantizer_dropout <= 1 and args.grad_clip > 0):
     problems.append('--lr and --grad-clip must be > 0, --quantizer-dropout in [0, 1]')
+  if args.pitch_weight < 0 or args.note_weight < 0:
+    problems.append('--pitch-weight and --note-weight must be >= 0')
   if args.device == 'cuda' and not torch.cuda.is_available():
     problems.append('--device cuda but torch sees no CUDA device')
   if problems:
@@ -155,14 +167,19 @@ def check(args, config, data: Shards, heldout: int) -> None:
 
 # ---- training -----------------------------------------------------------------------------
 
-def crops(data: Shards, clips: int, n: int, samples: int, rng: np.random.Generator) -> torch.Tensor:
-  """n random crops of `samples` from clips 0 .. clips-1: float [n, 2, samples]."""
-  out = np.empty((n, data.channels, samples), np.float32)
+def crops(data: Shards, clips: int, n: int, frames: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+  """n random crops of `frames` label frames from clips 0 .. clips-1, starting on a frame
+  boundary so that the codes line up with the labels: (audio float [n, 2, frames *
+  frame_samples], notes float [n, frames, 128], 1 where a pitch is held or struck)."""
+  samples = frames * data.frame_samples
+  audio = np.empty((n, data.channels, samples), np.float32)
+  notes = np.empty((n, frames, NOTE_PITCHES), np.float32)
   for i in range(n):
     clip = int(rng.integers(clips))
-    start = int(rng.integers(data.samples_per_clip - samples + 1))
-    out[i] = data.audio(clip)[start:start + samples].T / INT16_SCALE
-  return torch.from_numpy(out)
+    start = int(rng.integers(data.samples_per_clip // data.frame_samples - frames + 1))
+    audio[i] = data.audio(clip)[start * data.frame_samples:][:samples].T / INT16_SCALE
+    notes[i] = data[clip].notes[start:start + frames] > 0
+  return torch.from_numpy(audio), torch.from_numpy(notes)
 
 
 def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generator) -> torch.Tensor:
@@ -170,18 +187,30 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
   return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
 
 
-def loss_terms(model, audio, n_levels, sample_rate: int, pitch: bool) -> dict[str, torch.Tensor]:
-  audio_hat, _, vq = model(audio, n_levels)
+def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, note_head) -> dict[str, torch.Tensor]:
+  audio_hat, quantized, _, vq = model(audio, n_levels)
   target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
   terms = {'stft': multi_resolution_stft_loss(audio_hat, target),
            'mel': multi_scale_mel_loss(audio_hat, target, sample_rate),
            'l1': torch.nn.functional.l1_loss(audio_hat, target), 'vq': vq}
   if pitch:
     terms['pitch'] = multi_resolution_stft_loss(audio_hat, target, PITCH_RESOLUTIONS)
+  if note_head is not None:
+    terms['notes'] = torch.nn.functional.binary_cross_entropy_with_logits(  # nats per frame
+        note_head(quantized), notes, reduction='sum') / notes[..., 0].numel()
   return terms
 
 
-LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq', --pitch-weight for 'pitch'
+def new_note_head(features: int) -> torch.nn.Linear:
+  """Starts near the labels' base rate (about 3 of 128 pitches held), so its first steps learn
+  the notes rather than that most pitches are off. The weights stay random: their differences
+  are what first pulls the encoder's frames of different notes apart."""
+  head = torch.nn.Linear(features, NOTE_PITCHES)
+  torch.nn.init.constant_(head.bias, math.log(3 / (NOTE_PITCHES - 3)))
+  return head
+
+
+LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq', --pitch-weight 'pitch', --note-weight 'notes'
 
 
 def schedule(warmup: int, steps: int):
@@ -243,10 +272,16 @@ def main(argv=None) -> int:
   optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
   scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(args.warmup, args.steps))
   objects = {'model': model, 'optimizer': optimizer, 'scheduler': scheduler}
+  note_head = None
+  if args.note_weight > 0:
+    note_head = new_note_head(config.features).to(device)
+    objects['note_head'] = note_head
+    objects['note_optimizer'] = torch.optim.AdamW(note_head.parameters(), lr=args.lr)
   rng = np.random.default_rng(run['seed'])
   step, seconds_before = 0, 0.0
   if args.resume:
-    step, extra = load_training_state(run_dir, objects, map_location=device)
+    step, extra = load_training_state(run_dir, objects, map_location=device,
+                                      optional=('note_head', 'note_optimizer'))
     rng.bit_generator.state = extra['data_rng']
     seconds_before = extra['train_seconds']
     scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)  # --steps, --warmup may have changed
@@ -256,8 +291,7 @@ def main(argv=None) -> int:
   (run_dir / RUN_FILE).write_text(json.dumps(run, indent=2) + '\n')  # what the run continues with
 
   train_clips = len(data) - heldout
-  samples = args.crop_frames * config.frame_samples
-  progress = Progress(args.steps, start_step=step, items_per_step=args.batch * samples / config.sample_rate,
+  progress = Progress(args.steps, start_step=step, items_per_step=args.batch * args.crop_frames / config.frame_rate,
                       items='audio s', every=args.log_every)
   stop, began = StopRequest(), time.monotonic()
   print(f'{PROG}: {len(data)} clips ({data.seconds / 3600:.2f} h), {train_clips} for training, {heldout} held out; '
@@ -269,15 +303,19 @@ def main(argv=None) -> int:
     save_training_state(run_dir, step, objects, extra)
 
   while step < args.steps:
-    audio = crops(data, train_clips, args.batch, samples, rng).to(device)
+    audio, notes = (t.to(device) for t in crops(data, train_clips, args.batch, args.crop_frames, rng))
     n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
-    terms = loss_terms(model, audio, n_levels, config.sample_rate, args.pitch_weight > 0)
+    terms = loss_terms(model, audio, notes, n_levels, config.sample_rate, args.pitch_weight > 0, note_head)
     loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
-            + args.pitch_weight * terms.get('pitch', 0.0))
-    optimizer.zero_grad(set_to_none=True)
+            + args.pitch_weight * terms.get('pitch', 0.0) + args.note_weight * terms.get('notes', 0.0))
+    for name in ('optimizer', 'note_optimizer'):
+      if name in objects:
+        objects[name].zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
     optimizer.step()
+    if note_head is not None:
+      objects['note_optimizer'].step()
     scheduler.step()
     step += 1
     out_of_time = args.max_minutes is not None and time.monotonic() - began > 60 * args.max_minutes

@@ -55,16 +55,18 @@ def save_training_state(run_dir, step: int, objects: dict, extra: dict | None = 
   return path
 
 
-def load_training_state(run_dir, objects: dict, map_location='cpu') -> tuple[int, dict]:
-  """Restores `objects` and the RNGs from run_dir; returns (step, extra)."""
+def load_training_state(run_dir, objects: dict, map_location='cpu', optional=()) -> tuple[int, dict]:
+  """Restores `objects` and the RNGs from run_dir; returns (step, extra). Names in `optional`
+  that the file lacks (a part added to a resumed run) keep their fresh state."""
   path = Path(run_dir) / STATE_FILE
   if not path.is_file():
     raise FileNotFoundError(f'{path}: no training state to resume from')
   payload = torch.load(path, map_location=map_location, weights_only=False)  # our own file
-  missing = sorted(set(objects) - set(payload['objects']))
+  missing = sorted(set(objects) - set(payload['objects']) - set(optional))
   if missing:
     raise KeyError(f'{path}: no saved state for {missing}')
   for name, obj in objects.items():
-    obj.load_state_dict(payload['objects'][name])
+    if name in payload['objects']:
+      obj.load_state_dict(payload['objects'][name])
   _restore_rng_states(payload['rng'])
   return payload['step'], payload['extra']

@@ -526,12 +526,13 @@ class SpectroStream(nn.Module):
 
   # -- training --
   def forward(self, audio, n_levels=None):
-    """audio [B, 2, S] -> (audio_hat [B, 2, S - lookahead*frame_samples], codes [B, N, levels],
-    vq_loss). audio_hat reconstructs audio[..., :audio_hat.shape[-1]]; gradients reach the
-    encoder through the straight-through estimator. n_levels: quantizer dropout (see ResidualVQ)."""
+    """audio [B, 2, S] -> (audio_hat [B, 2, S - lookahead*frame_samples], quantized [B, N, D],
+    codes [B, N, levels], vq_loss). audio_hat reconstructs audio[..., :audio_hat.shape[-1]];
+    quantized is what the decoder got (the kept levels' rows summed); gradients reach the encoder
+    through the straight-through estimator. n_levels: quantizer dropout (see ResidualVQ)."""
     emb = self.embed(audio)
     quantized, codes, vq_loss = self.quantizer(emb, n_levels)
-    return self.decode_embeddings(quantized), codes, vq_loss
+    return self.decode_embeddings(quantized), quantized, codes, vq_loss
 
   # -- official checkpoint layout --
   def official_modules(self) -> dict[str, _Official]:

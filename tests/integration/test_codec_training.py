@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The codec trainer's note head (tools/train/train_codec.py --note-weight): crops start on a
+frame boundary so that each frame's note labels belong to its audio; a run trained without the
+head resumes with one; and the head, through the codec's quantized embedding, tells two tones
+apart on a clip it never trained on. Also the refusal of a negative weight before any compute.
+Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
+(tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from python_env import ensure_torch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN_CODEC = ROOT / 'tools' / 'train' / 'train_codec.py'
+TONES = {60: 261.63, 67: 392.00}  # MIDI pitch -> Hz, one per clip
+CLIPS, SECONDS = 8, 3
+
+
+def write_tone_dataset(directory: Path, np, config) -> None:
+  """CLIPS clips of one sine tone each (pitches alternate), labelled with that pitch, in the
+  tools/train/data format with the tiny codec's rate and frame."""
+  samples = SECONDS * config.sample_rate
+  frames = samples // config.frame_samples
+  t = np.arange(samples) / config.sample_rate
+  audio = np.empty((CLIPS, samples, 2), np.int16)
+  notes = np.zeros((CLIPS, frames, 128), np.uint8)
+  for clip in range(CLIPS):
+    pitch = list(TONES)[clip % 2]
+    audio[clip] = (8000 * np.sin(2 * np.pi * TONES[pitch] * t))[:, None].astype(np.int16)
+    notes[clip, :, pitch] = 1
+  np.savez(directory / 'shard-00000.npz', audio=audio, notes=notes, drums=np.zeros((CLIPS, frames), np.uint8),
+           caption=np.array(['tone'] * CLIPS), style=np.zeros(CLIPS, np.int64), index=np.arange(CLIPS))
+  manifest = {'format': 'continuo-train-data', 'format_version': 1,
+              'audio': {'sample_rate': config.sample_rate, 'channels': 2, 'dtype': 'int16',
+                        'samples_per_clip': samples},
+              'labels': {'frame_samples': config.frame_samples, 'frames_per_clip': frames},
+              'styles': ['tone'], 'shards': [{'file': 'shard-00000.npz', 'first_clip': 0, 'clips': CLIPS}]}
+  (directory / 'manifest.json').write_text(json.dumps(manifest))
+
+
+class FrameCountingData:
+  """A dataset double whose audio sample values and note labels both count frames: frame f's
+  samples are f and its label is pitch f."""
+  channels, frame_samples, frames = 2, 4, 30
+  samples_per_clip = frames * frame_samples
+
+  def __init__(self, np):
+    counting = np.repeat(np.arange(self.frames, dtype=np.int16), self.frame_samples)
+    self._audio = np.stack([counting, counting], 1)
+    self._notes = np.eye(128, dtype=np.uint8)[:self.frames]
+
+  def audio(self, clip):
+    return self._audio
+
+  def __getitem__(self, clip):
+    return type('Clip', (), {'notes': self._notes})
+
+
+def check_crops_line_up(problems, np, train_codec):
+  data = FrameCountingData(np)
+  audio, notes = train_codec.crops(data, 1, 16, 5, np.random.default_rng(0))
+  first_frame = (audio[:, 0, ::data.frame_samples] * train_codec.INT16_SCALE).round().long()
+  if not (first_frame == notes.argmax(-1)).all() or notes.sum(-1).ne(1).any():
+    problems.append(f'crops: audio frames {first_frame[0].tolist()}, labels {notes[0].argmax(-1).tolist()}')
+  if len(set(first_frame[:, 0].tolist())) < 5:
+    problems.append(f'crops start at only {sorted(set(first_frame[:, 0].tolist()))}')
+
+
+def train(*flags):
+  return subprocess.run([sys.executable, str(TRAIN_CODEC), *flags], capture_output=True, text=True)
+
+
+def check_note_head(problems, np, torch, config, work: Path):
+  data, run = work / 'tones', work / 'run'
+  data.mkdir()
+  write_tone_dataset(data, np, config)
+  common = ['--threads', '1', '--heldout', '2', '--eval-seconds', '2.5', '--log-every', '1000']
+  first = train('--data', str(data), '--out', str(run), '--config', 'tiny', '--steps', '10', '--batch', '4',
+                '--crop-frames', '24', '--lr', '3e-3', '--warmup', '5', *common)
+  if first.returncode != 0:
+    problems.append(f'train without the head: exit {first.returncode}: {first.stderr[-400:]}')
+    return
+  resumed = train('--resume', str(run), '--steps', '300', '--note-weight', '10', *common)
+  if resumed.returncode != 0:
+    problems.append(f'resume with --note-weight: exit {resumed.returncode}: {resumed.stderr[-400:]}')
+    return
+  state = torch.load(run / 'training_state.pt', weights_only=False)['objects']
+  head = torch.nn.Linear(config.features, 128)
+  head.load_state_dict(state['note_head'])
+  from mrt2_torch.spectrostream import SpectroStream
+  model = SpectroStream(config)
+  model.load_state_dict(state['model'])
+  model.eval()
+  from common.dataset import Shards
+  shards = Shards(data)
+  pitches = list(TONES)
+  called = []
+  with torch.no_grad():
+    for clip in range(CLIPS - 2, CLIPS):  # the held-out clips, one of each tone
+      audio = torch.from_numpy(shards.audio(clip).T / 32768.0).float()[None]
+      logits = head(model.quantizer.decode(model.encode(audio)))[0][:, pitches]
+      called.append(pitches[int(logits.mean(0).argmax())])
+  truth = [pitches[clip % 2] for clip in range(CLIPS - 2, CLIPS)]
+  print(f'note head on the held-out tones {truth}: heard {called}')
+  if called != truth:
+    problems.append(f'note head: held-out tones {truth} heard as {called}')
+
+
+def check_refusal(problems, data: Path, work: Path):
+  run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', '--note-weight', '-1')
+  if run.returncode != 2 or '--note-weight' not in run.stderr:
+    problems.append(f'--note-weight -1: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
+
+
+def main() -> int:
+  ensure_torch(__file__)
+  import numpy as np
+  import torch
+  sys.path.insert(0, str(ROOT / 'tools' / 'train'))
+  import train_codec
+  from mrt2_torch.spectrostream_config import TINY
+  torch.set_num_threads(1)
+  problems = []
+  check_crops_line_up(problems, np, train_codec)
+  with tempfile.TemporaryDirectory() as work:
+    check_note_head(problems, np, torch, TINY, Path(work))
+    check_refusal(problems, Path(work) / 'tones', Path(work))
+  for problem in problems:
+    print(problem)
+  if not problems:
+    print('crops line up with their labels; the note head joins a resumed run and hears the tones')
+  return 1 if problems else 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
