@@ -325,9 +325,10 @@ STATUS_KEYS = ("frames_generated", "frames_played", "ring_fill_ms", "underruns",
 
 
 def parse_status_lines(text):
-    """Every `status {json}` log line's object, in order."""
+    """Every complete `status {json}` log line's object, in order. A last line without its
+    newline may still be being written (the log is read while continuo runs): it waits."""
     found = []
-    for line in text.splitlines():
+    for line in text[:text.rfind("\n") + 1].splitlines():
         pos = line.find(" status {")
         if pos < 0:
             continue
