@@ -3,7 +3,8 @@
 # PipeWire-JACK) server that is running; when none is, starts a private jackd for this
 # session: on the first sound card if there is one, else on the dummy backend (silent,
 # but the whole engine runs), and says which. CONTINUO_JACKD_BACKEND=dummy skips the
-# sound card.
+# sound card; CONTINUO_JACKD_OPTIONS adds server options before the backend (tests pass -S:
+# a synchronous server never runs continuo without the clients after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 continuo=${CONTINUO:-build/continuo}
@@ -18,7 +19,8 @@ has_sound_card() { [ -s /proc/asound/cards ] && ! grep -q "no soundcards" /proc/
 
 start_private_jackd() {
   local backend=("$@")
-  jackd --no-realtime "${backend[@]}" >"${TMPDIR:-/tmp}/continuo-jackd.log" 2>&1 &
+  # shellcheck disable=SC2086  # the options are words
+  jackd --no-realtime ${CONTINUO_JACKD_OPTIONS:-} "${backend[@]}" >"${TMPDIR:-/tmp}/continuo-jackd.log" 2>&1 &
   jackd_pid=$!
   timeout 10 jack_wait -w -t 10 >/dev/null 2>&1
 }

@@ -15,7 +15,9 @@ RUN_SCRIPT = os.path.join(jf.REPO, "tools", "run.sh")
 
 def main():
     server = jf.JackServer("makerun")  # only its unique name and tools: run.sh starts jackd
-    env = dict(server.env, CONTINUO=jf.CONTINUO, CONTINUO_JACKD_BACKEND="dummy")
+    # -S as jackfixture's own servers (JackServer.command): a late cycle must not run continuo
+    # without the recorder, or the recording loses a period continuo did play.
+    env = dict(server.env, CONTINUO=jf.CONTINUO, CONTINUO_JACKD_BACKEND="dummy", CONTINUO_JACKD_OPTIONS="-S")
     out_path = os.path.join(server.dir, "run.out")
     with open(out_path, "wb") as out:
         script = subprocess.Popen([RUN_SCRIPT, "--model", "double:counter", "--set", "jack.auto_connect=false"],
