@@ -14,9 +14,9 @@ At --steps: codec.safetensors (official layout, encoder included) and metrics.js
 multi-resolution mel distance and SI-SDR, tools/eval/metrics.py).
 
 --note-weight W adds W x the BCE (nats per frame, summed over the pitches) of a linear note head
-from each frame's quantized embedding to the dataset's 128 note labels of that frame. The quantized embedding is the sum of one codebook
-row per level, a linear function of the codes' one-hots, so the head asks the codes to hold the
-notes (what pitch_probe.py measures); it is the semantic distillation of Mimi's first level,
+from each frame's quantized embedding to the dataset's 128 note labels of that frame. The
+quantized embedding is the sum of one codebook row per level, a linear function of the codes'
+one-hots, so the head asks the codes to hold the notes (what pitch_probe.py measures); it is the semantic distillation of Mimi's first level,
 with the labels the composer gives for free. The head is training-only (not exported); it joins
 a resumed run that had none with fresh weights.
 """
@@ -272,11 +272,11 @@ def main(argv=None) -> int:
   optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
   scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(args.warmup, args.steps))
   objects = {'model': model, 'optimizer': optimizer, 'scheduler': scheduler}
-  note_head = None
+  optimizers, note_head = [optimizer], None
   if args.note_weight > 0:
     note_head = new_note_head(config.features).to(device)
-    objects['note_head'] = note_head
-    objects['note_optimizer'] = torch.optim.AdamW(note_head.parameters(), lr=args.lr)
+    optimizers.append(torch.optim.AdamW(note_head.parameters(), lr=args.lr))
+    objects.update(note_head=note_head, note_optimizer=optimizers[-1])
   rng = np.random.default_rng(run['seed'])
   step, seconds_before = 0, 0.0
   if args.resume:
@@ -308,14 +308,12 @@ def main(argv=None) -> int:
     terms = loss_terms(model, audio, notes, n_levels, config.sample_rate, args.pitch_weight > 0, note_head)
     loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
             + args.pitch_weight * terms.get('pitch', 0.0) + args.note_weight * terms.get('notes', 0.0))
-    for name in ('optimizer', 'note_optimizer'):
-      if name in objects:
-        objects[name].zero_grad(set_to_none=True)
+    for each in optimizers:
+      each.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
-    optimizer.step()
-    if note_head is not None:
-      objects['note_optimizer'].step()
+    for each in optimizers:
+      each.step()
     scheduler.step()
     step += 1
     out_of_time = args.max_minutes is not None and time.monotonic() - began > 60 * args.max_minutes
