@@ -3,8 +3,9 @@
 counter double reads its per-step delay from a file the test rewrites. Slowed, playback
 runs dry again and again: the underruns are counted in the status, each gap starts with a
 linear fade of the last sample to zero over engine.fade_ms (no click) and ends with a fade-in
-of the counter sequence exactly where it stopped (nothing generated is lost), and JACK
-reports no xrun: the audio thread never waits for the generator. Sped up again, the sound
+of the counter sequence exactly where it stopped (nothing generated is lost), and the
+audio thread never waits for the generator: no blocking call (RealtimeSanitizer) and no
+run of missed deadlines while the generator is slow. Sped up again, the sound
 returns with a fade-in and the underruns stop growing.
 
 Phases are driven by continuo's frames_played (JACK time), not the wall clock, so a loaded
@@ -28,6 +29,7 @@ MIN_SLOW_UNDERRUNS = 3
 # waited for the generator would miss its deadline every frame.
 PERIOD = 1024
 TOLERANCE = 1e-6
+XRUN_FRACTION = 4
 
 
 def write_delay(path, ms):
@@ -124,8 +126,8 @@ def main():
         began = continuo.status_now()
         record_end = began["frames_played"] + RECORD_S * RATE
 
-        continuo.wait_status(lambda s: s["frames_played"] >= began["frames_played"] + NORMAL_S * RATE, 60.0,
-                             f"{NORMAL_S} s played at full speed")
+        normal = continuo.wait_status(lambda s: s["frames_played"] >= began["frames_played"] + NORMAL_S * RATE,
+                                      60.0, f"{NORMAL_S} s played at full speed")
         write_delay(delay_file, SLOW_DELAY_MS)
         slowed = continuo.wait_status(lambda s: s["underruns"] >= began["underruns"] + MIN_SLOW_UNDERRUNS, 120.0,
                                       f"{MIN_SLOW_UNDERRUNS} underruns from the slowed generator")
@@ -156,8 +158,17 @@ def main():
     if final_run < RECOVERED_S * RATE:
         jf.fail(f"the recording ends with {final_run} unbroken counter frames, expected the sound back for "
                 f"at least {RECOVERED_S} s")
-    if status["xruns"] != 0:
-        jf.fail(f"JACK reported {status['xruns']} xruns: the audio thread missed a deadline")
+    # A callback that waited for the slowed generator would miss most deadlines while it is slow
+    # (each step takes three periods). A loaded 2-core machine running the ASan build beside
+    # other tests makes a non-real-time jackd miss a few as well (3 to 18 seen), wherever they
+    # fall, so the bound is a fraction of the slowed periods, not zero. Blocking calls
+    # themselves are caught exactly by the RealtimeSanitizer binary the plain build runs.
+    slowed_periods = (recovered["frames_played"] - normal["frames_played"]) // PERIOD
+    allowed = slowed_periods // XRUN_FRACTION
+    print(f"xruns {status['xruns']} over {slowed_periods} slowed periods (allowed {allowed})", flush=True)
+    if status["xruns"] > allowed:
+        jf.fail(f"JACK reported {status['xruns']} xruns, more than 1 in {XRUN_FRACTION} of the {slowed_periods} "
+                f"periods the generator was slow: the audio thread waits for the generator")
 
 
 if __name__ == "__main__":
