@@ -2,7 +2,10 @@
 """The codec trainer's note head (tools/train/train_codec.py --note-weight): crops start on a
 frame boundary so that each frame's note labels belong to its audio; a run trained without the
 head resumes with one; and the head, through the codec's quantized embedding, tells two tones
-apart on a clip it never trained on. Also the refusal of a negative weight before any compute.
+apart on a clip it never trained on. The adversary (--adversarial-weight): the windows it judges
+are the same frames of the real and the decoded crop, and its discriminator, trained beside a
+codec, scores held-out real tones above the codec's decoding of them. Also the refusals of a
+negative weight and of a window longer than the crop, before any compute.
 Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
 (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN_CODEC = ROOT / 'tools' / 'train' / 'train_codec.py'
 TONES = {60: 261.63, 67: 392.00}  # MIDI pitch -> Hz, one per clip
 CLIPS, SECONDS = 8, 3
+HINGE_MARGIN = 1.0  # what the discriminator's hinge loss asks between real and decoded logits
 
 
 def write_tone_dataset(directory: Path, np, config) -> None:
@@ -112,10 +116,58 @@ def check_note_head(problems, np, torch, config, work: Path):
     problems.append(f'note head: held-out tones {truth} heard as {called}')
 
 
+def check_adversary_windows(problems, np, torch, train_codec):
+  config = type('Config', (), {'sample_rate': 48000, 'frame_samples': 4})
+  adversary = train_codec.Adversary(3, config, 1e-3, np.random.default_rng(0), 'cpu')
+  real = torch.arange(40.0).repeat(2, 2, 1)  # [B, C, 10 frames of 4 samples]
+  starts = set()
+  for _ in range(32):
+    window_real, window_fake = adversary.windows(real, -real)
+    start = int(window_real[0, 0, 0])
+    starts.add(start)
+    if window_real.shape[-1] != 12 or start % 4 or not torch.equal(window_fake, -window_real):
+      problems.append(f'adversary windows: {window_real[0, 0].tolist()} / {window_fake[0, 0].tolist()}')
+      return
+  if starts != {0, 4, 8, 12, 16, 20, 24, 28}:
+    problems.append(f'adversary windows start at {sorted(starts)}, not every frame of the crop')
+
+
+def check_adversary_learns(problems, torch, config, data: Path, work: Path):
+  run = work / 'adversarial'
+  trained = train('--data', str(data), '--out', str(run), '--config', 'tiny', '--steps', '60', '--batch', '4',
+                  '--crop-frames', '24', '--lr', '2e-3', '--warmup', '5', '--adversarial-weight', '1',
+                  '--adversary-frames', '8', '--threads', '1', '--heldout', '2', '--eval-seconds', '2.5',
+                  '--log-every', '1000')
+  if trained.returncode != 0:
+    problems.append(f'train with --adversarial-weight: exit {trained.returncode}: {trained.stderr[-400:]}')
+    return
+  state = torch.load(run / 'training_state.pt', weights_only=False)['objects']
+  from mrt2_torch.discriminator import StftDiscriminator
+  from mrt2_torch.spectrostream import SpectroStream
+  from common.dataset import Shards
+  discriminator, model = StftDiscriminator(config.sample_rate), SpectroStream(config)
+  discriminator.load_state_dict(state['discriminator'])
+  model.load_state_dict(state['model'])
+  model.eval()
+  shards = Shards(data)
+  with torch.no_grad():
+    real = torch.cat([torch.from_numpy(shards.audio(clip).T / 32768.0).float()[None]
+                      for clip in range(CLIPS - 2, CLIPS)])
+    decoded = model.decode(model.encode(real))
+    real = real[..., :decoded.shape[-1]]
+    scores = [(r[-1].mean().item(), f[-1].mean().item()) for r, f in zip(discriminator(real), discriminator(decoded))]
+  print(f'discriminator logits on held-out (real, decoded) per resolution: {scores}')
+  if not all(r - f > HINGE_MARGIN for r, f in scores):
+    problems.append(f'the discriminator does not score real tones a hinge margin above decoded ones: {scores}')
+
+
 def check_refusal(problems, data: Path, work: Path):
-  run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', '--note-weight', '-1')
-  if run.returncode != 2 or '--note-weight' not in run.stderr:
-    problems.append(f'--note-weight -1: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
+  for flags, name in ((['--note-weight', '-1'], '--note-weight'),
+                      (['--adversarial-weight', '1', '--crop-frames', '24', '--adversary-frames', '40'],
+                       '--adversary-frames')):
+    run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', *flags)
+    if run.returncode != 2 or name not in run.stderr:
+      problems.append(f'{" ".join(flags)}: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
 
 
 def main() -> int:
@@ -128,13 +180,16 @@ def main() -> int:
   torch.set_num_threads(1)
   problems = []
   check_crops_line_up(problems, np, train_codec)
+  check_adversary_windows(problems, np, torch, train_codec)
   with tempfile.TemporaryDirectory() as work:
     check_note_head(problems, np, torch, TINY, Path(work))
+    check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_refusal(problems, Path(work) / 'tones', Path(work))
   for problem in problems:
     print(problem)
   if not problems:
-    print('crops line up with their labels; the note head joins a resumed run and hears the tones')
+    print('crops line up with their labels; the note head joins a resumed run and hears the tones; '
+          'the adversary judges matching windows and tells real tones from decoded ones')
   return 1 if problems else 0
 
 

@@ -19,6 +19,12 @@ quantized embedding is the sum of one codebook row per level, a linear function 
 one-hots, so the head asks the codes to hold the notes (what pitch_probe.py measures); it is the semantic distillation of Mimi's first level,
 with the labels the composer gives for free. The head is training-only (not exported); it joins
 a resumed run that had none with fresh weights.
+
+--adversarial-weight W adds W x (hinge + 2 x feature matching) against a multi-resolution
+complex-STFT discriminator (mrt2_torch/discriminator.py) that sees a random --adversary-frames
+window of each crop, real and decoded, and steps after the codec with its own AdamW. It is the
+usual cure for STFT frames that do not join (the hop-rate buzz); training-only, joining a
+resumed run with fresh weights like the note head.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from common.dataset import DatasetError, Shards  # noqa: E402
 from common.progress import Progress  # noqa: E402
 from common.state import has_training_state, load_training_state, save_training_state  # noqa: E402
 from mrt2_torch import checkpoint  # noqa: E402
+from mrt2_torch.discriminator import StftDiscriminator, discriminator_hinge_loss, fft_sizes, generator_losses  # noqa: E402
 from mrt2_torch.losses import PITCH_RESOLUTIONS, multi_resolution_stft_loss, multi_scale_mel_loss  # noqa: E402
 from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
@@ -53,9 +60,12 @@ PROG = 'train_codec.py'
 DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resume keeps them
 # Saved in run.json; a resumed run uses the saved value unless the flag is given again.
 SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
-                     'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0, 'note_weight': 0.0}
+                     'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0, 'note_weight': 0.0,
+                     'adversarial_weight': 0.0, 'adversary_frames': 12}
 INT16_SCALE = 32768.0
 NOTE_PITCHES = 128
+FEATURE_MATCHING_SCALE = 2.0  # DAC's ratio of feature matching to the adversarial term
+ADVERSARY_BETAS = (0.8, 0.99)  # HiFi-GAN's, DAC's
 
 
 def parse(argv):
@@ -81,6 +91,10 @@ def parse(argv):
                  help='weight of the pitch-resolving STFT loss (losses.PITCH_RESOLUTIONS; default 0)')
   p.add_argument('--note-weight', type=float,
                  help='weight of the note head BCE that makes the codes hold the notes (default 0: off)')
+  p.add_argument('--adversarial-weight', type=float,
+                 help='weight of the STFT discriminator\'s hinge + feature-matching loss (default 0: off)')
+  p.add_argument('--adversary-frames', type=int,
+                 help=f'token frames of each crop the discriminator sees (default {SCHEDULE_DEFAULTS["adversary_frames"]})')
   p.add_argument('--heldout', type=int, help='last clips kept out of training for metrics (default 5 %%, >= 1)')
   p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
   p.add_argument('--checkpoint-every', type=int, default=500)
@@ -157,8 +171,14 @@ def check(args, config, data: Shards, heldout: int) -> None:
       problems.append(f'--{name.replace("_", "-")} must be >= 1')
   if not (args.lr > 0 and 0 <= args.quantizer_dropout <= 1 and args.grad_clip > 0):
     problems.append('--lr and --grad-clip must be > 0, --quantizer-dropout in [0, 1]')
-  if args.pitch_weight < 0 or args.note_weight < 0:
-    problems.append('--pitch-weight and --note-weight must be >= 0')
+  if args.pitch_weight < 0 or args.note_weight < 0 or args.adversarial_weight < 0:
+    problems.append('--pitch-weight, --note-weight and --adversarial-weight must be >= 0')
+  if args.adversarial_weight > 0 and not 1 <= args.adversary_frames <= args.crop_frames - config.lookahead:
+    problems.append(f'--adversary-frames {args.adversary_frames} must be 1 .. --crop-frames minus the lookahead '
+                    f'({args.crop_frames - config.lookahead})')
+  elif args.adversarial_weight > 0 and args.adversary_frames * config.frame_samples <= max(fft_sizes(config.sample_rate)) // 2:
+    problems.append(f'--adversary-frames {args.adversary_frames}: the discriminator\'s window must be longer than '
+                    f'half its largest FFT ({max(fft_sizes(config.sample_rate))} points)')
   if args.device == 'cuda' and not torch.cuda.is_available():
     problems.append('--device cuda but torch sees no CUDA device')
   if problems:
@@ -187,7 +207,9 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
   return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
 
 
-def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, note_head) -> dict[str, torch.Tensor]:
+def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, note_head,
+               adversary) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+  """The codec's loss terms and, with an adversary, the (real, decoded) windows it judged."""
   audio_hat, quantized, _, vq = model(audio, n_levels)
   target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
   terms = {'stft': multi_resolution_stft_loss(audio_hat, target),
@@ -198,7 +220,33 @@ def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, not
   if note_head is not None:
     terms['notes'] = torch.nn.functional.binary_cross_entropy_with_logits(  # nats per frame
         note_head(quantized), notes, reduction='sum') / notes[..., 0].numel()
-  return terms
+  if adversary is None:
+    return terms, None
+  real, fake = adversary.windows(target, audio_hat)
+  terms['adversarial'], terms['features'] = generator_losses(adversary.discriminator(real),
+                                                             adversary.discriminator(fake))
+  return terms, (real, fake)
+
+
+class Adversary:
+  """The discriminator, its optimizer and the window of each crop it sees."""
+
+  def __init__(self, frames: int, config, lr: float, rng: np.random.Generator, device):
+    self.discriminator = StftDiscriminator(config.sample_rate).to(device)
+    self.optimizer = torch.optim.AdamW(self.discriminator.parameters(), lr=lr, betas=ADVERSARY_BETAS)
+    self.samples, self.frame_samples, self.rng = frames * config.frame_samples, config.frame_samples, rng
+
+  def windows(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    start = int(self.rng.integers((real.shape[-1] - self.samples) // self.frame_samples + 1)) * self.frame_samples
+    return real[..., start:start + self.samples], fake[..., start:start + self.samples]
+
+  def step(self, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """One discriminator step on the windows the codec was just judged on; its hinge loss."""
+    loss = discriminator_hinge_loss(self.discriminator(real), self.discriminator(fake.detach()))
+    self.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    self.optimizer.step()
+    return loss.item()
 
 
 def new_note_head(features: int) -> torch.nn.Linear:
@@ -278,10 +326,15 @@ def main(argv=None) -> int:
     optimizers.append(torch.optim.AdamW(note_head.parameters(), lr=args.lr))
     objects.update(note_head=note_head, note_optimizer=optimizers[-1])
   rng = np.random.default_rng(run['seed'])
+  adversary = None
+  if args.adversarial_weight > 0:
+    adversary = Adversary(args.adversary_frames, config, args.lr, rng, device)
+    objects.update(discriminator=adversary.discriminator, discriminator_optimizer=adversary.optimizer)
   step, seconds_before = 0, 0.0
   if args.resume:
     step, extra = load_training_state(run_dir, objects, map_location=device,
-                                      optional=('note_head', 'note_optimizer'))
+                                      optional=('note_head', 'note_optimizer', 'discriminator',
+                                                'discriminator_optimizer'))
     rng.bit_generator.state = extra['data_rng']
     seconds_before = extra['train_seconds']
     scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)  # --steps, --warmup may have changed
@@ -305,15 +358,20 @@ def main(argv=None) -> int:
   while step < args.steps:
     audio, notes = (t.to(device) for t in crops(data, train_clips, args.batch, args.crop_frames, rng))
     n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
-    terms = loss_terms(model, audio, notes, n_levels, config.sample_rate, args.pitch_weight > 0, note_head)
+    terms, judged = loss_terms(model, audio, notes, n_levels, config.sample_rate, args.pitch_weight > 0, note_head,
+                               adversary)
     loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
-            + args.pitch_weight * terms.get('pitch', 0.0) + args.note_weight * terms.get('notes', 0.0))
+            + args.pitch_weight * terms.get('pitch', 0.0) + args.note_weight * terms.get('notes', 0.0)
+            + args.adversarial_weight * (terms.get('adversarial', 0.0)
+                                         + FEATURE_MATCHING_SCALE * terms.get('features', 0.0)))
     for each in optimizers:
       each.zero_grad(set_to_none=True)
     loss.backward()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
     for each in optimizers:
       each.step()
+    if adversary is not None:
+      terms['discriminator'] = torch.tensor(adversary.step(*judged))
     scheduler.step()
     step += 1
     out_of_time = args.max_minutes is not None and time.monotonic() - began > 60 * args.max_minutes
