@@ -208,7 +208,7 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
 
 
 def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, note_head,
-               adversary) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+               adversary) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
   """The codec's loss terms and, with an adversary, the (real, decoded) windows it judged."""
   audio_hat, quantized, _, vq = model(audio, n_levels)
   target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
