@@ -223,8 +223,7 @@ def loss_terms(model, audio, notes, n_levels, sample_rate: int, pitch: bool, not
   if adversary is None:
     return terms, None
   real, fake = adversary.windows(target, audio_hat)
-  terms['adversarial'], terms['features'] = generator_losses(adversary.discriminator(real),
-                                                             adversary.discriminator(fake))
+  terms['adversarial'], terms['features'] = adversary.judge(real, fake)
   return terms, (real, fake)
 
 
@@ -239,6 +238,19 @@ class Adversary:
   def windows(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     start = int(self.rng.integers((real.shape[-1] - self.samples) // self.frame_samples + 1)) * self.frame_samples
     return real[..., start:start + self.samples], fake[..., start:start + self.samples]
+
+  def judge(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codec's adversarial and feature-matching terms. The discriminator is frozen while it
+    judges, so the codec's backward pass computes no gradients for it (its own step does), and
+    the real audio's features, only a target, are taken without a graph."""
+    with torch.no_grad():
+      real_features = self.discriminator(real)
+    self.discriminator.requires_grad_(False)
+    try:
+      fake_features = self.discriminator(fake)
+    finally:
+      self.discriminator.requires_grad_(True)
+    return generator_losses(real_features, fake_features)
 
   def step(self, real: torch.Tensor, fake: torch.Tensor) -> float:
     """One discriminator step on the windows the codec was just judged on; its hinge loss."""

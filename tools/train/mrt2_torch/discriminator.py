@@ -9,7 +9,7 @@ sees the complex spectrum (real and imaginary parts) at several resolutions hear
 
   discriminator = StftDiscriminator(sample_rate)
   d_loss = discriminator_hinge_loss(discriminator(real), discriminator(fake.detach()))
-  g_adv, g_features = generator_losses(discriminator(real), discriminator(fake))
+  g_adv, g_features = generator_losses(discriminator(real), discriminator(fake))  # train_codec.Adversary.judge
 
 Audio is [B, C, S]; channels are folded into the batch. Each resolution returns its feature
 maps, the last being the [B*C, 1, T, F] logits.
@@ -41,7 +41,7 @@ class _ResolutionDiscriminator(nn.Module):
                   dilation=dilation))
     self.layers = nn.ModuleList([
         conv(2, (3, 9), (1, 1)),
-        conv(CHANNELS, (3, 9), (1, 2), (1, 1)),
+        conv(CHANNELS, (3, 9), (1, 2)),
         conv(CHANNELS, (3, 9), (1, 2), (2, 1)),
         conv(CHANNELS, (3, 9), (1, 2), (4, 1)),
         conv(CHANNELS, (3, 3), (1, 1)),
