@@ -4,8 +4,11 @@ frame boundary so that each frame's note labels belong to its audio; a run train
 head resumes with one; and the head, through the codec's quantized embedding, tells two tones
 apart on a clip it never trained on. The adversary (--adversarial-weight): the windows it judges
 are the same frames of the real and the decoded crop, and its discriminator, trained beside a
-codec, scores held-out real tones above the codec's decoding of them. Also the refusals of a
-negative weight and of a window longer than the crop, before any compute.
+codec, scores held-out real tones above the codec's decoding of them. The phase-advance loss
+(--phase-weight) leaves a tone's absolute phase free and tells a semitone or frames of random
+phase apart; and phase_resynthesis.py's versions show why it matters: a tone resynthesised with
+random frame phases is heard as other pitch classes too, with its phase advances kept as itself. Also the refusals of a negative weight and of a window longer than the crop,
+before any compute.
 Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
 (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
@@ -132,6 +135,37 @@ def check_adversary_windows(problems, np, torch, train_codec):
     problems.append(f'adversary windows start at {sorted(starts)}, not every frame of the crop')
 
 
+def check_phase_advance_loss(problems, np, torch):
+  """At the default codec's STFT (960 / 480 at 48 kHz) a tone shifted in phase scores as itself,
+  and the same magnitudes with each frame's phase drawn at random score as a tone a semitone off."""
+  from mrt2_torch.losses import phase_advance_loss
+  fft, hop, rate = 960, 480, 48000
+  t = torch.arange(rate) / rate
+  tone = lambda hz, phase=0.0: torch.sin(2 * np.pi * hz * t + phase)[None, None]  # noqa: E731
+  window = torch.hann_window(fft)
+  spectrum = torch.stft(tone(440)[0], fft, hop, window=window, return_complex=True)
+  random_phase = torch.exp(2j * np.pi * torch.rand(spectrum.shape, generator=torch.Generator().manual_seed(0)))
+  scrambled = torch.istft(spectrum.abs() * random_phase, fft, hop, window=window, length=rate)[None]
+  scores = {name: phase_advance_loss(other, tone(440), fft, hop).item()
+            for name, other in (('phase-shifted', tone(440, 1.0)), ('semitone', tone(440 * 2 ** (1 / 12))),
+                                ('random frame phases', scrambled))}
+  if not (scores['phase-shifted'] < 0.1 and scores['semitone'] > 1.5 and scores['random frame phases'] > 1.5):
+    problems.append(f'phase-advance loss against a 440 Hz tone: {scores}')
+
+
+def check_phase_resynthesis(problems, np, torch):
+  import metrics
+  import phase_resynthesis
+  for pitch, hz in TONES.items():
+    t = torch.arange(SECONDS * 48000) / 48000
+    tone = 0.25 * torch.sin(2 * np.pi * hz * t)[None]
+    versions = phase_resynthesis.versions(tone, phase_resynthesis.Stft(960, 480), torch.Generator().manual_seed(0))
+    precision = {name: metrics.chroma_adherence(audio.T.numpy(), 48000, lambda _: {pitch % 12})['precision']
+                 for name, audio in versions.items()}
+    if not (precision['source'] == precision['kept_advance'] == 1.0 and precision['random_phase'] < 0.5):
+      problems.append(f'{hz} Hz resynthesised, chroma precision {precision}')
+
+
 def check_adversary_learns(problems, torch, config, data: Path, work: Path):
   run = work / 'adversarial'
   trained = train('--data', str(data), '--out', str(run), '--config', 'tiny', '--steps', '60', '--batch', '4',
@@ -162,7 +196,7 @@ def check_adversary_learns(problems, torch, config, data: Path, work: Path):
 
 
 def check_refusal(problems, data: Path, work: Path):
-  for flags, name in ((['--note-weight', '-1'], '--note-weight'),
+  for flags, name in ((['--note-weight', '-1'], '--note-weight'), (['--phase-weight', '-1'], '--phase-weight'),
                       (['--adversarial-weight', '1', '--crop-frames', '24', '--adversary-frames', '40'],
                        '--adversary-frames')):
     run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', *flags)
@@ -175,12 +209,14 @@ def main() -> int:
   import numpy as np
   import torch
   sys.path.insert(0, str(ROOT / 'tools' / 'train'))
-  import train_codec
+  import train_codec  # also puts tools/eval on the path
   from mrt2_torch.spectrostream_config import TINY
   torch.set_num_threads(1)
   problems = []
   check_crops_line_up(problems, np, train_codec)
   check_adversary_windows(problems, np, torch, train_codec)
+  check_phase_advance_loss(problems, np, torch)
+  check_phase_resynthesis(problems, np, torch)
   with tempfile.TemporaryDirectory() as work:
     check_note_head(problems, np, torch, TINY, Path(work))
     check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
@@ -189,7 +225,8 @@ def main() -> int:
     print(problem)
   if not problems:
     print('crops line up with their labels; the note head joins a resumed run and hears the tones; '
-          'the adversary judges matching windows and tells real tones from decoded ones')
+          'the adversary judges matching windows and tells real tones from decoded ones; '
+          'the phase-advance loss hears pitch and random phases, not a phase shift')
   return 1 if problems else 0
 
 
