@@ -7,8 +7,9 @@ are the same frames of the real and the decoded crop, and its discriminator, tra
 codec, scores held-out real tones above the codec's decoding of them. The phase-advance loss
 (--phase-weight) leaves a tone's absolute phase free and tells a semitone or frames of random
 phase apart; and phase_resynthesis.py's versions show why it matters: a tone resynthesised with
-random frame phases is heard as other pitch classes too, with its phase advances kept as itself. Also the refusals of a negative weight and of a window longer than the crop,
-before any compute.
+random frame phases is heard as other pitch classes too, with its phase advances kept as
+itself. Also the refusals of a negative weight and of a window longer than the crop, before
+any compute.
 Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
 (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
@@ -154,6 +155,8 @@ def check_phase_advance_loss(problems, np, torch):
 
 
 def check_phase_resynthesis(problems, np, torch):
+  """Each test tone from its own magnitudes: heard as its pitch class alone with its phase
+  advances kept, as other classes too with random frame phases."""
   import metrics
   import phase_resynthesis
   for pitch, hz in TONES.items():

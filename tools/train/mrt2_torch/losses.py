@@ -59,10 +59,13 @@ def phase_advance_loss(x_hat, x, n_fft: int, hop: int, eps: float = 1e-7):
   absolute phase, which the ear does not hear, free."""
   def advance(spec):
     return spec[..., 1:] * spec[..., :-1].conj()
+
+  def unit(z):
+    return z / z.abs().clamp_min(eps)
+
   target = advance(_spectrum(x, n_fft, hop))
   predicted = advance(_spectrum(x_hat, n_fft, hop))
   weight = target.abs().sqrt()
-  unit = lambda z: z / z.abs().clamp_min(eps)  # noqa: E731
   distance = (unit(predicted) - unit(target)).abs() ** 2
   return (weight * distance).sum() / weight.sum().clamp_min(eps)
 
