@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'eval'))
 import metrics  # noqa: E402
 from common.dataset import Shards  # noqa: E402
+from mrt2_torch.losses import phase_advances  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
 GRIFFIN_LIM_ITERATIONS = 32
@@ -56,7 +57,7 @@ def versions(audio, stft: Stft, generator):
   estimate = magnitude * random_phases(spectrum.shape, generator)
   for _ in range(GRIFFIN_LIM_ITERATIONS):
     estimate = magnitude * torch.exp(1j * stft(stft.inverse(estimate, length)).angle())
-  advance = (spectrum[..., 1:] * spectrum[..., :-1].conj()).angle()
+  advance = phase_advances(spectrum).angle()
   start = 2 * math.pi * torch.rand(spectrum.shape[:-1] + (1,), generator=generator)
   kept_advance = torch.cat([start, start + advance.cumsum(-1)], -1)
   return {'source': audio,

@@ -47,6 +47,12 @@ def multi_resolution_stft_loss(x_hat, x, resolutions=STFT_RESOLUTIONS):
   return total / len(resolutions)
 
 
+def phase_advances(spectrum):
+  """[..., bins, frames] complex -> [..., bins, frames - 1]: each bin's frame times the previous
+  one's conjugate, whose angle is the phase it advanced by over the hop."""
+  return spectrum[..., 1:] * spectrum[..., :-1].conj()
+
+
 def phase_advance_loss(x_hat, x, n_fft: int, hop: int, eps: float = 1e-7):
   """Σ w |u(X̂) - u(X)|² / Σ w over bins and hops, where u(X) = e^{i Δφ}, Δφ the phase a bin
   advances from one hop to the next, and w = √(|X_t| |X_t-1|) of the target. In [0, 4].
@@ -57,14 +63,11 @@ def phase_advance_loss(x_hat, x, n_fft: int, hop: int, eps: float = 1e-7):
   the starting phase random it scores as the source (docs/training-codec.md). Magnitude losses
   let a decoder draw those phases freely; this one asks for the advances and leaves each bin's
   absolute phase, which the ear does not hear, free."""
-  def advance(spec):
-    return spec[..., 1:] * spec[..., :-1].conj()
-
   def unit(z):
     return z / z.abs().clamp_min(eps)
 
-  target = advance(_spectrum(x, n_fft, hop))
-  predicted = advance(_spectrum(x_hat, n_fft, hop))
+  target = phase_advances(_spectrum(x, n_fft, hop))
+  predicted = phase_advances(_spectrum(x_hat, n_fft, hop))
   weight = target.abs().sqrt()
   distance = (unit(predicted) - unit(target)).abs() ** 2
   return (weight * distance).sum() / weight.sum().clamp_min(eps)
