@@ -31,6 +31,7 @@
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/ffn/ffn_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "kernels/rms_norm/rms_norm_cuda.hpp"
 #include "kernels/rvq_decode/rvq_decode_cuda.hpp"
 #include "kernels/rvq_encode/rvq_encode_cuda.hpp"
@@ -275,6 +276,17 @@ void spectral_cases(const Bench& b) {
            cu::istft(s, is, plan.device, window.data(), overlap.data(), y.data(), scratch.data(), audio.data());
          }),
          4.0 * (spectrum + 4 * 480 * 2 + 2 * k::istft_overlap_size(is)), dft);
+  const k::PhaseAccumulateShape ps{960, 480, 2, 4};
+  const std::size_t phases = k::phase_accumulate_state_size(ps);
+  cu::DeviceBuffer<double> phase(phases);
+  phase.fill_bytes(0);
+  cu::DeviceBuffer<std::int32_t> first_frame(1);
+  first_frame.fill_bytes(0);
+  report(b, "phase_accumulate 960/480, 2 channels x 4 frames",
+         time_graph(b, [&](cudaStream_t s, int) {
+           cu::phase_accumulate(s, ps, first_frame.data(), phase.data(), y.data());
+         }),
+         2.0 * (4.0 * spectrum + 8.0 * phases));
 }
 
 void rvq_cases(const Bench& b) {

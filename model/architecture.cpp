@@ -25,6 +25,13 @@ double ArchitectureReader::number(std::string_view key) const {
   return std::get<double>(value);
 }
 
+bool ArchitectureReader::flag(std::string_view key) const {
+  if (!manifest_.architecture.contains(std::string(key))) return false;
+  const auto* value = std::get_if<std::int64_t>(&find(key));
+  if (value == nullptr || (*value != 0 && *value != 1)) fail(key, "must be 0 or 1");
+  return *value == 1;
+}
+
 void ArchitectureReader::fail(std::string_view key, const std::string& problem) const {
   throw ModelFileError(where_ + std::string(key) + ": " + problem);
 }

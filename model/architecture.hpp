@@ -23,6 +23,8 @@ class ArchitectureReader {
   std::size_t count(std::string_view key, int min = 1) const { return static_cast<std::size_t>(get(key, min)); }
   // A number key; integers are accepted.
   double number(std::string_view key) const;
+  // An optional switch, 0 or 1: absent is off.
+  bool flag(std::string_view key) const;
 
   [[noreturn]] void fail(std::string_view key, const std::string& problem) const;
   void require(bool ok, std::string_view key, const std::string& problem) const {

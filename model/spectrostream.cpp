@@ -73,6 +73,8 @@ SpectroStreamDecoder::SpectroStreamDecoder(const ModelPackage& package)
   kernels::istft_window(c.fft_size, c.hop, window_.data());
   istft_overlap_.resize(kernels::istft_overlap_size(istft_shape_));
   istft_scratch_.resize(kernels::istft_scratch_size(istft_shape_));
+  phase_shape_ = {c.fft_size, c.hop, c.splits, frames};
+  if (c.phase_accumulate) phase_.resize(kernels::phase_accumulate_state_size(phase_shape_));
   features_.resize(static_cast<std::size_t>(c.features));
   spectrum_.resize(static_cast<std::size_t>(c.splits) * frames * c.fft_size);
 
@@ -134,6 +136,7 @@ void SpectroStreamDecoder::reset() {
     if (b.skip) b.skip->reset();
   }
   std::ranges::fill(istft_overlap_, 0.0f);
+  std::ranges::fill(phase_, 0.0);
   mask_ = LookaheadMask::after_reset(config_);
 }
 
@@ -188,8 +191,9 @@ void SpectroStreamDecoder::split_channels(std::size_t pixels, int channels) {
 }
 
 // output_layer per group (ELU → base_conv_last: (re, im) of one audio channel), the
-// lookahead's masked frames zeroed (the official OverlapAdd zeroes invalid frames), then the
-// inverse STFT.
+// lookahead's masked frames zeroed (the official OverlapAdd zeroes invalid frames), and in the
+// phase_accumulate mode the heard frames' phase advances integrated. The groups' spectra are
+// contiguous: one [group, frame, bin, (re, im)] tensor, as the inverse STFT reads it.
 void SpectroStreamDecoder::output_stage() {
   const std::size_t in_floats = blocks_.back().out_floats;
   const std::size_t spectrum_floats = spectrum_.size() / static_cast<std::size_t>(config_.splits);
@@ -202,6 +206,7 @@ void SpectroStreamDecoder::output_stage() {
     float* frames = spectrum_.data() + g * spectrum_floats;
     std::fill(frames, frames + static_cast<std::size_t>(masked) * config_.fft_size, 0.0f);
   }
+  if (config_.phase_accumulate) kernels::phase_accumulate(phase_shape_, masked, phase_.data(), spectrum_.data());
 }
 
 void SpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out) {
@@ -224,8 +229,8 @@ void SpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out)
 }
 
 SpectroStreamDecoder::Layers SpectroStreamDecoder::layers() const {
-  return {embedding_, proj_, b1_, b2_, res_a_, res_b_, output_, blocks_, istft_shape_, current_.size(),
-          spectrum_.size()};
+  return {embedding_, proj_, b1_, b2_, res_a_, res_b_, output_, blocks_, istft_shape_, phase_shape_,
+          current_.size(), spectrum_.size()};
 }
 
 float SpectroStreamDecoder::playback_sample(float x) { return std::clamp(kOutputGain * x, -1.0f, 1.0f); }

@@ -11,6 +11,7 @@
 #include "kernels/conv_transpose2d/conv_transpose2d.hpp"
 #include "kernels/fft/fft.hpp"
 #include "kernels/istft/istft.hpp"
+#include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
 #include "model/mrt2_types.hpp"
 #include "model/package.hpp"
@@ -83,6 +84,7 @@ class SpectroStreamDecoder {
     const Conv &proj, &b1, &b2, &res_a, &res_b, &output;
     const std::vector<Block>& blocks;
     const kernels::IstftShape& istft;
+    const kernels::PhaseAccumulateShape& phase;  // run when config().phase_accumulate
     std::size_t activation_floats;  // each of the four activation buffers
     std::size_t spectrum_floats;    // all groups' STFT frames
   };
@@ -120,6 +122,8 @@ class SpectroStreamDecoder {
   kernels::IstftShape istft_shape_;
   kernels::FftPlan fft_plan_;
   std::vector<float> window_, istft_overlap_, istft_scratch_;
+  kernels::PhaseAccumulateShape phase_shape_;
+  std::vector<double> phase_;  // [group][bin], the phase_accumulate mode's running phases
   LookaheadMask mask_;
   std::chrono::nanoseconds last_decode_time_{0};
 };

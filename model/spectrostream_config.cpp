@@ -54,6 +54,7 @@ SpectroStreamConfig SpectroStreamConfig::from(const ModelPackage& package) {
   c.hop = read.get("codec_hop");
   c.frame_samples = read.get("codec_frame_samples");
   c.lookahead = read.get("codec_lookahead", 0);
+  c.phase_accumulate = read.flag("codec_phase_accumulate");
   if (c.levels != kLmLevels) read.fail("codec_levels", "must be " + std::to_string(kLmLevels) + " (the LM's levels)");
   check(read, c);
   return c;

@@ -31,6 +31,10 @@ struct SpectroStreamConfig {
   int hop = 0;
   int frame_samples = 0;  // per audio channel and token frame
   int lookahead = 0;      // token frames
+  // codec_phase_accumulate (optional, 0 when absent; continuo's own mode, never official): the
+  // output conv emits magnitudes and phase advances, integrated per bin by
+  // kernels/phase_accumulate before the inverse STFT.
+  bool phase_accumulate = false;
 
   // ModelFileError "<dir>/model.toml: architecture.<key>: <problem>" for a missing or
   // inconsistent key, or a structure this decoder does not implement.

@@ -5,7 +5,7 @@ Imported by tools/convert_mrt2.py (`convert_codec`) and runnable standalone:
 
   tools/mrt2_codec.py names tests/fixtures/mrt2/names_spectrostream.txt
       shape-only check of a name list (path<TAB>shape<TAB>dtype), prints the architecture
-  tools/mrt2_codec.py package CHECKPOINT.safetensors OUT_DIR [--sample-rate HZ] ...
+  tools/mrt2_codec.py package CHECKPOINT.safetensors OUT_DIR [--sample-rate HZ] [--phase-accumulate] ...
       writes a codec-only model package (model.toml + codec.safetensors)
 
 Official parameters are found under `params/soundstream/{decoder,quantizer}/...` (the LM
@@ -30,7 +30,10 @@ kernels kept in the official [kt, kf, cin, cout] layout (docs/spectrostream.md):
 The hyper-parameters are read off the shapes (strides from the transposed-conv kernel sizes
 max(3, 2*stride), the channel split from the first block whose input is a fraction of the
 previous block's output). What shapes cannot tell is a keyword: sample rate, STFT hop
-(default fft_size / 2, as every official config), decoder lookahead and LM levels.
+(default fft_size / 2, as every official config), decoder lookahead, LM levels, and
+phase_accumulate (default False; a codec trained with SpectroStreamConfig.phase_accumulate:
+its output conv emits magnitudes and phase advances, `codec_phase_accumulate = 1`, which
+continuo integrates with kernels/phase_accumulate; never an official checkpoint).
 
 numpy + stdlib only.
 """
@@ -161,7 +164,7 @@ def _stride(kernel: int, where: str) -> int:
 
 
 def _architecture(shapes: dict[str, tuple[int, ...]], *, sample_rate: int, hop: int | None,
-                  lookahead: int, levels: int) -> dict[str, int | float]:
+                  lookahead: int, levels: int, phase_accumulate: bool) -> dict[str, int | float]:
   """codec_* hyper-parameters from canonical name -> shape."""
   def shape(name: str) -> tuple[int, ...]:
     if name not in shapes:
@@ -202,6 +205,8 @@ def _architecture(shapes: dict[str, tuple[int, ...]], *, sample_rate: int, hop: 
       'codec_output_kernel': kt, 'codec_channels': per_group * splits, 'codec_bins': bins,
       'codec_fft_size': fft_size, 'codec_hop': hop, 'codec_frame_samples': frames * hop,
   })
+  if phase_accumulate:  # absent otherwise: packages of the official layout stay as they were
+    arch['codec_phase_accumulate'] = 1
   return arch
 
 
@@ -226,15 +231,17 @@ def _plan(names_and_shapes, **options):
   return rename, shapes, arch
 
 
-def _options(sample_rate=48000, hop=None, lookahead=1, levels=LM_LEVELS):
-  return {'sample_rate': sample_rate, 'hop': hop, 'lookahead': lookahead, 'levels': levels}
+def _options(sample_rate=48000, hop=None, lookahead=1, levels=LM_LEVELS, phase_accumulate=False):
+  return {'sample_rate': sample_rate, 'hop': hop, 'lookahead': lookahead, 'levels': levels,
+          'phase_accumulate': bool(phase_accumulate)}
 
 
 def convert_codec(official: dict[str, np.ndarray], **options
                   ) -> tuple[dict[str, np.ndarray], dict[str, int | float]]:
   """Canonical codec.* tensors (float32, contiguous) and codec_* architecture entries.
 
-  options: sample_rate (48000), hop (fft_size // 2), lookahead (1), levels (12).
+  options: sample_rate (48000), hop (fft_size // 2), lookahead (1), levels (12),
+  phase_accumulate (False).
   """
   rename, _, arch = _plan(((k, v.shape) for k, v in official.items()), **_options(**options))
   tensors = {}
@@ -330,8 +337,11 @@ def main(argv=None) -> int:
   for sp in (names, pkg):
     sp.add_argument('--sample-rate', type=int, default=48000, help='codec_sample_rate')
     sp.add_argument('--lookahead', type=int, default=1)
+    sp.add_argument('--phase-accumulate', action='store_true',
+                    help='the codec was trained with phase_accumulate (codec_phase_accumulate = 1)')
   args = p.parse_args(argv)
-  options = {'sample_rate': args.sample_rate, 'lookahead': args.lookahead}
+  options = {'sample_rate': args.sample_rate, 'lookahead': args.lookahead,
+             'phase_accumulate': args.phase_accumulate}
   if args.command == 'names':
     shapes, arch = check_codec_names(_read_names(args.list), **options)
     print(f'{len(shapes)} codec tensors')

@@ -11,6 +11,7 @@
 #include "kernels/elu/elu_cuda.hpp"
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "kernels/rvq_decode/rvq_decode_cuda.hpp"
 #include "kernels/upsample2d/upsample2d_cuda.hpp"
 #include "model/cuda/cuda_layers.hpp"
@@ -28,7 +29,8 @@ struct DecodeControl {
   std::int32_t masked_frames = 0;  // leading STFT frames the lookahead zeroes
 };
 
-void clear(cudaStream_t stream, const kc::DeviceBuffer<float>& buffer) {
+template <typename T>
+void clear(cudaStream_t stream, const kc::DeviceBuffer<T>& buffer) {
   if (buffer.size() != 0) CONTINUO_CUDA_CHECK(cudaMemsetAsync(buffer.data(), 0, buffer.bytes(), stream));
 }
 
@@ -96,6 +98,8 @@ struct CudaSpectroStreamDecoder::Device {
   kc::DeviceFftPlan fft_plan;
   kc::DeviceBuffer<float> window, istft_overlap, istft_scratch;
   kc::DeviceBuffer<float> features, current, next, temp_a, temp_b, scratch, spectrum, samples;
+  kernels::PhaseAccumulateShape phase_shape;
+  kc::DeviceBuffer<double> phase;  // the phase_accumulate mode's running phases (empty when off)
   kc::DeviceBuffer<DecodeControl> control;
   Pinned<DecodeControl> staged_control;
   Pinned<float> staged_samples;
@@ -131,6 +135,8 @@ CudaSpectroStreamDecoder::Device::Device(const Host& cpu)
       temp_b(cpu.layers().activation_floats),
       spectrum(cpu.layers().spectrum_floats),
       samples(2 * static_cast<std::size_t>(cpu.frame_samples())),
+      phase_shape(cpu.layers().phase),
+      phase(cpu.config().phase_accumulate ? kernels::phase_accumulate_state_size(phase_shape) : 0),
       control(1),
       staged_samples(2 * static_cast<std::size_t>(cpu.frame_samples())) {
   const Host::Layers layers = host.layers();
@@ -227,7 +233,8 @@ void CudaSpectroStreamDecoder::Device::split_channels(std::size_t pixels, int ch
   std::swap(current, next);
 }
 
-// Host::output_stage's twin; the mask's frame count comes from the staged control.
+// Host::output_stage's twin; the mask's frame count (the first frame whose phase advance
+// counts) comes from the staged control.
 void CudaSpectroStreamDecoder::Device::output_stage() {
   const std::size_t in_floats = blocks.back().host.out_floats;
   const std::size_t group_floats = spectrum.size() / static_cast<std::size_t>(config.splits);
@@ -237,6 +244,9 @@ void CudaSpectroStreamDecoder::Device::output_stage() {
   }
   zero_leading_frames(stream, &control.data()->masked_frames, spectrum.data(), config.splits, group_floats,
                       static_cast<std::size_t>(config.fft_size));
+  if (config.phase_accumulate) {
+    kc::phase_accumulate(stream, phase_shape, &control.data()->masked_frames, phase.data(), spectrum.data());
+  }
 }
 
 std::vector<kc::DeviceBuffer<float>*> CudaSpectroStreamDecoder::Device::state() {
@@ -262,6 +272,7 @@ CudaSpectroStreamDecoder::~CudaSpectroStreamDecoder() = default;
 void CudaSpectroStreamDecoder::reset() {
   Device& d = *device_;
   for (kc::DeviceBuffer<float>* buffer : d.state()) clear(d.stream, *buffer);
+  clear(d.stream, d.phase);
   CONTINUO_CUDA_CHECK(cudaStreamSynchronize(d.stream));
   d.mask = Host::LookaheadMask::after_reset(d.config);
 }

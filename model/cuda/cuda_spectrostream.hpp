@@ -3,10 +3,11 @@
 // The SpectroStream decoder's frame on a CUDA device (issue 4, docs/cuda.md): the twin of
 // model/spectrostream.hpp built from the kernels' CUDA twins. At load its weights are uploaded
 // once (as stored) and every device buffer and streaming state (convolution histories,
-// transposed-convolution overlaps, the inverse STFT's open samples) allocated; the whole frame
-// (codes upload, RVQ sum, input stage, blocks, channel split, output convolutions, lookahead
-// mask, inverse STFT, samples download) is captured once as a CUDA graph and replayed. The
-// calling (generator) thread waits on the runtime's own stream only.
+// transposed-convolution overlaps, the inverse STFT's open samples, the phase_accumulate mode's
+// running phases) allocated; the whole frame (codes upload, RVQ sum, input stage, blocks,
+// channel split, output convolutions, lookahead mask, phase accumulation, inverse STFT, samples
+// download) is captured once as a CUDA graph and replayed. The calling (generator) thread
+// waits on the runtime's own stream only.
 #include <memory>
 #include <span>
 

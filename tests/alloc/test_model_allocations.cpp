@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/mrt2_model.hpp"
+#include "model/spectrostream.hpp"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -37,6 +38,24 @@ TEST(ModelAllocations, SteppingAPackageAllocatesNothing) {
   const long before = g_allocations.load();
   for (int f = 0; f < 100; ++f) model.step(control, frame);
   EXPECT_EQ(g_allocations.load() - before, 0) << "allocations while stepping 100 frames";
+}
+
+// The tiny package's codec has no phase_accumulate mode; its state is allocated at load too.
+TEST(ModelAllocations, DecodingWithPhaseAccumulationAllocatesNothing) {
+  const ModelPackage package =
+      ModelPackage::open(std::filesystem::path(CONTINUO_SOURCE_DIR) / "tests/fixtures/default_codec_phase/package");
+  SpectroStreamDecoder decoder(package);
+  ASSERT_TRUE(decoder.config().phase_accumulate);
+  std::vector<float> out(2 * static_cast<std::size_t>(decoder.frame_samples()));
+  FrameCodes codes{};
+  decoder.decode(codes, out);  // the lookahead's masked frame
+  const long before = g_allocations.load();
+  for (int f = 0; f < 5; ++f) {
+    codes.fill(f);
+    decoder.decode(codes, out);
+  }
+  decoder.reset();
+  EXPECT_EQ(g_allocations.load() - before, 0) << "allocations while decoding 5 frames and resetting";
 }
 
 }  // namespace

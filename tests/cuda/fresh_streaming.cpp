@@ -1,18 +1,21 @@
 // Part 2 of the CUDA parity test for SpectroStream's streaming ops: conv2d, conv2d_strided,
-// conv_transpose2d and istft, each stepped over many calls beside its CPU op with its state
-// (history, open frames, open samples) on the device the whole time, fresh random inputs at
-// every call, the output poisoned before every call and compared at every call, the final
-// state compared at the end; some cases capture the call once in a CUDA graph and replay it.
+// conv_transpose2d, istft and phase_accumulate, each stepped over many calls beside its CPU op
+// with its state (history, open frames, open samples, running phases) on the device the whole
+// time, fresh random inputs at every call, the output poisoned before every call and compared at
+// every call, the final state compared at the end; some cases capture the call once in a CUDA
+// graph and replay it.
 // Shapes: the codec's (docs/spectrostream.md: decoder d0–d6, encoder e0–e6, input and output
 // convs, the 960/480 STFT) and odd ones that reach the kernels' edge paths (calls shorter than
 // the history, kt = st, kf < sf, channel counts that are not multiples of the tiles).
 // Tolerance kTolerance: the convolutions sum each output in the CPU's (tap, channel) order
 // with FMAs (the CPU's AVX2/AVX-512 path does too); the inverse STFT sums directly where the
-// CPU runs an FFT (fp32 rounding of a 480-term sum, ~1e-6 of the scale).
+// CPU runs an FFT (fp32 rounding of a 480-term sum, ~1e-6 of the scale); phase_accumulate
+// computes the CPU's double expressions (atan2, cos, sin within a few double ulps).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,21 +25,41 @@
 #include "kernels/conv_transpose2d/conv_transpose2d_cuda.hpp"
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "tests/cuda/support.hpp"
 
 namespace continuo::cuda_test {
 namespace {
 
 // One streaming op as the stepper drives it: the CPU call, the device call (enqueue only, from
-// the device input to the device output), the sizes of a call's input and output, and the state
-// on both sides (compared after the last step).
+// the device input to the device output), the sizes of a call's input and output, the state's
+// error after the last step (device against CPU, non-finite values counted as bad), and what
+// runs first at every step, before either call (per-step arguments, uploaded in the stream's
+// order as a runtime stages them before a replay).
 struct StreamingOp {
   std::size_t in = 0, out = 0;
   std::function<void(const float* x, float* y)> cpu;
   std::function<void(cudaStream_t, const float* x, float* y)> device;
-  const std::vector<float>* cpu_state = nullptr;
-  const cu::DeviceBuffer<float>* device_state = nullptr;
+  std::function<double(std::size_t& bad)> state_error;
+  std::function<void(cudaStream_t, int step)> before_step;
 };
+
+// max |device − cpu| / max |cpu| over a state, for StreamingOp::state_error.
+template <typename T>
+std::function<double(std::size_t&)> compare_state(const std::vector<T>& cpu, const cu::DeviceBuffer<T>& device) {
+  return [&cpu, &device](std::size_t& bad) {
+    if (cpu.empty()) return 0.0;
+    std::vector<T> got(device.size());
+    device.download(got);
+    double worst = 0.0, scale = 0.0;
+    for (std::size_t i = 0; i < cpu.size(); ++i) {
+      bad += !std::isfinite(got[i]);
+      worst = std::max(worst, std::abs(static_cast<double>(got[i]) - static_cast<double>(cpu[i])));
+      scale = std::max(scale, std::abs(static_cast<double>(cpu[i])));
+    }
+    return worst / std::max(scale, 1e-30);
+  };
+}
 
 // `steps` calls with fresh inputs in [−1, 1]; every output compared, then the state. With
 // `graph`, the device call is captured once and replayed at every step (inputs written in the
@@ -58,6 +81,7 @@ void run_steps(Report& r, h::Rng& rng, const std::string& name, const StreamingO
   std::vector<float> got, want;
   std::size_t bad = 0;
   for (int step = 0; step < steps; ++step) {
+    if (op.before_step) op.before_step(stream, step);
     const auto input = h::uniform(rng, op.in, -1.0f, 1.0f);
     std::vector<float> expected(op.out);
     op.cpu(input.data(), expected.data());
@@ -73,12 +97,7 @@ void run_steps(Report& r, h::Rng& rng, const std::string& name, const StreamingO
     got.insert(got.end(), out.begin(), out.end());
   }
   double error = relative_error(got, want);
-  if (op.cpu_state != nullptr && !op.cpu_state->empty()) {
-    std::vector<float> state(op.device_state->size());
-    op.device_state->download(state);
-    bad += nonfinite(state);
-    error = std::max(error, relative_error(state, *op.cpu_state));
-  }
+  if (op.state_error) error = std::max(error, op.state_error(bad));
   if (graph) {
     CONTINUO_CUDA_CHECK(cudaGraphExecDestroy(exec));
     CONTINUO_CUDA_CHECK(cudaGraphDestroy(captured));
@@ -142,8 +161,7 @@ void conv2d_case(Report& r, h::Rng& rng, const k::Conv2dShape& s, k::DType dtype
     cu::conv2d(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x,
                device_scratch.data(), y);
   };
-  op.cpu_state = &history;
-  op.device_state = &device_history;
+  op.state_error = compare_state(history, device_history);
   run_steps(r, rng, conv_name("conv2d", s.kt, s.kf, 1, 1, s.cin, s.cout, s.freq, s.frames, dtype) +
                         (bias ? "" : "_nobias"),
             op, steps, graph);
@@ -166,8 +184,7 @@ void conv2d_strided_case(Report& r, h::Rng& rng, const k::Conv2dStridedShape& s,
     cu::conv2d_strided(stream, s, p.device_weight.view, p.device_bias.view, device_history.data(), x,
                        device_scratch.data(), y);
   };
-  op.cpu_state = &history;
-  op.device_state = &device_history;
+  op.state_error = compare_state(history, device_history);
   run_steps(r, rng, conv_name("conv2d_strided", s.kt, s.kf, s.st, s.sf, s.cin, s.cout, s.freq, s.frames, dtype),
             op, steps, graph);
 }
@@ -190,8 +207,7 @@ void conv_transpose2d_case(Report& r, h::Rng& rng, k::ConvTranspose2dShape s, k:
     cu::conv_transpose2d(stream, s, p.device_weight.view, p.device_bias.view, device_overlap.data(), x,
                          device_scratch.data(), y);
   };
-  op.cpu_state = &overlap;
-  op.device_state = &device_overlap;
+  op.state_error = compare_state(overlap, device_overlap);
   run_steps(r, rng, conv_name("conv_transpose2d", s.kt, s.kf, s.st, s.sf, s.cin, s.cout, s.freq, s.frames, dtype),
             op, steps, graph);
 }
@@ -216,11 +232,41 @@ void istft_case(Report& r, h::Rng& rng, const k::IstftShape& s, int steps, bool 
   op.device = [&](cudaStream_t stream, const float* x, float* y) {
     cu::istft(stream, s, device_plan, device_window.data(), device_overlap.data(), x, device_scratch.data(), y);
   };
-  op.cpu_state = &overlap;
-  op.device_state = &device_overlap;
+  op.state_error = compare_state(overlap, device_overlap);
   run_steps(r, rng,
             "istft_n" + std::to_string(s.fft_size) + "_hop" + std::to_string(s.hop) + "_ch" +
                 std::to_string(s.channels) + "_t" + std::to_string(s.frames),
+            op, steps, graph);
+}
+
+// In place, so the device call copies its input into the poisoned output first (a write past
+// the output still hits a guard). The first call skips `skipped` frames (the lookahead's mask),
+// the later ones none: the first frame is staged per step, as the decoder stages it per frame.
+void phase_accumulate_case(Report& r, h::Rng& rng, const k::PhaseAccumulateShape& s, int skipped, int steps,
+                           bool graph) {
+  std::vector<double> phase(k::phase_accumulate_state_size(s), 0.0);
+  cu::DeviceBuffer<double> device_phase(phase.size());
+  device_phase.fill_bytes(0);
+  cu::DeviceBuffer<std::int32_t> device_first(1);
+  std::int32_t first = 0;
+  StreamingOp op;
+  op.in = op.out = static_cast<std::size_t>(s.channels) * s.frames * s.fft_size;  // (fft/2) × (re, im)
+  op.before_step = [&](cudaStream_t stream, int step) {
+    first = step == 0 ? skipped : 0;
+    upload_on(stream, device_first.data(), &first, 1);
+  };
+  op.cpu = [&](const float* x, float* y) {
+    std::copy_n(x, op.in, y);
+    k::phase_accumulate(s, first, phase.data(), y);
+  };
+  op.device = [&](cudaStream_t stream, const float* x, float* y) {
+    CONTINUO_CUDA_CHECK(cudaMemcpyAsync(y, x, op.in * sizeof(float), cudaMemcpyDeviceToDevice, stream));
+    cu::phase_accumulate(stream, s, device_first.data(), device_phase.data(), y);
+  };
+  op.state_error = compare_state(phase, device_phase);
+  run_steps(r, rng,
+            "phase_accumulate_n" + std::to_string(s.fft_size) + "_hop" + std::to_string(s.hop) + "_ch" +
+                std::to_string(s.channels) + "_t" + std::to_string(s.frames) + "_skip" + std::to_string(skipped),
             op, steps, graph);
 }
 
@@ -262,6 +308,10 @@ void fresh_streaming_cases(Report& r, std::uint64_t seed) {
   istft_case(r, rng, {64, 32, 2, 2}, 6, false);   // the tiny codec's
   istft_case(r, rng, {64, 24, 1, 1}, 10, false);  // open 40 > 24 emitted
   istft_case(r, rng, {16, 16, 2, 3}, 3, false);   // hop = fft: nothing open
+  //                            fft  hop ch frames skipped
+  phase_accumulate_case(r, rng, {960, 480, 2, 4}, 4, 6, true);   // the codec's: the first call masked
+  phase_accumulate_case(r, rng, {64, 32, 2, 2}, 1, 5, false);    // the tiny codec's, half masked
+  phase_accumulate_case(r, rng, {1000, 250, 3, 3}, 0, 4, false);  // 500 bins: a partial block
 }
 
 }  // namespace continuo::cuda_test

@@ -8,7 +8,8 @@ codec, scores held-out real tones above the codec's decoding of them. The phase-
 (--phase-weight) leaves a tone's absolute phase free and tells a semitone or frames of random
 phase apart; and phase_resynthesis.py's versions show why it matters: a tone resynthesised with
 random frame phases is heard as other pitch classes too, with its phase advances kept as
-itself. Also the refusals of a negative weight and of a window longer than the crop, before
+itself; the decoder's phase_accumulate mode turns magnitudes and advances back into the tone.
+Also the refusals of a negative weight and of a window longer than the crop, before
 any compute.
 Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
 (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
@@ -169,6 +170,40 @@ def check_phase_resynthesis(problems, np, torch):
       problems.append(f'{hz} Hz resynthesised, chroma precision {precision}')
 
 
+def check_phase_accumulate(problems, np, torch, config):
+  """The phase_accumulate output mode (spectrostream.accumulate_phase): a tone's spectrum given
+  as its magnitudes and per-frame phase advances comes back exactly; a frame of zeros keeps the
+  gradient finite; and the streaming decoder is the whole-sequence one delayed, as without it."""
+  from mrt2_torch.spectrostream import SpectroStream, Stft, accumulate_phase, bin_advances
+  fft, hop, rate = 960, 480, 48000
+  t = torch.arange(rate // 2) / rate
+  tone = 0.25 * torch.sin(2 * np.pi * 440 * t + 0.7)[None, None].repeat(1, 2, 1)
+  spectrum = Stft(fft, hop)(tone)  # [1, 4, frames, bins]: (re, im) per channel
+  z = torch.complex(spectrum[:, 0::2], spectrum[:, 1::2]).to(torch.complex128)
+  previous = torch.cat([torch.ones_like(z[:, :, :1]), z[:, :, :-1]], 2)
+  advance = torch.angle(z) - torch.angle(previous) * (torch.arange(z.shape[2]) > 0)[:, None] \
+      - bin_advances(fft, hop, z.shape[-1])
+  given = torch.polar(z.abs(), advance)
+  decoder_output = torch.stack([given.real, given.imag], 2).reshape(spectrum.shape).float()
+  error = (accumulate_phase(decoder_output, fft, hop) - spectrum).abs().max().item()
+  if not error < 1e-3 * spectrum.abs().max().item():
+    problems.append(f'accumulate_phase of a 440 Hz tone given as magnitudes and advances: off by {error}')
+  silent = decoder_output.clone().requires_grad_()
+  with torch.no_grad():
+    silent[:, :, 3] = 0
+  accumulate_phase(silent, fft, hop).square().sum().backward()
+  if not torch.isfinite(silent.grad).all():
+    problems.append('accumulate_phase: a silent frame gives a non-finite gradient')
+  torch.manual_seed(0)
+  model = SpectroStream(config.replace(phase_accumulate=True)).eval()
+  codes = torch.randint(0, config.codebook, (1, 6, config.lm_levels))
+  with torch.no_grad():
+    whole, streamed = model.decode(codes), model.decode_streaming(codes)
+  delay = config.lookahead * config.frame_samples
+  if not (torch.equal(streamed[..., delay:], whole) and not streamed[..., :delay].any()):
+    problems.append('phase_accumulate: decode_streaming is not decode delayed by the lookahead')
+
+
 def check_adversary_learns(problems, torch, config, data: Path, work: Path):
   run = work / 'adversarial'
   trained = train('--data', str(data), '--out', str(run), '--config', 'tiny', '--steps', '60', '--batch', '4',
@@ -220,6 +255,7 @@ def main() -> int:
   check_adversary_windows(problems, np, torch, train_codec)
   check_phase_advance_loss(problems, np, torch)
   check_phase_resynthesis(problems, np, torch)
+  check_phase_accumulate(problems, np, torch, TINY)
   with tempfile.TemporaryDirectory() as work:
     check_note_head(problems, np, torch, TINY, Path(work))
     check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
@@ -229,7 +265,8 @@ def main() -> int:
   if not problems:
     print('crops line up with their labels; the note head joins a resumed run and hears the tones; '
           'the adversary judges matching windows and tells real tones from decoded ones; '
-          'the phase-advance loss hears pitch and random phases, not a phase shift')
+          'the phase-advance loss hears pitch and random phases, not a phase shift; '
+          'phase_accumulate rebuilds a tone from its advances')
   return 1 if problems else 0
 
 

@@ -1,6 +1,7 @@
 """tools/convert_mrt2.py: the tiny fixture checkpoint converts to exactly the committed
-package (tests/fixtures/mrt2/tiny/package), the real models' name lists map completely,
-and a checkpoint missing a tensor is refused with its name. python3 + numpy only.
+package (tests/fixtures/mrt2/tiny/package), and with --codec-phase-accumulate to the same plus
+that key, the real models' name lists map completely, and a checkpoint missing a tensor is
+refused with its name. python3 + numpy only.
 
 Regenerate the committed package (after a deliberate converter change) with
   python3 tests/integration/test_convert.py --regenerate
@@ -103,6 +104,15 @@ def main():
         case("tiny checkpoint converts byte-identically to the committed package", same,
              f"rc {r.returncode}; files differ from {PACKAGE} (regenerate with --regenerate "
              "if the change is deliberate)")
+
+        phase = os.path.join(tmp, "phase")
+        r = converter(TINY, phase, *TINY_ARGS, "--codec-phase-accumulate")
+        got = files(phase) if r.returncode == 0 else {}
+        toml = got.pop("model.toml", b"").replace(b"codec_phase_accumulate = 1\n", b"", 1)
+        want = files(PACKAGE)
+        case("--codec-phase-accumulate adds codec_phase_accumulate = 1, nothing else",
+             toml == want.pop("model.toml") and got == want,
+             f"rc {r.returncode}; want the committed package plus that one [architecture] line")
 
         for names in ("names_mrt2_small.txt", "names_mrt2_base.txt"):
             r = converter("--check-names", os.path.join(FIXTURES, names))

@@ -3,7 +3,8 @@
 // reference written here from the official definitions (lax.conv_general_dilated with
 // explicit padding, jnp.repeat, numpy's irfft and overlap_and_add). Streaming cases feed
 // the frames over several calls and compare with the whole-sequence reference, so each
-// also checks that streaming equals whole-sequence computation.
+// also checks that streaming equals whole-sequence computation. phase_accumulate also has
+// property tests of its own (SpectroStreamOpsPhaseAccumulate).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "kernels/elu/elu.hpp"
 #include "kernels/fft/fft.hpp"
 #include "kernels/istft/istft.hpp"
+#include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/rvq_decode/rvq_decode.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
 
@@ -42,9 +44,11 @@ struct Backend {
   decltype(&rvq_decode) rvq_decode;
   decltype(&fft) fft;
   decltype(&istft) istft;
+  decltype(&phase_accumulate) phase_accumulate;
 };
 
-const Backend kCpu{"cpu", &conv2d, &conv_transpose2d, &elu, &upsample2d_add, &rvq_decode, &fft, &istft};
+const Backend kCpu{"cpu", &conv2d, &conv_transpose2d, &elu, &upsample2d_add, &rvq_decode, &fft, &istft,
+                   &phase_accumulate};
 
 std::vector<const Backend*> backends() { return {&kCpu}; }
 
@@ -476,6 +480,70 @@ class IstftCase : public Case {
   std::vector<float> x_;
 };
 
+// -- phase_accumulate --
+
+class PhaseAccumulateCase : public Case {
+ public:
+  // shape.frames is the whole sequence, fed per_call frames at a time; its first `skipped`
+  // frames are the lookahead's (skipped), however many calls they span.
+  PhaseAccumulateCase(PhaseAccumulateShape shape, int per_call, int skipped)
+      : s_(shape), per_call_(per_call), skipped_(skipped) {}
+  std::string name() const override {
+    return "phase_accumulate_n" + std::to_string(s_.fft_size) + "_hop" + std::to_string(s_.hop) + "_ch" +
+           std::to_string(s_.channels) + "_t" + std::to_string(s_.frames) + "by" + std::to_string(per_call_) +
+           "_skip" + std::to_string(skipped_);
+  }
+  void setup(Rng& rng) override {
+    x_ = uniform(rng, static_cast<std::size_t>(s_.channels) * s_.frames * s_.fft_size, -1.0f, 1.0f);
+  }
+  void compute(const Backend& backend) override {
+    PhaseAccumulateShape call = s_;
+    std::vector<double> phase(phase_accumulate_state_size(s_), 0.0);
+    const auto frame = static_cast<std::size_t>(s_.fft_size);
+    std::vector<float> in;  // [channels, n, bins, 2] for this call
+    out_ = x_;
+    int t = 0;
+    for (int n : chunks(s_.frames, per_call_)) {
+      call.frames = n;
+      in.clear();
+      for (int c = 0; c < s_.channels; ++c) {
+        const float* src = x_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame;
+        in.insert(in.end(), src, src + n * frame);
+      }
+      backend.phase_accumulate(call, skipped_ - t, phase.data(), in.data());  // negative: none skipped
+      for (int c = 0; c < s_.channels; ++c) {
+        std::copy_n(in.data() + static_cast<std::size_t>(c) * n * frame, n * frame,
+                    out_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame);
+      }
+      t += n;
+    }
+  }
+
+ private:
+  // φ_t = Σ_{skipped <= s <= t} (atan2(im_s, re_s) + 2π k hop / n), never wrapped; out = |z| e^{iφ}.
+  std::vector<double> reference() const override {
+    std::vector<double> y(x_.begin(), x_.end());
+    const int bins = s_.fft_size / 2;
+    for (int c = 0; c < s_.channels; ++c) {
+      for (int k = 0; k < bins; ++k) {
+        double phase = 0.0;
+        for (int t = skipped_; t < s_.frames; ++t) {
+          double* z = y.data() + ((static_cast<std::size_t>(c) * s_.frames + t) * bins + k) * 2;
+          phase += std::atan2(z[1], z[0]) + 2.0 * std::numbers::pi * k * s_.hop / s_.fft_size;
+          const double magnitude = std::hypot(z[0], z[1]);
+          z[0] = magnitude * std::cos(phase);
+          z[1] = magnitude * std::sin(phase);
+        }
+      }
+    }
+    return y;
+  }
+  PhaseAccumulateShape s_;
+  int per_call_;
+  int skipped_;
+  std::vector<float> x_;
+};
+
 // ---- The table ---------------------------------------------------------------------------
 
 using Factory = std::function<std::unique_ptr<Case>()>;
@@ -524,6 +592,9 @@ std::vector<Factory> cases() {
       make<IstftCase>(IstftShape{64, 32, 2, 10}, 2),    // tiny: 2 per token
       make<IstftCase>(IstftShape{64, 32, 2, 10}, 1),
       make<IstftCase>(IstftShape{48, 16, 1, 9}, 3),  // three overlapping frames
+      make<PhaseAccumulateCase>(PhaseAccumulateShape{960, 480, 2, 12}, 4, 4),  // 48 kHz: the first call masked
+      make<PhaseAccumulateCase>(PhaseAccumulateShape{64, 32, 2, 10}, 2, 3),    // a mask over two calls
+      make<PhaseAccumulateCase>(PhaseAccumulateShape{48, 16, 1, 9}, 3, 0),
   };
 }
 
@@ -597,6 +668,56 @@ TEST(SpectroStreamOpsTransposeConv, SamePaddingMatchesTheOfficialRule) {
   EXPECT_EQ(conv_transpose_same_pad(3, 1), 1);  // 4×3 frequency axis
   EXPECT_EQ(conv_transpose_same_pad(6, 3), 4);  // 3×6
   EXPECT_EQ(conv_transpose_same_pad(3, 4), 2);  // stride > kernel − 1: kernel − 1
+}
+
+// A constant z = r·e^{iδ} in every frame: the output keeps magnitude r and its phase turns by
+// δ + ω_k (ω_k = 2π k hop / fft_size) per frame, from δ + ω_k at the first heard frame; the
+// phase carries over to the next call, and skipped frames change neither it nor the spectrum.
+TEST(SpectroStreamOpsPhaseAccumulate, ConstantInputAdvancesByItsAngleEveryFrame) {
+  const PhaseAccumulateShape s{16, 4, 2, 5};
+  const int bins = s.fft_size / 2;
+  const float re = -0.6f, im = 0.35f;
+  const double r = std::hypot(double{re}, double{im});
+  const double delta = std::atan2(double{im}, double{re});
+  std::vector<float> input;
+  for (int i = 0; i < s.channels * s.frames * bins; ++i) input.insert(input.end(), {re, im});
+  auto at = [&](const std::vector<float>& x, int c, int t, int k) {
+    return std::complex<double>(x[((static_cast<std::size_t>(c) * s.frames + t) * bins + k) * 2],
+                                x[((static_cast<std::size_t>(c) * s.frames + t) * bins + k) * 2 + 1]);
+  };
+  auto wrapped = [](double angle) { return std::remainder(angle, 2.0 * std::numbers::pi); };
+
+  std::vector<double> phase(phase_accumulate_state_size(s), 0.0);
+  std::vector<float> first = input;
+  phase_accumulate(s, 2, phase.data(), first.data());
+  std::vector<float> second = input;
+  phase_accumulate(s, 0, phase.data(), second.data());
+  const std::vector<double> after_second = phase;
+  std::vector<float> skipped = input;
+  phase_accumulate(s, s.frames, phase.data(), skipped.data());
+
+  EXPECT_EQ(skipped, input);
+  EXPECT_EQ(phase, after_second);
+  for (int c = 0; c < s.channels; ++c) {
+    for (int k = 0; k < bins; ++k) {
+      const double step = delta + 2.0 * std::numbers::pi * k * s.hop / s.fft_size;
+      for (int t = 0; t < 2; ++t) EXPECT_EQ(at(first, c, t, k), at(input, c, t, k)) << "skipped frame " << t;
+      std::vector<std::complex<double>> heard;  // frames 2 … 4 of the first call, then all of the second
+      for (int t = 2; t < s.frames; ++t) heard.push_back(at(first, c, t, k));
+      for (int t = 0; t < s.frames; ++t) heard.push_back(at(second, c, t, k));
+      EXPECT_NEAR(wrapped(std::arg(heard[0]) - step), 0.0, 1e-6) << "bin " << k;
+      for (std::size_t i = 0; i < heard.size(); ++i) {
+        EXPECT_NEAR(std::abs(heard[i]), r, 1e-6) << "bin " << k << ", heard frame " << i;
+        if (i > 0) {
+          EXPECT_NEAR(wrapped(std::arg(heard[i]) - std::arg(heard[i - 1]) - step), 0.0, 1e-6)
+              << "bin " << k << ", heard frame " << i;
+        }
+      }
+      const double state = phase[static_cast<std::size_t>(c) * bins + k];
+      EXPECT_NEAR(wrapped(state - static_cast<double>(heard.size()) * step), 0.0, 1e-9) << "bin " << k;
+      EXPECT_LE(std::abs(state), std::numbers::pi) << "kept wrapped";
+    }
+  }
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 // with `audio_int16`. And the PyTorch codec continuo trains (tools/train/mrt2_torch), exported
 // the way a trained one is (to_official() -> tools/mrt2_codec.py): tests/fixtures/default_codec,
 // a random codec of the default config's family at 48 kHz (tools/train/make_export_fixture.py),
-// its 32 frames of codes against SpectroStream.decode_streaming.
+// its 32 frames of codes against SpectroStream.decode_streaming; and tests/fixtures/
+// default_codec_phase, the same family in the phase_accumulate output mode (codec_phase_accumulate
+// = 1: magnitudes and phase advances integrated per bin), 24 frames.
 //
 // Two comparisons. (1) On the float signal (every fixture; the tiny one's before the official
 // int16 conversion, audio_float.safetensors: tools/make_fixtures.py audio-float, the same codes
@@ -36,6 +38,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/spectrostream.hpp"
@@ -111,6 +114,12 @@ struct DecodeReference {
 void PrintTo(const DecodeReference& reference, std::ostream* os) { *os << reference.name; }
 
 const std::string kDefaultCodec = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/default_codec";
+const std::string kPhaseCodec = std::string(CONTINUO_SOURCE_DIR) + "/tests/fixtures/default_codec_phase";
+
+// A reference of the PyTorch codec's family: make_export_fixture.py's package and arrays in `dir`.
+DecodeReference pytorch_reference(const std::string& name, const std::string& dir) {
+  return {name, dir + "/package", dir + "/fixtures.safetensors", dir + "/fixtures.safetensors", "audio", 1e-5};
+}
 
 class StreamedDecode : public testing::TestWithParam<DecodeReference> {};
 
@@ -157,9 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
     SpectroStreamReferences, StreamedDecode,
     testing::Values(DecodeReference{"tiny_official_jax", kTiny + "/codec_package", kTiny + "/fixtures.safetensors",
                                     kTiny + "/audio_float.safetensors", "audio_float", 1e-4},
-                    DecodeReference{"default_family_pytorch", kDefaultCodec + "/package",
-                                    kDefaultCodec + "/fixtures.safetensors", kDefaultCodec + "/fixtures.safetensors",
-                                    "audio", 1e-5}),
+                    pytorch_reference("default_family_pytorch", kDefaultCodec),
+                    pytorch_reference("default_family_phase_accumulate_pytorch", kPhaseCodec)),
     [](const testing::TestParamInfo<DecodeReference>& info) { return info.param.name; });
 
 TEST(SpectroStreamDefaultFamily, ReadsThe48kHzConfig) {
@@ -169,22 +177,30 @@ TEST(SpectroStreamDefaultFamily, ReadsThe48kHzConfig) {
   EXPECT_EQ(decoder.sample_rate(), 48000);
   EXPECT_EQ(decoder.latency_frames(), 1);
   EXPECT_EQ(decoder.config().stft_frames(), 4);
+  EXPECT_FALSE(decoder.config().phase_accumulate);  // codec_phase_accumulate absent
+  const ModelPackage phase = ModelPackage::open(kPhaseCodec + "/package");
+  EXPECT_TRUE(SpectroStreamDecoder(phase).config().phase_accumulate);
 }
 
-TEST_F(SpectroStreamParity, ResetRestartsTheStream) {
-  const std::vector<std::int32_t> codes = read_fixture<std::int32_t>("codes");
-  SpectroStreamDecoder decoder(package_);
-  std::vector<float> first(2 * static_cast<std::size_t>(decoder.frame_samples()));
-  std::vector<float> again(first.size());
-  FrameCodes frame{};
-  for (int pass = 0; pass < 2; ++pass) {
-    decoder.reset();
-    for (int t = 0; t < 5; ++t) {
-      std::copy_n(codes.begin() + t * kLmLevels, kLmLevels, frame.begin());
-      decoder.decode(frame, pass == 0 ? first : again);
+// Also in the phase_accumulate mode: reset() clears the running phases too.
+TEST(SpectroStreamReset, RestartsTheStream) {
+  for (const auto& [package_dir, fixture_dir] : {std::pair{kTiny + "/codec_package", kTiny},
+                                                 std::pair{kPhaseCodec + "/package", kPhaseCodec}}) {
+    const auto codes = fixtures::read_array<std::int32_t>(fixture_dir + "/fixtures.safetensors", "codes");
+    const ModelPackage package = ModelPackage::open(package_dir);
+    SpectroStreamDecoder decoder(package);
+    std::vector<float> first(2 * static_cast<std::size_t>(decoder.frame_samples()));
+    std::vector<float> again(first.size());
+    FrameCodes frame{};
+    for (int pass = 0; pass < 2; ++pass) {
+      decoder.reset();
+      for (int t = 0; t < 5; ++t) {
+        std::copy_n(codes.begin() + t * kLmLevels, kLmLevels, frame.begin());
+        decoder.decode(frame, pass == 0 ? first : again);
+      }
     }
+    EXPECT_EQ(first, again) << package_dir;
   }
-  EXPECT_EQ(first, again);
 }
 
 TEST(SpectroStreamOutput, OfficialInt16Conversion) {
@@ -232,6 +248,8 @@ TEST(SpectroStreamPackage, RefusesNamingTheFirstMismatch) {
   expect_refusal(edited_package("codec_frame_samples = 64", "codec_frame_samples = 32"),
                  "architecture.codec_frame_samples: must be");
   expect_refusal(edited_package("codec_blocks = 2", "codec_blocks = 1"), "architecture.codec_bins");
+  expect_refusal(edited_package("codec_hop = 32", "codec_hop = 32\ncodec_phase_accumulate = 2"),
+                 "/model.toml: architecture.codec_phase_accumulate: must be 0 or 1");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@ is, with what PyTorch encodes and decodes, for continuo to reproduce
 (tests/unit/test_spectrostream_parity.cpp and test_spectrostream_encoder.cpp run it).
 
   .venv-train/bin/python tools/train/make_export_fixture.py [--out tests/fixtures/default_codec]
+  .venv-train/bin/python tools/train/make_export_fixture.py --phase-accumulate [--out tests/fixtures/default_codec_phase]
 
 The config is spectrostream_config.DEFAULT with narrow widths (EXPORT_FIXTURE: same STFT,
 strides, channel split, lookahead and 12 levels; channel bases 2, 16 features, 64 codes) so the
@@ -12,6 +13,11 @@ encoder's own residuals on the fixture audio, so the codes spread over the table
 codec's do, not onto one row; the output conv is scaled to a decoded peak of PEAK. Seeds are
 tried until every code choice is clear of a tie (the second-best score exceeds the best by
 MIN_MARGIN of its level's largest score), so fp32 summation order cannot flip a code.
+
+--phase-accumulate: the same with SpectroStreamConfig.phase_accumulate (the decoder's output is
+magnitudes and phase advances, integrated per bin; the package gets codec_phase_accumulate = 1)
+and PHASE_FRAMES frames, to keep the second fixture under 1 MB: still past the decoder's own
+receptive field (14 frames; the encoder's 28 are covered by the first fixture).
 
 Writes OUT/package/ (model.toml + codec.safetensors, by to_official() -> checkpoint.save ->
 tools/mrt2_codec.py package, the trained codec's export path), OUT/fixtures.safetensors and
@@ -40,6 +46,7 @@ from mrt2_torch.spectrostream_config import DEFAULT  # noqa: E402
 
 EXPORT_FIXTURE = DEFAULT.replace(encoder_base_channels=2, decoder_base_channels=2, features=16, codebook=64)
 FRAMES = 32          # > the config's receptive field (28 frames): every streaming buffer fills
+PHASE_FRAMES = 24    # --phase-accumulate
 MIN_MARGIN = 1e-5    # of the level's max |score|: 100x fp32's error on a 16-term dot product
 PEAK = 0.25          # decoded level (random init decodes at ~1e-4)
 
@@ -94,11 +101,11 @@ def code_margins(model, emb: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
   return np.stack(margins, 1), np.array(scales)
 
 
-def build(seed: int):
+def build(seed: int, config, frames: int):
   torch.manual_seed(seed)
   rng = np.random.default_rng(seed)
-  model = SpectroStream(EXPORT_FIXTURE).eval()
-  audio_int16 = fixture_audio(EXPORT_FIXTURE, FRAMES, rng)
+  model = SpectroStream(config).eval()
+  audio_int16 = fixture_audio(config, frames, rng)
   audio = torch.from_numpy(audio_int16.T.astype(np.float32) / 32768)[None]
   with torch.no_grad():
     emb = model.embed(audio)
@@ -121,12 +128,17 @@ def sha256(path: Path) -> str:
 
 def main(argv=None) -> int:
   ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  ap.add_argument('--out', type=Path, default=ROOT / 'tests' / 'fixtures' / 'default_codec')
+  ap.add_argument('--phase-accumulate', action='store_true',
+                  help='the phase_accumulate output mode (default --out tests/fixtures/default_codec_phase)')
+  ap.add_argument('--out', type=Path)
   args = ap.parse_args(argv)
   torch.set_num_threads(1)
-  config = EXPORT_FIXTURE
+  config = EXPORT_FIXTURE.replace(phase_accumulate=args.phase_accumulate)
+  frames = PHASE_FRAMES if args.phase_accumulate else FRAMES
+  fixture = 'default_codec_phase' if args.phase_accumulate else 'default_codec'
+  args.out = args.out or ROOT / 'tests' / 'fixtures' / fixture
   for seed in range(1, 50):
-    model, audio_int16, emb, codes, decoded, margins, scales = build(seed)
+    model, audio_int16, emb, codes, decoded, margins, scales = build(seed, config, frames)
     if (margins / scales).min() >= MIN_MARGIN:
       break
   else:
@@ -138,7 +150,7 @@ def main(argv=None) -> int:
 
   args.out.mkdir(parents=True, exist_ok=True)
   arrays = {
-      'encoder_audio': audio_int16.reshape(FRAMES, config.frame_samples, 2),
+      'encoder_audio': audio_int16.reshape(frames, config.frame_samples, 2),
       'embeddings': emb[0].numpy(),
       'codes': codes[0].numpy().astype(np.int32),
       'code_margin': margins.astype(np.float32),
@@ -149,10 +161,11 @@ def main(argv=None) -> int:
     weights = Path(tmp) / 'codec_official.safetensors'
     checkpoint.save(weights, model.to_official())
     subprocess.run([sys.executable, ROOT / 'tools' / 'mrt2_codec.py', 'package', weights, args.out / 'package',
-                    '--name', 'spectrostream_default_family_fixture',
+                    '--name', 'spectrostream_default_family_fixture' + ('_phase' if config.phase_accumulate else ''),
                     '--source', 'tools/train/make_export_fixture.py (random weights, PyTorch)',
                     '--licence', 'Apache-2.0 (random weights)', '--sample-rate', str(config.sample_rate),
-                    '--audio-rate', str(config.sample_rate), '--frame-rate', repr(config.frame_rate)],
+                    '--audio-rate', str(config.sample_rate), '--frame-rate', repr(config.frame_rate)]
+                   + (['--phase-accumulate'] if config.phase_accumulate else []),
                    check=True, stdout=subprocess.DEVNULL)
   meaning = {
       'encoder_audio': 'int16 [T,S,2] encoder input (float = int16 / 32768), stereo interleaved per frame; '
@@ -168,7 +181,7 @@ def main(argv=None) -> int:
       'about': 'tools/train/make_export_fixture.py: PyTorch SpectroStream (mrt2_torch), random weights, '
                f'seed {seed}, exported through to_official() and tools/mrt2_codec.py package',
       'config': {k: getattr(config, k) for k in config.__dataclass_fields__},
-      'frames': FRAMES, 'smallest_relative_code_margin': float((margins / scales).min()),
+      'frames': frames, 'smallest_relative_code_margin': float((margins / scales).min()),
       'arrays': {k: {'shape': list(v.shape), 'dtype': str(v.dtype), 'meaning': meaning[k]} for k, v in arrays.items()},
       'sha256': {p: sha256(args.out / p) for p in ('fixtures.safetensors', 'package/codec.safetensors')},
   }

@@ -298,11 +298,13 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
   of the decoded audio against the clip's note labels says whether the codes keep the
   pitches (an LM cannot follow notes its codes do not hold); the source's own chroma against
   the same labels is the ceiling (drums and voicing keep it below 1). The buzz at the STFT
-  hop rate (metrics.periodic_buzz: ≈ 1 or less for music) shows frames that do not join."""
+  hop rate (metrics.periodic_buzz: ≈ 1 or less for music) shows frames that do not join; the
+  phase-advance loss (0 when every bin turns as the source's, ≈ 2 at random) whether the
+  pitch the codes hold reaches the audio."""
   config = model.config
   frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
   model.eval()
-  mel, sdr, chroma, source_chroma, buzz = [], [], [], [], []
+  mel, sdr, chroma, source_chroma, buzz, phase = [], [], [], [], [], []
   for clip in clips:
     audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
     codes = model.encode(torch.from_numpy(audio.T.copy())[None].to(device))
@@ -313,13 +315,16 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
     chroma.append(metrics.chroma_adherence(decoded, config.sample_rate, held))
     source_chroma.append(metrics.chroma_adherence(audio, config.sample_rate, held))
     buzz.append(metrics.periodic_buzz(decoded, config.sample_rate, config.hop))
+    phase.append(float(phase_advance_loss(torch.from_numpy(decoded.T.copy()),
+                                          torch.from_numpy(audio[:len(decoded)].T.copy()), config.fft_size, config.hop)))
   model.train()
   mean = lambda results, key: float(np.mean([r[key] for r in results]))
   return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
           'multires_mel_distance': float(np.mean(mel)), 'si_sdr_db': float(np.mean(sdr)),
           'chroma_precision': mean(chroma, 'precision'), 'chroma_recall': mean(chroma, 'recall'),
           'source_chroma_precision': mean(source_chroma, 'precision'),
-          'source_chroma_recall': mean(source_chroma, 'recall'), 'hop_buzz': float(np.mean(buzz))}
+          'source_chroma_recall': mean(source_chroma, 'recall'), 'hop_buzz': float(np.mean(buzz)),
+          'phase_advance_loss': float(np.mean(phase))}
 
 
 def main(argv=None) -> int:

@@ -223,6 +223,38 @@ class InverseStft(nn.Module):
     return out.reshape(b, c2 // 2, n * self.hop)
 
 
+def bin_advances(fft_size: int, hop: int, bins: int, device=None) -> torch.Tensor:
+  """[bins] float64: how far a sinusoid at bin k's centre frequency turns in one hop,
+  2π k hop / fft_size (kernels/phase_accumulate: the same constants)."""
+  k = torch.arange(bins, dtype=torch.float64, device=device)
+  return 2 * math.pi * k * hop / fft_size
+
+
+def accumulate_phase(spec, fft_size: int, hop: int, eps: float = 1e-6):
+  """The `phase_accumulate` output mode, [B, 2C, n, bins] -> [B, 2C, n, bins]: each (re, im)
+  pair z of the decoder gives the magnitude |z| and the phase advance from the previous frame,
+  angle(z) on top of the bin's centre advance ω_k; a running phase from 0 before the first
+  frame turns them into the spectrum: φ_t = Σ_{s<=t} (angle z_s + ω_k), out_t = |z_t| e^{iφ_t}.
+
+  Why: a held note's phase must turn by 2π f hop / sr every STFT frame. Convolutions fed the
+  same codes frame after frame emit the same output, so a decoder whose output is the
+  spectrum itself can only hold the phase still or draw it at random; here the same output
+  is a steady advance, which is what the note needs. The running phase is float64, as
+  continuo's kernel keeps it. atan2's gradient (1/|z|) is softened below |z| ~ sqrt(eps),
+  where it would blow up; the value is exact."""
+  b, c2, n, bins = spec.shape
+  x = spec.reshape(b, c2 // 2, 2, n, bins)
+  re, im = x[:, :, 0], x[:, :, 1]
+  power = re * re + im * im
+  magnitude = torch.sqrt(power + 1e-20)
+  advance = torch.atan2(im, re).detach()
+  if torch.is_grad_enabled():  # adds exactly 0; carries the softened gradient
+    advance = advance + (re.detach() * im - im.detach() * re) / (power.detach() + eps)
+  phase = torch.cumsum(advance.double() + bin_advances(fft_size, hop, bins, spec.device), dim=2)
+  out = torch.stack([magnitude * torch.cos(phase).to(spec.dtype), magnitude * torch.sin(phase).to(spec.dtype)], 2)
+  return out.reshape(b, c2, n, bins)
+
+
 # ---- residual units ---------------------------------------------------------------------
 
 class EncoderUnit(nn.Module):
@@ -508,7 +540,7 @@ class SpectroStream(nn.Module):
   def decode_embeddings(self, emb):
     """embeddings [B, N, D] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]."""
     spec = self.decoder(emb)
-    return self.istft(spec[:, :, self.config.lookahead * self.config.stft_frames:])
+    return self.istft(self.output_spectrum(spec[:, :, self.config.lookahead * self.config.stft_frames:]))
 
   def decode(self, codes):
     """codes [B, N, L] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]
@@ -521,8 +553,15 @@ class SpectroStream(nn.Module):
     decode(codes). Equal to decode(codes) delayed by `lookahead` frames."""
     spec = self.decoder(self.quantizer.decode(codes))
     masked = self.config.lookahead * self.config.stft_frames
-    spec = torch.cat([torch.zeros_like(spec[:, :, :masked]), spec[:, :, masked:]], 2)
+    spec = torch.cat([torch.zeros_like(spec[:, :, :masked]), self.output_spectrum(spec[:, :, masked:])], 2)
     return self.istft(spec)
+
+  def output_spectrum(self, spec):
+    """The decoder's output as the spectrum the inverse STFT takes: itself, or in the
+    phase_accumulate mode its magnitudes and phase advances integrated. The lookahead's
+    masked frames are cut before this, so the running phase starts at the first heard frame."""
+    c = self.config
+    return accumulate_phase(spec, c.fft_size, c.hop) if c.phase_accumulate else spec
 
   # -- training --
   def forward(self, audio, n_levels=None):

@@ -76,6 +76,10 @@ class SpectroStreamConfig:
   recombo_block: int = -2          # official channel_recombo_block
   lookahead: int = 1               # decoder lookahead in token frames (sl.Lookahead)
   lm_levels: int = LM_LEVELS       # levels the runtime decodes (truncation)
+  # continuo's own output mode (not in the official model): the decoder's complex output per
+  # bin gives the magnitude and how far the phase advances from the previous STFT frame, and
+  # a running phase per bin turns that into the spectrum (spectrostream.accumulate_phase).
+  phase_accumulate: bool = False
 
   # ---- derived sizes -------------------------------------------------------------------
   @property
@@ -253,6 +257,8 @@ class SpectroStreamConfig:
         'codec_channels': self.stft_channels, 'codec_bins': self.bins, 'codec_fft_size': self.fft_size,
         'codec_hop': self.hop, 'codec_frame_samples': self.frame_samples,
     }
+    if self.phase_accumulate:
+      keys['codec_phase_accumulate'] = 1
     for i, b in enumerate(dec):
       keys.update({f'codec_block{i}_time_stride': b.time_stride, f'codec_block{i}_freq_stride': b.freq_stride,
                    f'codec_block{i}_channels': b.cout})
