@@ -276,7 +276,7 @@ void spectral_cases(const Bench& b) {
            cu::istft(s, is, plan.device, window.data(), overlap.data(), y.data(), scratch.data(), audio.data());
          }),
          4.0 * (spectrum + 4 * 480 * 2 + 2 * k::istft_overlap_size(is)), dft);
-  const k::PhaseAccumulateShape ps{960, 480, 2, 4};
+  const k::PhaseAccumulateShape ps{960, 2, 4};
   const std::size_t phases = k::phase_accumulate_state_size(ps);
   cu::DeviceBuffer<double> phase(phases);
   phase.fill_bytes(0);

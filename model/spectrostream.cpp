@@ -73,7 +73,7 @@ SpectroStreamDecoder::SpectroStreamDecoder(const ModelPackage& package)
   kernels::istft_window(c.fft_size, c.hop, window_.data());
   istft_overlap_.resize(kernels::istft_overlap_size(istft_shape_));
   istft_scratch_.resize(kernels::istft_scratch_size(istft_shape_));
-  phase_shape_ = {c.fft_size, c.hop, c.splits, frames};
+  phase_shape_ = {c.fft_size, c.splits, frames};
   if (c.phase_accumulate) phase_.resize(kernels::phase_accumulate_state_size(phase_shape_));
   features_.resize(static_cast<std::size_t>(c.features));
   spectrum_.resize(static_cast<std::size_t>(c.splits) * frames * c.fft_size);

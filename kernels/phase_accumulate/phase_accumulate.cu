@@ -19,13 +19,12 @@ __global__ void __launch_bounds__(kThreads)
   const std::size_t c = i / bins;
   const int k = static_cast<int>(i % bins);
   constexpr double kTwoPi = 6.283185307179586476925286766559;  // the CPU's 2.0 * std::numbers::pi
-  const double centre = kTwoPi * k * s.hop / s.fft_size;
   double running = phase[i];
   for (int t = max(*first_frame, 0); t < s.frames; ++t) {
     float2& z = x[(c * s.frames + t) * bins + k];
     const double re = z.x;
     const double im = z.y;
-    running = remainder(running + (atan2(im, re) + centre), kTwoPi);
+    running = remainder(running + atan2(im, re), kTwoPi);
     const double magnitude = sqrt(re * re + im * im + 1e-20);
     double sine, cosine;
     sincos(running, &sine, &cosine);
@@ -38,8 +37,8 @@ __global__ void __launch_bounds__(kThreads)
 
 void phase_accumulate(cudaStream_t stream, const PhaseAccumulateShape& s, const std::int32_t* first_frame,
                       double* phase, float* x) {
-  if (s.fft_size < 2 || s.fft_size % 2 != 0 || s.hop < 1 || s.channels < 0 || s.frames < 0) {
-    throw std::invalid_argument("phase_accumulate: bad shape (fft_size even, hop >= 1)");
+  if (s.fft_size < 2 || s.fft_size % 2 != 0 || s.channels < 0 || s.frames < 0) {
+    throw std::invalid_argument("phase_accumulate: bad shape (fft_size even and positive)");
   }
   const std::size_t threads = phase_accumulate_state_size(s);
   if (threads == 0 || s.frames == 0) return;

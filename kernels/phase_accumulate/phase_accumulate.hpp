@@ -7,9 +7,10 @@ namespace continuo::kernels {
 // The codec's `phase_accumulate` output mode (continuo's own, not in the official model;
 // tools/train/mrt2_torch/spectrostream.py: accumulate_phase, manifest key
 // codec_phase_accumulate = 1). The decoder's complex output per bin, z = (re, im), gives the
-// magnitude |z| and how far the bin's phase turns from the previous STFT frame, angle(z) on top
-// of the bin's centre advance ω_k = 2π·k·hop/fft_size; a running phase per (audio channel, bin)
-// turns that into the spectrum: φ ← φ + angle(z) + ω_k, z ← |z|·(cos φ, sin φ).
+// magnitude |z| and how far the bin's phase turns from the previous STFT frame, angle(z) (the
+// whole turn, not the deviation from the bin's centre frequency: a partial turns every bin it
+// reaches alike, smooth across bins for the decoder's convolutions); a running phase per
+// (audio channel, bin) turns that into the spectrum: φ ← φ + angle(z), z ← |z|·(cos φ, sin φ).
 // Why: a held note must turn by the same angle every frame, which a decoder fed the same codes
 // emits as the same output; emitting the spectrum itself it could only hold phases still.
 //
@@ -20,7 +21,6 @@ namespace continuo::kernels {
 // sqrt(re² + im² + 1e-20) and everything is computed in double, rounded once to fp32.
 struct PhaseAccumulateShape {
   int fft_size = 0;
-  int hop = 0;
   int channels = 0;
   int frames = 1;
 };

@@ -20,9 +20,7 @@ void phase_accumulate(const PhaseAccumulateShape& s, int first_frame, double* ph
       for (int k = 0; k < bins; ++k) {
         const double re = z[2 * k];
         const double im = z[2 * k + 1];
-        // ω_k as the PyTorch codec's bin_advances; the advance summed first, as its cumsum does.
-        const double centre = kTwoPi * k * s.hop / s.fft_size;
-        running[k] = std::remainder(running[k] + (std::atan2(im, re) + centre), kTwoPi);
+        running[k] = std::remainder(running[k] + std::atan2(im, re), kTwoPi);
         const double magnitude = std::sqrt(re * re + im * im + 1e-20);
         z[2 * k] = static_cast<float>(magnitude * std::cos(running[k]));
         z[2 * k + 1] = static_cast<float>(magnitude * std::sin(running[k]));

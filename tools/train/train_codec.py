@@ -68,6 +68,7 @@ SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 
                      'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0, 'phase_weight': 0.0,
                      'note_weight': 0.0, 'adversarial_weight': 0.0, 'adversary_frames': 12}
 INT16_SCALE = 32768.0
+HOLD_FRAMES = 5  # evaluate: held_* metrics decode codes held this many frames (0.2 s at 25 Hz)
 NOTE_PITCHES = 128
 FEATURE_MATCHING_SCALE = 2.0  # DAC's ratio of feature matching to the adversarial term
 ADVERSARY_BETAS = (0.8, 0.99)  # HiFi-GAN's, DAC's
@@ -300,11 +301,14 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
   the same labels is the ceiling (drums and voicing keep it below 1). The buzz at the STFT
   hop rate (metrics.periodic_buzz: ≈ 1 or less for music) shows frames that do not join; the
   phase-advance loss (0 when every bin turns as the source's, ≈ 2 at random) whether the
-  pitch the codes hold reaches the audio."""
+  pitch the codes hold reaches the audio. The held_* metrics decode the codes with each
+  HOLD_FRAMES-th frame's codes held over the next ones, as an LM's codes stand nearly still
+  through a held chord: a decoder must then turn each bin's phase by itself
+  (phase_accumulate) or play the comb of the hop's harmonics."""
   config = model.config
   frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
   model.eval()
-  mel, sdr, chroma, source_chroma, buzz, phase = [], [], [], [], [], []
+  mel, sdr, chroma, source_chroma, buzz, phase, held_chroma, held_buzz = [], [], [], [], [], [], [], []
   for clip in clips:
     audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
     codes = model.encode(torch.from_numpy(audio.T.copy())[None].to(device))
@@ -317,6 +321,12 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
     buzz.append(metrics.periodic_buzz(decoded, config.sample_rate, config.hop))
     phase.append(float(phase_advance_loss(torch.from_numpy(decoded.T.copy()),
                                           torch.from_numpy(audio[:len(decoded)].T.copy()), config.fft_size, config.hop)))
+    held = torch.arange(codes.shape[1]) // HOLD_FRAMES * HOLD_FRAMES
+    held_decoded = model.decode(codes[:, held])[0].T.cpu().numpy()
+    held_notes = np.asarray(data[clip].notes)[held.numpy()]
+    held_chroma.append(metrics.chroma_adherence(
+        held_decoded, config.sample_rate, metrics.labelled_pitch_classes(held_notes, config.frame_rate)))
+    held_buzz.append(metrics.periodic_buzz(held_decoded, config.sample_rate, config.hop))
   model.train()
   mean = lambda results, key: float(np.mean([r[key] for r in results]))
   return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
@@ -324,7 +334,9 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
           'chroma_precision': mean(chroma, 'precision'), 'chroma_recall': mean(chroma, 'recall'),
           'source_chroma_precision': mean(source_chroma, 'precision'),
           'source_chroma_recall': mean(source_chroma, 'recall'), 'hop_buzz': float(np.mean(buzz)),
-          'phase_advance_loss': float(np.mean(phase))}
+          'phase_advance_loss': float(np.mean(phase)), 'held_frames': HOLD_FRAMES,
+          'held_chroma_precision': mean(held_chroma, 'precision'),
+          'held_chroma_recall': mean(held_chroma, 'recall'), 'held_hop_buzz': float(np.mean(held_buzz))}
 
 
 def main(argv=None) -> int:

@@ -223,34 +223,34 @@ class InverseStft(nn.Module):
     return out.reshape(b, c2 // 2, n * self.hop)
 
 
-def bin_advances(fft_size: int, hop: int, bins: int, device=None) -> torch.Tensor:
-  """[bins] float64: how far a sinusoid at bin k's centre frequency turns in one hop,
-  2π k hop / fft_size (kernels/phase_accumulate: the same constants)."""
-  k = torch.arange(bins, dtype=torch.float64, device=device)
-  return 2 * math.pi * k * hop / fft_size
-
-
-def accumulate_phase(spec, fft_size: int, hop: int, eps: float = 1e-6):
+def accumulate_phase(spec, eps: float = 1e-6):
   """The `phase_accumulate` output mode, [B, 2C, n, bins] -> [B, 2C, n, bins]: each (re, im)
-  pair z of the decoder gives the magnitude |z| and the phase advance from the previous frame,
-  angle(z) on top of the bin's centre advance ω_k; a running phase from 0 before the first
-  frame turns them into the spectrum: φ_t = Σ_{s<=t} (angle z_s + ω_k), out_t = |z_t| e^{iφ_t}.
+  pair z of the decoder gives the magnitude |z| and how far the bin's phase turns from the
+  previous frame, angle(z); a running phase from 0 before the first frame turns them into the
+  spectrum: φ_t = Σ_{s<=t} angle z_s, out_t = |z_t| e^{iφ_t}.
 
   Why: a held note's phase must turn by 2π f hop / sr every STFT frame. Convolutions fed the
   same codes frame after frame emit the same output, so a decoder whose output is the
-  spectrum itself can only hold the phase still or draw it at random; here the same output
-  is a steady advance, which is what the note needs. The running phase is float64, as
-  continuo's kernel keeps it. atan2's gradient (1/|z|) is softened below |z| ~ sqrt(eps),
-  where it would blow up; the value is exact."""
+  spectrum itself must find each frame's phase in the codes; here the same output is a steady
+  turn, which is what the note needs. The turn is the whole advance, not the deviation from the
+  bin's centre frequency (2π k hop / fft_size = π k at hop fft/2): every bin a partial reaches
+  turns by the same 2π f hop / sr, which a convolution draws smoothly across the bins, where
+  the deviations flip by π from bin to bin (a first run with them learnt no faster than the
+  plain decoder).
+  The running phase is float64, as continuo's kernel keeps it. The value is exact; the
+  gradient is not the sum's: a frame's advance gets it from its own frame only, with atan2's
+  1/|z| softened below |z| ~ sqrt(eps). Through the sum it would also reach every later frame,
+  which it turns all together: no loss hears that (the absolute phase is inaudible), but it
+  multiplies the gradient by the frames that follow (8x the plain decoder's norm in a first
+  run, starving the magnitudes under the gradient clip)."""
   b, c2, n, bins = spec.shape
   x = spec.reshape(b, c2 // 2, 2, n, bins)
   re, im = x[:, :, 0], x[:, :, 1]
   power = re * re + im * im
   magnitude = torch.sqrt(power + 1e-20)
-  advance = torch.atan2(im, re).detach()
-  if torch.is_grad_enabled():  # adds exactly 0; carries the softened gradient
-    advance = advance + (re.detach() * im - im.detach() * re) / (power.detach() + eps)
-  phase = torch.cumsum(advance.double() + bin_advances(fft_size, hop, bins, spec.device), dim=2)
+  phase = torch.cumsum(torch.atan2(im, re).detach().double(), dim=2)
+  if torch.is_grad_enabled():  # adds exactly 0; carries the gradient of this frame's advance
+    phase = phase + ((re.detach() * im - im.detach() * re) / (power.detach() + eps)).double()
   out = torch.stack([magnitude * torch.cos(phase).to(spec.dtype), magnitude * torch.sin(phase).to(spec.dtype)], 2)
   return out.reshape(b, c2, n, bins)
 
@@ -560,8 +560,7 @@ class SpectroStream(nn.Module):
     """The decoder's output as the spectrum the inverse STFT takes: itself, or in the
     phase_accumulate mode its magnitudes and phase advances integrated. The lookahead's
     masked frames are cut before this, so the running phase starts at the first heard frame."""
-    c = self.config
-    return accumulate_phase(spec, c.fft_size, c.hop) if c.phase_accumulate else spec
+    return accumulate_phase(spec) if self.config.phase_accumulate else spec
 
   # -- training --
   def forward(self, audio, n_levels=None):
