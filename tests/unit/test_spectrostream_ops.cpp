@@ -114,6 +114,18 @@ std::vector<int> chunks(int frames, int per_call) {
   return out;
 }
 
+// One call's input: frames t … t + n − 1 of every channel of x [channels, frames, frame_floats],
+// as [channels, n, frame_floats].
+std::vector<float> call_frames(const std::vector<float>& x, int channels, int frames, std::size_t frame_floats, int t,
+                               int n) {
+  std::vector<float> in;
+  for (int c = 0; c < channels; ++c) {
+    const float* src = x.data() + (static_cast<std::size_t>(c) * frames + t) * frame_floats;
+    in.insert(in.end(), src, src + n * frame_floats);
+  }
+  return in;
+}
+
 // ---- Cases -------------------------------------------------------------------------------
 
 class Case {
@@ -428,16 +440,11 @@ class IstftCase : public Case {
     std::vector<float> overlap(istft_overlap_size(call), 0.0f);
     std::vector<float> scratch(istft_scratch_size(call));
     const auto frame = static_cast<std::size_t>(s_.fft_size);
-    std::vector<float> in;  // [channels, n, bins, 2] for this call
     out_.assign(static_cast<std::size_t>(s_.frames) * s_.hop * s_.channels, 0.0f);
     int t = 0;
     for (int n : chunks(s_.frames, per_call_)) {
       call.frames = n;
-      in.clear();
-      for (int c = 0; c < s_.channels; ++c) {
-        const float* src = x_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame;
-        in.insert(in.end(), src, src + n * frame);
-      }
+      std::vector<float> in = call_frames(x_, s_.channels, s_.frames, frame, t, n);  // [channels, n, bins, 2]
       backend.istft(call, plan_, window.data(), overlap.data(), in.data(), scratch.data(),
                     out_.data() + static_cast<std::size_t>(t) * s_.hop * s_.channels);
       t += n;
@@ -500,16 +507,11 @@ class PhaseAccumulateCase : public Case {
     PhaseAccumulateShape call = s_;
     std::vector<double> phase(phase_accumulate_state_size(s_), 0.0);
     const auto frame = static_cast<std::size_t>(s_.fft_size);
-    std::vector<float> in;  // [channels, n, bins, 2] for this call
     out_ = x_;
     int t = 0;
     for (int n : chunks(s_.frames, per_call_)) {
       call.frames = n;
-      in.clear();
-      for (int c = 0; c < s_.channels; ++c) {
-        const float* src = x_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame;
-        in.insert(in.end(), src, src + n * frame);
-      }
+      std::vector<float> in = call_frames(x_, s_.channels, s_.frames, frame, t, n);  // [channels, n, bins, 2]
       backend.phase_accumulate(call, skipped_ - t, phase.data(), in.data());  // negative: none skipped
       for (int c = 0; c < s_.channels; ++c) {
         std::copy_n(in.data() + static_cast<std::size_t>(c) * n * frame, n * frame,
