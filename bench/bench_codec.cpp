@@ -30,6 +30,7 @@
 #include "kernels/conv2d/conv2d.hpp"
 #include "kernels/conv_transpose2d/conv_transpose2d.hpp"
 #include "kernels/elu/elu.hpp"
+#include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream.hpp"
@@ -205,6 +206,11 @@ struct Storage {
     all.push_back(std::make_unique<std::vector<float>>(std::move(v)));
     return all.back()->data();
   }
+  std::vector<std::unique_ptr<std::vector<double>>> states;  // zeros, for ops keeping state in double
+  double* make_state(std::size_t n) {
+    states.push_back(std::make_unique<std::vector<double>>(n, 0.0));
+    return states.back()->data();
+  }
 };
 
 // A [kt, kf, cin, cout] kernel and its bias, scaled so activations stay near unit size.
@@ -255,6 +261,15 @@ Op upsample_op(Storage& s, std::mt19937& rng, const std::string& name, kernels::
   return {name, "upsample2d", calls, [=] { kernels::upsample2d_add(sh, x, y); }};
 }
 
+// continuo's phase_accumulate output mode on one token frame's spectrum (both groups); the
+// running phase wraps, so it needs no reset between calls.
+Op phase_op(Storage& s, std::mt19937& rng, const model::SpectroStreamConfig& c) {
+  const kernels::PhaseAccumulateShape sh{c.fft_size, c.splits, c.stft_frames()};
+  double* phase = s.make_state(kernels::phase_accumulate_state_size(sh));
+  float* x = s.make(random_floats(rng, static_cast<std::size_t>(sh.channels) * sh.frames * sh.fft_size, 1.0f));
+  return {"output.phase_accumulate", "phase_accumulate", 1, [=] { kernels::phase_accumulate(sh, 0, phase, x); }};
+}
+
 // The decoder's op sequence for one token frame (model/spectrostream.cpp), shapes per group.
 std::vector<Op> decoder_ops(Storage& s, const model::SpectroStreamConfig& c) {
   std::mt19937 rng(3);
@@ -302,6 +317,19 @@ std::vector<Op> decoder_ops(Storage& s, const model::SpectroStreamConfig& c) {
   return ops;
 }
 
+// Median of per-call times over ≥ 20 calls or ≥ 0.2 s, times the calls per frame.
+double ms_per_frame(Op& op) {
+  op.run();  // warm-up
+  std::vector<double> t;
+  const auto until = Clock::now() + std::chrono::milliseconds(200);
+  while (t.size() < 20 || (Clock::now() < until && t.size() < 2000)) {
+    const auto start = Clock::now();
+    op.run();
+    t.push_back(ms(Clock::now() - start));
+  }
+  return percentile(t, 0.5) * op.calls;
+}
+
 void bench_ops(const model::SpectroStreamConfig& c) {
   Storage storage;
   std::vector<Op> ops = decoder_ops(storage, c);
@@ -309,16 +337,7 @@ void bench_ops(const model::SpectroStreamConfig& c) {
   double total = 0;
   std::printf("%-20s %-17s %6s %10s\n", "op", "kind", "calls", "ms/frame");
   for (Op& op : ops) {
-    op.run();  // warm-up
-    // Median of per-call times over ≥ 20 calls or ≥ 0.2 s.
-    std::vector<double> t;
-    const auto until = Clock::now() + std::chrono::milliseconds(200);
-    while (t.size() < 20 || (Clock::now() < until && t.size() < 2000)) {
-      const auto start = Clock::now();
-      op.run();
-      t.push_back(ms(Clock::now() - start));
-    }
-    const double per_frame = percentile(t, 0.5) * op.calls;
+    const double per_frame = ms_per_frame(op);
     per_kind[op.kind] += per_frame;
     total += per_frame;
     std::printf("%-20s %-17s %6d %10.3f\n", op.name.c_str(), op.kind.c_str(), op.calls, per_frame);
@@ -326,6 +345,10 @@ void bench_ops(const model::SpectroStreamConfig& c) {
   std::printf("\nper op kind (ms/frame, medians summed):\n");
   for (const auto& [kind, t] : per_kind) std::printf("  %-17s %8.2f\n", kind.c_str(), t);
   std::printf("  %-17s %8.2f\n", "total", total);
+  std::mt19937 rng(4);
+  Op phase = phase_op(storage, rng, c);
+  std::printf("\ncodec_phase_accumulate = 1 would add (not in this config): %s %.3f ms/frame\n", phase.name.c_str(),
+              ms_per_frame(phase));
 }
 
 }  // namespace
