@@ -308,6 +308,13 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
   config = model.config
   frames = min(data.samples_per_clip, int(seconds * config.sample_rate)) // config.frame_samples
   model.eval()
+
+  def heard_notes(audio, notes):  # chroma precision / recall against per-frame note labels
+    return metrics.chroma_adherence(audio, config.sample_rate, metrics.labelled_pitch_classes(notes, config.frame_rate))
+
+  def hop_buzz(audio):
+    return metrics.periodic_buzz(audio, config.sample_rate, config.hop)
+
   mel, sdr, chroma, source_chroma, buzz, phase, held_chroma, held_buzz = [], [], [], [], [], [], [], []
   for clip in clips:
     audio = np.asarray(data.audio(clip)[:frames * config.frame_samples], np.float32) / INT16_SCALE
@@ -315,18 +322,16 @@ def evaluate(model, data: Shards, clips: range, seconds: float, device) -> dict:
     decoded = model.decode(codes)[0].T.cpu().numpy()  # frame t from codes <= t + lookahead
     mel.append(metrics.multires_mel_distance(audio, decoded, config.sample_rate))
     sdr.append(metrics.si_sdr(audio[:len(decoded)], decoded))
-    held = metrics.labelled_pitch_classes(data[clip].notes, config.sample_rate / config.frame_samples)
-    chroma.append(metrics.chroma_adherence(decoded, config.sample_rate, held))
-    source_chroma.append(metrics.chroma_adherence(audio, config.sample_rate, held))
-    buzz.append(metrics.periodic_buzz(decoded, config.sample_rate, config.hop))
+    notes = np.asarray(data[clip].notes)
+    chroma.append(heard_notes(decoded, notes))
+    source_chroma.append(heard_notes(audio, notes))
+    buzz.append(hop_buzz(decoded))
     phase.append(float(phase_advance_loss(torch.from_numpy(decoded.T.copy()),
                                           torch.from_numpy(audio[:len(decoded)].T.copy()), config.fft_size, config.hop)))
     held = torch.arange(codes.shape[1]) // HOLD_FRAMES * HOLD_FRAMES
     held_decoded = model.decode(codes[:, held])[0].T.cpu().numpy()
-    held_notes = np.asarray(data[clip].notes)[held.numpy()]
-    held_chroma.append(metrics.chroma_adherence(
-        held_decoded, config.sample_rate, metrics.labelled_pitch_classes(held_notes, config.frame_rate)))
-    held_buzz.append(metrics.periodic_buzz(held_decoded, config.sample_rate, config.hop))
+    held_chroma.append(heard_notes(held_decoded, notes[held.numpy()]))
+    held_buzz.append(hop_buzz(held_decoded))
   model.train()
   mean = lambda results, key: float(np.mean([r[key] for r in results]))
   return {'heldout_clips': len(clips), 'seconds_per_clip': frames * config.frame_samples / config.sample_rate,
