@@ -253,6 +253,25 @@ def convert_codec(official: dict[str, np.ndarray], **options
   return tensors, arch
 
 
+def official_codec(canonical: dict[str, np.ndarray], official_shapes: dict[str, tuple[int, ...]]
+                   ) -> dict[str, np.ndarray]:
+  """The way back: a package's codec.* tensors under the official names of `official_shapes`
+  (the layout of the codec they should load into). ValueError listing every tensor that is
+  missing or misshapen."""
+  rename, _, _ = _plan(official_shapes.items(), **_options())
+  out, problems = {}, []
+  for name, canon in sorted(rename.items()):
+    if canon not in canonical:
+      problems.append(f'{canon} (for {name}): missing')
+    elif tuple(canonical[canon].shape) != tuple(official_shapes[name]):
+      problems.append(f'{canon}: shape {tuple(canonical[canon].shape)}, {name} needs {tuple(official_shapes[name])}')
+    else:
+      out[name] = canonical[canon]
+  if problems:
+    raise ValueError('the codec does not fit: ' + '; '.join(problems))
+  return out
+
+
 def check_codec_names(names_and_shapes, **options
                       ) -> tuple[dict[str, tuple[int, ...]], dict[str, int | float]]:
   """Shape-only conversion of (name, shape) pairs: canonical shapes and architecture.

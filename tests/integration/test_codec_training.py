@@ -9,8 +9,11 @@ codec, scores held-out real tones above the codec's decoding of them. The phase-
 phase apart; and phase_resynthesis.py's versions show why it matters: a tone resynthesised with
 random frame phases is heard as other pitch classes too, with its phase advances kept as
 itself; the decoder's phase_accumulate mode turns magnitudes and advances back into the tone.
-Also the refusals of a negative weight and of a window longer than the crop, before
-any compute.
+A decoder-only run from a package (--init-package, --decoder-only) keeps the package's encoder
+and codebooks bit for bit, so the codes keep their meaning, and trains its decoder in another
+output mode. Also the refusals of a negative weight, of a window longer than the crop, of
+--decoder-only without a package or with the note head, and of a package of another layout,
+before any compute.
 Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or .venv-train/bin/python
 (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
@@ -119,6 +122,43 @@ def check_note_head(problems, np, torch, config, work: Path):
   print(f'note head on the held-out tones {truth}: heard {called}')
   if called != truth:
     problems.append(f'note head: held-out tones {truth} heard as {called}')
+
+
+def check_decoder_only(problems, torch, config, data: Path, work: Path):
+  """From the codec check_note_head trained, packaged by tools/mrt2_codec.py."""
+  package = work / 'package'
+  packaged = subprocess.run([sys.executable, str(ROOT / 'tools' / 'mrt2_codec.py'), 'package',
+                             str(work / 'run' / 'codec.safetensors'), str(package),
+                             '--sample-rate', str(config.sample_rate)], capture_output=True, text=True)
+  if packaged.returncode != 0:
+    problems.append(f'mrt2_codec.py package: exit {packaged.returncode}: {packaged.stderr[-400:]}')
+    return
+  common = ['--data', str(data), '--config', 'tiny', '--init-package', str(package), '--decoder-only',
+            '--batch', '4', '--crop-frames', '24', '--threads', '1', '--heldout', '2', '--eval-seconds', '2.5',
+            '--log-every', '1000']
+  run = work / 'decoder-only'
+  trained = train(*common, '--out', str(run), '--set', 'phase_accumulate=True', '--steps', '5', '--lr', '1e-2')
+  if trained.returncode != 0:
+    problems.append(f'train --decoder-only: exit {trained.returncode}: {trained.stderr[-400:]}')
+    return
+  from codec_run import package_codec
+  from mrt2_torch.spectrostream import SpectroStream
+  start = SpectroStream(config)
+  start.load_official(package_codec(package, start.official_shapes()))
+  after = torch.load(run / 'training_state.pt', weights_only=False)['objects']['model']
+  changed = {name for name, value in start.state_dict().items() if not torch.equal(value, after[name])}
+  moved_outside = sorted(name for name in changed if not name.startswith('decoder.'))
+  print(f'--decoder-only: {len(changed)} tensors changed, outside the decoder: {moved_outside}')
+  if moved_outside or not changed:
+    problems.append(f'--decoder-only changed {moved_outside or "nothing"}: want the decoder and only it')
+  run_json = json.loads((run / 'run.json').read_text())
+  if not (run_json['decoder_only'] and run_json['config']['phase_accumulate']
+          and run_json['init_package'] == str(package.resolve())):
+    problems.append(f'run.json does not record the start: {run_json}')
+  for flags, want in ((['--set', 'codebook=32'], 'does not fit'), (['--note-weight', '1'], '--note-weight')):
+    refused = train(*common, '--out', str(work / 'never'), *flags)
+    if refused.returncode != 2 or want not in refused.stderr:
+      problems.append(f'--decoder-only {" ".join(flags)}: exit {refused.returncode}, stderr {refused.stderr.strip()[-300:]!r}')
 
 
 def check_adversary_windows(problems, np, torch, train_codec):
@@ -235,7 +275,7 @@ def check_adversary_learns(problems, torch, config, data: Path, work: Path):
 def check_refusal(problems, data: Path, work: Path):
   for flags, name in ((['--note-weight', '-1'], '--note-weight'), (['--phase-weight', '-1'], '--phase-weight'),
                       (['--adversarial-weight', '1', '--crop-frames', '24', '--adversary-frames', '40'],
-                       '--adversary-frames')):
+                       '--adversary-frames'), (['--decoder-only'], '--init-package')):
     run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', *flags)
     if run.returncode != 2 or name not in run.stderr:
       problems.append(f'{" ".join(flags)}: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
@@ -257,6 +297,7 @@ def main() -> int:
   check_phase_accumulate(problems, np, torch, TINY)
   with tempfile.TemporaryDirectory() as work:
     check_note_head(problems, np, torch, TINY, Path(work))
+    check_decoder_only(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_refusal(problems, Path(work) / 'tones', Path(work))
   for problem in problems:
@@ -265,7 +306,7 @@ def main() -> int:
     print('crops line up with their labels; the note head joins a resumed run and hears the tones; '
           'the adversary judges matching windows and tells real tones from decoded ones; '
           'the phase-advance loss hears pitch and random phases, not a phase shift; '
-          'phase_accumulate rebuilds a tone from its advances')
+          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes')
   return 1 if problems else 0
 
 

@@ -1,7 +1,9 @@
 """tools/convert_mrt2.py: the tiny fixture checkpoint converts to exactly the committed
 package (tests/fixtures/mrt2/tiny/package), and with --codec-phase-accumulate to the same plus
 that key, the real models' name lists map completely, and a checkpoint missing a tensor is
-refused with its name. python3 + numpy only.
+refused with its name. The way back (mrt2_codec.official_codec, which train_codec.py
+--init-package uses): the committed package's codec under the official names is the
+checkpoint's, and a package missing a codec tensor is refused naming it. python3 + numpy only.
 
 Regenerate the committed package (after a deliberate converter change) with
   python3 tests/integration/test_convert.py --regenerate
@@ -84,6 +86,37 @@ def drop_tensor(src, dst, victim):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(parts))
 
 
+# Runs under PYTHON (it needs numpy): prints what differs between the tiny checkpoint's codec and
+# the committed package's codec mapped back to official names, then the error for a package
+# missing one tensor.
+WAY_BACK = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import mrt2_codec
+official = {n: a for n, a in mrt2_codec.read_safetensors(sys.argv[2]).items() if n.startswith('params/soundstream/')}
+canonical = mrt2_codec.read_safetensors(sys.argv[3])
+back = mrt2_codec.official_codec(canonical, {n: a.shape for n, a in official.items()})
+print('differ:', sorted(n for n in official if n not in back or not (back[n] == official[n]).all()))
+del canonical['codec.block0.up.kernel']
+try:
+    mrt2_codec.official_codec(canonical, {n: a.shape for n, a in official.items()})
+except ValueError as e:
+    print('refused:', e)
+"""
+
+
+def check_way_back():
+    r = subprocess.run([PYTHON, "-c", WAY_BACK, os.path.join(REPO, "tools"), TINY,
+                        os.path.join(PACKAGE, "spectrostream.safetensors")],
+                       capture_output=True, text=True, timeout=120)
+    print(r.stdout + r.stderr, flush=True)
+    case("the package's codec maps back to the checkpoint's official tensors",
+         r.returncode == 0 and "differ: []" in r.stdout, "want every official codec tensor back, equal")
+    case("a package missing a codec tensor is refused, naming it",
+         "refused:" in r.stdout and "codec.block0.up.kernel" in r.stdout and "missing" in r.stdout,
+         "want ValueError naming codec.block0.up.kernel")
+
+
 def main():
     global PYTHON
     PYTHON = find_python()
@@ -131,6 +164,8 @@ def main():
         r = converter(bad, os.path.join(tmp, "bad2"))
         case("an unknown layout without --horizons is refused",
              r.returncode != 0 and "--horizons" in r.stderr, "want a hint at --horizons")
+
+        check_way_back()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

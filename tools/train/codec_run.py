@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+import tomllib
 from pathlib import Path
 
-from mrt2_torch import checkpoint
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/: the package converter
+import mrt2_codec  # noqa: E402
+from mrt2_torch import checkpoint  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS, SpectroStreamConfig, resample_kernel
 
 RUN_FILE = 'run.json'
@@ -67,3 +71,24 @@ def load_run_codec(run_dir):
       raise FileNotFoundError(f'{path}: missing (is {run_dir} a finished train_codec.py run?)')
   run = json.loads(run_path.read_text())
   return config_from_json(run['config']), checkpoint.load(weights), run
+
+
+def package_codec(package, official_shapes: dict[str, tuple[int, ...]]) -> dict:
+  """The codec of a continuo model package (its codec.* tensors, bf16 widened) under the official
+  names of `official_shapes`, to load into a SpectroStream of that layout. ValueError naming the
+  file, or each tensor that is missing or misshapen."""
+  package = Path(package)
+  manifest = package / 'model.toml'
+  try:
+    files = tomllib.loads(manifest.read_text())['package']['weights']
+  except (OSError, tomllib.TOMLDecodeError, KeyError) as e:
+    raise ValueError(f'{manifest}: not a model package ({e})') from e
+  canonical = {}
+  for name in files:
+    try:
+      canonical.update(checkpoint.load(package / name, prefix='codec.'))
+    except (OSError, checkpoint.CheckpointError) as e:
+      raise ValueError(str(e)) from e
+  if not canonical:
+    raise ValueError(f'{package}: no codec.* tensors in {", ".join(files)}')
+  return mrt2_codec.official_codec(canonical, official_shapes)

@@ -29,6 +29,13 @@ complex-STFT discriminator (mrt2_torch/discriminator.py) that sees a random --ad
 window of each crop, real and decoded, and steps after the codec with its own AdamW. It is the
 usual cure for STFT frames that do not join (the hop-rate buzz); training-only, joining a
 resumed run with fresh weights like the note head.
+
+--init-package DIR starts a new run from the codec of a continuo model package (models/default:
+bf16 weights widened), in the layout --config/--set describe; the decoder's output mode may
+differ from the package's. --decoder-only then trains the decoder alone: the encoder and
+codebooks stay as they are, so the codes mean what they meant and an LM trained on them still
+fits. That is how a decoder in a new output mode (phase_accumulate) joins a shipped model
+without retraining its LM.
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ sys.path.insert(0, str(ROOT / 'tools' / 'eval'))
 
 import metrics  # noqa: E402  (tools/eval)
 from codec_run import (METRICS_FILE, RUN_FILE, WEIGHTS_FILE, config_from_json, config_to_json,  # noqa: E402
-                       make_config, receptive_field_frames)
+                       make_config, package_codec, receptive_field_frames)
 from common.cli import StopRequest, parse_set, refuse  # noqa: E402
 from common.dataset import DatasetError, Shards  # noqa: E402
 from common.progress import Progress  # noqa: E402
@@ -82,6 +89,9 @@ def parse(argv):
   where.add_argument('--resume', type=Path, help='run directory to continue (its config and data are kept)')
   p.add_argument('--config', choices=sorted(PRESETS), default='default')
   p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='config field, Python literal')
+  p.add_argument('--init-package', type=Path, help='new run: start from the codec of this model package')
+  p.add_argument('--decoder-only', action='store_true',
+                 help='new run: train the decoder alone; the codes keep their meaning (needs --init-package)')
   p.add_argument('--steps', type=int, help='total optimizer steps of the run')
   p.add_argument('--batch', type=int, help=f'crops per step (default {DATA_STREAM_DEFAULTS["batch"]})')
   p.add_argument('--crop-frames', type=int,
@@ -121,6 +131,8 @@ def new_run(args) -> dict:
     refuse(PROG, '--data is required for a new run')
   if has_training_state(args.out):
     refuse(PROG, f'{args.out} already holds a run; continue it with --resume {args.out} or choose another --out')
+  if args.decoder_only and args.init_package is None:
+    refuse(PROG, '--decoder-only needs --init-package: codes from a frozen untrained encoder mean nothing')
   try:
     config = make_config(args.config, parse_set(args.set))
   except (ValueError, TypeError) as e:
@@ -130,6 +142,8 @@ def new_run(args) -> dict:
       setattr(args, key, value)
   return {'config': config_to_json(config), 'data': str(Path(args.data).resolve()), 'preset': args.config,
           'set': args.set, 'seed': args.seed, 'heldout': args.heldout,
+          'init_package': str(args.init_package.resolve()) if args.init_package else None,
+          'decoder_only': args.decoder_only,
           **{key: getattr(args, key) for key in {**DATA_STREAM_DEFAULTS, **SCHEDULE_DEFAULTS}}}
 
 
@@ -138,8 +152,9 @@ def resumed_run(args) -> dict:
   if not (run_path.is_file() and has_training_state(args.resume)):
     refuse(PROG, f'{args.resume}: no run to resume ({RUN_FILE} and training_state.pt missing); start one with --out')
   run = json.loads(run_path.read_text())
-  if args.set or args.config != 'default':
-    refuse(PROG, 'a resumed run keeps its config; drop --config/--set (they are in ' + str(run_path) + ')')
+  if args.set or args.config != 'default' or args.init_package or args.decoder_only:
+    refuse(PROG, 'a resumed run keeps its config and its start; drop --config/--set/--init-package/'
+           '--decoder-only (they are in ' + str(run_path) + ')')
   if args.data and Path(args.data).resolve() != Path(run['data']):
     refuse(PROG, f'the run trained on {run["data"]}, not {args.data}')
   for key in DATA_STREAM_DEFAULTS:
@@ -153,7 +168,7 @@ def resumed_run(args) -> dict:
   return run
 
 
-def check(args, config, data: Shards, heldout: int) -> None:
+def check(args, run: dict, config, data: Shards, heldout: int) -> None:
   """Refuses arguments that cannot train, with the fix, before the model is built."""
   need = receptive_field_frames(config) + config.lookahead + 1
   problems = []
@@ -188,6 +203,8 @@ def check(args, config, data: Shards, heldout: int) -> None:
   elif args.adversarial_weight > 0 and args.adversary_frames * config.frame_samples <= max(fft_sizes(config.sample_rate)) // 2:
     problems.append(f'--adversary-frames {args.adversary_frames}: the discriminator\'s window must be longer than '
                     f'half its largest FFT ({max(fft_sizes(config.sample_rate))} points)')
+  if run.get('decoder_only') and args.note_weight > 0:
+    problems.append('--note-weight with --decoder-only: the note head teaches the codes, which stay frozen')
   if args.device == 'cuda' and not torch.cuda.is_available():
     problems.append('--device cuda but torch sees no CUDA device')
   if problems:
@@ -270,6 +287,15 @@ class Adversary:
     loss.backward()
     self.optimizer.step()
     return loss.item()
+
+
+def frozen_all_but_decoder(model: SpectroStream) -> torch.nn.Module:
+  """--decoder-only: the encoder and quantizer get no gradient and stay in eval mode, which
+  also stops the codebooks' EMA updates; returns the part that trains."""
+  for part in (model.encoder, model.quantizer):
+    part.requires_grad_(False)
+    part.eval()
+  return model.decoder
 
 
 def new_note_head(features: int) -> torch.nn.Linear:
@@ -355,13 +381,20 @@ def main(argv=None) -> int:
     refuse(PROG, str(e))
   heldout = run['heldout'] if run['heldout'] is not None else max(1, round(0.05 * len(data)))
   run['heldout'] = heldout
-  check(args, config, data, heldout)
+  check(args, run, config, data, heldout)
 
   torch.set_num_threads(args.threads)
   torch.manual_seed(run['seed'])
   device = torch.device(args.device)
-  model = SpectroStream(config).to(device)
-  optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+  model = SpectroStream(config)
+  if run.get('init_package') and not args.resume:
+    try:
+      model.load_official(package_codec(run['init_package'], model.official_shapes()))
+    except ValueError as e:
+      refuse(PROG, f'--init-package {run["init_package"]}: {e}')
+  model = model.to(device)
+  trained = frozen_all_but_decoder(model) if run.get('decoder_only') else model
+  optimizer = torch.optim.AdamW(trained.parameters(), lr=args.lr, weight_decay=args.weight_decay)
   scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule(args.warmup, args.steps))
   objects = {'model': model, 'optimizer': optimizer, 'scheduler': scheduler}
   optimizers, note_head = [optimizer], None
@@ -412,7 +445,7 @@ def main(argv=None) -> int:
     for each in optimizers:
       each.zero_grad(set_to_none=True)
     loss.backward()
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+    grad_norm = torch.nn.utils.clip_grad_norm_(trained.parameters(), args.grad_clip)
     for each in optimizers:
       each.step()
     if adversary is not None:
