@@ -133,7 +133,7 @@ def data_section(datasets: dict[str, dict]) -> list[str]:
     lines.append(f'{role}: {config["clips"]} procedurally composed clips of {config["seconds"]:g} s '
                  f'({hours:.2f} h, seed {config["seed"]}) in {len(data["styles"])} styles '
                  f'({", ".join(data["styles"])}), rendered at 48 kHz by '
-                 f'{data["versions"]["fluidsynth"]} with the soundfont `{Path(font["path"]).name}` '
+                 f'{data["versions"][data.get("synth", "fluidsynth")]} with the soundfont `{Path(font["path"]).name}` '
                  f'(sha256 {font["sha256"][:16]}…). Labels: per-frame note state, drum flag, caption '
                  '(tools/train/data, docs/training-data.md).')
   return lines

@@ -3,7 +3,7 @@
 drum flag and caption, written as .npz shards and a manifest.json (docs/training-data.md).
 
   python3 tools/train/data/build.py --out DIR --clips N --seconds S --seed K \
-      [--soundfont F] [--jobs 2] [--clips-per-shard 16]
+      [--soundfont F] [--synth fluidsynth|tinysoundfont] [--jobs 2] [--clips-per-shard 16]
 
 Clip i of seed K is the same bytes whatever N, --jobs and --clips-per-shard are.
 """
@@ -35,6 +35,8 @@ def parse(argv):
                    help="length of a clip, a whole number of 40 ms frames (e.g. 10 or 30.04)")
     p.add_argument("--seed", type=int, required=True, help="seed, 0 or more: the same seed gives the same clips")
     p.add_argument("--soundfont", help=f"General MIDI soundfont (default: the first present of {', '.join(render.SOUNDFONTS)})")
+    p.add_argument("--synth", choices=render.SYNTHS, default="fluidsynth",
+                   help="the renderer (data/render.py; tinysoundfont where FluidSynth is missing)")
     p.add_argument("--jobs", type=int, default=1, help="clips rendered at once (default 1)")
     p.add_argument("--clips-per-shard", type=int, default=16, help="clips in one .npz shard (default 16)")
     args = p.parse_args(argv)
@@ -86,18 +88,18 @@ def write_shard(path, shard):
 _job = {}
 
 
-def _init(seed, samples, soundfont):
-    _job.update(seed=seed, samples=samples, soundfont=soundfont)
+def _init(seed, samples, soundfont, synth):
+    _job.update(seed=seed, samples=samples, soundfont=soundfont, synth=synth)
 
 
 def _make(index):
-    return clips.make(_job["seed"], index, _job["samples"], _job["soundfont"])
+    return clips.make(_job["seed"], index, _job["samples"], _job["soundfont"], _job["synth"])
 
 
 def main(argv):
     args = parse(argv)
     try:
-        render.fluidsynth_path()
+        render.check_synth(args.synth)
         soundfont = render.soundfont_path(args.soundfont)
     except render.SetupError as e:
         print(f"build.py: error: {e}", file=sys.stderr)
@@ -108,8 +110,9 @@ def main(argv):
     counts = [0] * len(styles.STYLES)
     shards, shard = [], []
     begun = last_report = time.monotonic()
-    _init(args.seed, args.samples, soundfont)
-    pool = multiprocessing.Pool(args.jobs, _init, (args.seed, args.samples, soundfont)) if args.jobs > 1 else None
+    job = (args.seed, args.samples, soundfont, args.synth)
+    _init(*job)
+    pool = multiprocessing.Pool(args.jobs, _init, job) if args.jobs > 1 else None
     try:
         made = pool.imap(_make, range(args.clips)) if pool else map(_make, range(args.clips))
         for done, clip in enumerate(made, 1):
@@ -126,7 +129,7 @@ def main(argv):
                 print(f"clips {done}/{args.clips}, {done * clip_seconds:.0f} s of audio, "
                       f"{done * clip_seconds / (now - begun):.1f} s of audio per wall second",
                       file=sys.stderr, flush=True)
-    except RuntimeError as e:  # fluidsynth failed on a clip: its command and stderr
+    except RuntimeError as e:  # the synth failed on a clip: why (fluidsynth: its command and stderr)
         print(f"build.py: error: {e}", file=sys.stderr)
         return 1
     finally:
@@ -148,7 +151,8 @@ def main(argv):
         "style_counts": {name: n for name, n in zip(styles.NAMES, counts)},
         "soundfont": {"path": os.path.abspath(soundfont), "bytes": os.path.getsize(soundfont),
                       "sha256": sha256(soundfont)},
-        "versions": {"fluidsynth": render.fluidsynth_version(), "numpy": np.__version__,
+        "synth": args.synth,
+        "versions": {args.synth: render.synth_version(args.synth), "numpy": np.__version__,
                      "python": platform.python_version()},
         "shards": shards,
         "build": {"jobs": args.jobs, "wall_seconds": round(wall, 2),

@@ -11,7 +11,7 @@ import numpy as np
 from data import captions, compose, labels, render, smf, styles
 
 SAMPLE_RATE = 48000
-RENDER_GAIN = 0.5  # FluidSynth's master gain; the float render is levelled afterwards
+RENDER_GAIN = 0.5  # the synth's master gain (FluidSynth's); the float render is levelled afterwards
 # Levels the way mastered recordings differ: a soft piece sits lower than a loud one, but
 # no clip is so quiet that 16 bits lose its detail or so loud that it clips.
 LOUDNESS_DBFS = {"soft": -24.0, "moderate": -20.0, "loud": -17.0}
@@ -46,7 +46,7 @@ def _levelled(audio, target_dbfs):
     return (audio * scale).astype(np.float32), scale
 
 
-def make(seed, index, samples, soundfont):
+def make(seed, index, samples, soundfont, synth="fluidsynth"):
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
     style = style_of(seed, index)
     # The window starts in the middle of the music most of the time (the reverb already
@@ -57,11 +57,11 @@ def make(seed, index, samples, soundfont):
         start = int(rng.integers(1, 6 * 25)) * labels.FRAME_SAMPLES
     piece = compose.compose(styles.STYLES[style], rng, start + samples)
     midi = smf.midi_bytes(piece.programs, piece.controls, piece.notes, piece.samples)
-    audio = render.render(midi, soundfont, start, samples, RENDER_GAIN)
+    audio = render.render(midi, soundfont, start, samples, RENDER_GAIN, synth)
     notes = labels.note_states(piece.notes, start, samples)
     drums = labels.drum_flags(piece.drum_spans, start, samples)
     if notes.any() and not audio.any():
-        raise RuntimeError(f"fluidsynth rendered silence for clip {index}, which has notes; "
+        raise RuntimeError(f"{synth} rendered silence for clip {index}, which has notes; "
                            f"does {soundfont} hold General MIDI instruments?")
     audio, scale = _levelled(audio, LOUDNESS_DBFS[piece.dynamic] + rng.uniform(-1.5, 1.5))
     heard = captions.instruments_heard(piece, start, samples, drums)

@@ -1,4 +1,5 @@
-"""A minimal Standard MIDI File writer (format 0): program changes, controllers, notes.
+"""A minimal Standard MIDI File writer (format 0): program changes, controllers, notes; and the
+reader of what it writes, for a synth that takes events rather than files.
 
 The file's clock is one tick per sample at 48 kHz (4800 ticks per quarter note at 600
 quarter notes a minute), so note times in samples go in unchanged and nothing is rounded
@@ -49,3 +50,32 @@ def midi_bytes(programs, controls, notes, length):
     track += _variable_length(max(0, length - now)) + b"\xff\x2f\x00"  # end of track
     header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS_PER_QUARTER)
     return header + b"MTrk" + struct.pack(">I", len(track)) + bytes(track)
+
+
+def events(data):
+    """(tick, message bytes) of every channel message in a file midi_bytes wrote, in order
+    (meta events skipped). ValueError for anything else: other formats, running status,
+    system exclusive."""
+    if data[:4] != b"MThd" or struct.unpack(">IHHH", data[4:14])[:3] != (6, 0, 1) or data[14:18] != b"MTrk":
+        raise ValueError("not a format-0 file of one track")
+    (length,) = struct.unpack(">I", data[18:22])
+    track, i, tick, out = data[22:22 + length], 0, 0, []
+    while i < len(track):
+        delta = 0
+        while True:
+            byte = track[i]
+            i += 1
+            delta = (delta << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        tick += delta
+        status = track[i]
+        if status == 0xFF:  # meta: type, length (one byte here), data
+            i += 3 + track[i + 2]
+        elif 0x80 <= status < 0xF0:
+            size = 2 if status >> 4 in (0xC, 0xD) else 3
+            out.append((tick, bytes(track[i:i + size])))
+            i += size
+        else:
+            raise ValueError(f"unexpected byte {status:#04x} at track offset {i}")
+    return out
