@@ -26,15 +26,12 @@ sys.path.insert(0, str(ROOT / 'tools'))
 sys.path.insert(0, str(ROOT / 'tools' / 'train'))
 import convert_mrt2  # noqa: E402  (the package writer)
 import export_default  # noqa: E402  (the run's codec tensors, the card's codec section)
+from export_default import ExportError  # noqa: E402
 import mrt2_codec  # noqa: E402
 from mrt2_torch import checkpoint  # noqa: E402
 
 CODEC_FILE = 'spectrostream.safetensors'
 KEPT = 'codec.rvq.embedding'  # with codec.encoder.*: what the codes mean
-
-
-class ReplaceError(ValueError):
-  pass
 
 
 def parse_args(argv):
@@ -52,17 +49,17 @@ def new_codec(run: Path, sample_rate: int) -> tuple[dict, dict]:
     return mrt2_codec.convert_codec(export_default.codec_tensors(run), sample_rate=sample_rate,
                                     phase_accumulate=export_default.codec_phase_accumulate(run))
   except ValueError as e:
-    raise ReplaceError(f'{run}: {e}') from e
+    raise ExportError(f'{run}: {e}') from e
 
 
 def check_same_codes(old: dict, new: dict, run: Path, package: Path):
   """Same tensors, same shapes, and the encoder and codebooks equal: the codes mean the same."""
   if {n: a.shape for n, a in old.items()} != {n: a.shape for n, a in new.items()}:
     differ = sorted(set(old) ^ set(new)) or sorted(n for n in old if old[n].shape != new[n].shape)
-    raise ReplaceError(f'{run}: its codec has another layout than {package}\'s ({", ".join(differ[:5])})')
+    raise ExportError(f'{run}: its codec has another layout than {package}\'s ({", ".join(differ[:5])})')
   moved = [n for n in old if (n == KEPT or n.startswith('codec.encoder.')) and not (old[n] == new[n]).all()]
   if moved:
-    raise ReplaceError(f'{run}: {", ".join(moved[:5])} differ from {package}\'s, so its codes do not mean what '
+    raise ExportError(f'{run}: {", ".join(moved[:5])} differ from {package}\'s, so its codes do not mean what '
                        f'the LM learnt; train it with --init-package {package} --decoder-only')
 
 
@@ -81,7 +78,7 @@ def manifest_with(text: str, arch: dict, source_note: str) -> str:
   out, count = re.subn(r'^source = "(.*)"$', lambda m: f'source = "{m.group(1)}; {source_note}"',
                        '\n'.join(kept), count=1, flags=re.M)
   if count != 1:
-    raise ReplaceError('model.toml: no [provenance] source line')
+    raise ExportError('model.toml: no [provenance] source line')
   return out + '\n'
 
 
@@ -95,17 +92,17 @@ def card_with(card: str, run: Path, package: Path) -> str:
   section = '## Codec\n\n' + '\n\n'.join(body) + '\n\n'
   out, count = re.subn(r'^## Codec\n.*?(?=^## |\Z)', lambda _: section, card, count=1, flags=re.M | re.S)
   if count != 1:
-    raise ReplaceError('MODEL_CARD.md: no "## Codec" section')
+    raise ExportError('MODEL_CARD.md: no "## Codec" section')
   return out
 
 
 def replace(package: Path, run: Path, out: Path):
   if out.exists() and any(out.iterdir()):
-    raise ReplaceError(f'{out}: not empty; choose a new directory')
+    raise ExportError(f'{out}: not empty; choose a new directory')
   manifest = (package / 'model.toml').read_text()
   rate = re.search(r'^codec_sample_rate = (\d+)$', manifest, re.M)
   if not (package / CODEC_FILE).is_file() or rate is None:
-    raise ReplaceError(f'{package}: no codec ({CODEC_FILE} and codec_sample_rate)')
+    raise ExportError(f'{package}: no codec ({CODEC_FILE} and codec_sample_rate)')
   header, _ = checkpoint.read_header(package / CODEC_FILE)
   old = checkpoint.load(package / CODEC_FILE)
   tensors, arch = new_codec(run, int(rate.group(1)))
@@ -125,7 +122,7 @@ def main(argv=None) -> int:
   args = parse_args(argv)
   try:
     replace(args.package, args.codec, args.out)
-  except (ReplaceError, export_default.ExportError, checkpoint.CheckpointError, OSError) as e:
+  except (ExportError, checkpoint.CheckpointError, OSError) as e:
     print(f'replace_codec: error: {e}', file=sys.stderr)
     return 2
   print(f'{args.out}: {args.package} with the decoder of {args.codec}', file=sys.stderr)
