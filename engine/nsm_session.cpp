@@ -13,6 +13,7 @@ namespace {
 constexpr const char* kStateFile = "session.toml";
 constexpr const char* kLiveFile = "session.ctl";
 constexpr const char* kLearnFile = "midi-learn.map";
+constexpr const char* kSaveCommit = "session.saving";  // a save's commit list (write_files_together)
 
 // What session.toml keeps of the performer: every [control] key and the output gain.
 const std::vector<std::string> kStateKeys{
@@ -107,6 +108,7 @@ std::unique_ptr<NsmSession> NsmSession::join(const std::string& url, Config& con
   log_info("nsm: opening session \"", open->display_name, "\" as client ", open->client_id, " in ", open->path);
   make_session_dir(*open, *client);
   std::unique_ptr<NsmSession> session(new NsmSession(std::move(client), open->path, open->client_id));
+  session->finish_interrupted_save();
   point_at_session(open->path, open->client_id, config);
   try {
     if (load_saved_controls(open->path, config)) log_info("nsm: controls from ", session->path(kStateFile));
@@ -114,6 +116,18 @@ std::unique_ptr<NsmSession> NsmSession::join(const std::string& url, Config& con
     session->set_aside(kStateFile, bad.what());
   }
   return session;
+}
+
+// The two state files are saved together; a save a crash cut short is finished or dropped
+// here, before either is read, so the session never opens on one new file and one old.
+void NsmSession::finish_interrupted_save() {
+  try {
+    const std::string done = finish_files_together(path(kSaveCommit), {path(kStateFile), path(kLiveFile)});
+    if (!done.empty()) log_info("nsm: ", done);
+  } catch (const std::runtime_error& error) {
+    save_refused_ = std::string("an interrupted save could not be finished: ") + error.what();
+    log_error("nsm: ", save_refused_);
+  }
 }
 
 // A state file continuo cannot read is still the performer's work, perhaps edited by hand:
@@ -128,7 +142,7 @@ void NsmSession::set_aside(const std::string& file, const std::string& why) {
   std::string what = why + "; kept as " + kept + ", starting from the config";
   if (error) {
     what = why + "; it could not be moved aside (" + error.message() + "), so saves are refused until it is fixed";
-    save_refused_ = true;
+    save_refused_ = "an unreadable state file in " + dir_ + " could not be moved aside; the log names it";
   }
   log_error("nsm: ", what);
   set_aside_ += (set_aside_.empty() ? "" : "; ") + what;
@@ -171,10 +185,10 @@ void NsmSession::poll(const Controls& controls) {
 }
 
 std::string NsmSession::save(const Controls& controls) const {
-  if (save_refused_) return "an unreadable state file in " + dir_ + " could not be moved aside; the log names it";
+  if (!save_refused_.empty()) return save_refused_;
   try {
-    write_file_atomically(path(kStateFile), state_toml(controls));
-    write_file_atomically(path(kLiveFile), live_state_script(controls));
+    write_files_together(path(kSaveCommit),
+                         {{path(kStateFile), state_toml(controls)}, {path(kLiveFile), live_state_script(controls)}});
   } catch (const std::runtime_error& error) {
     return error.what();
   }

@@ -18,7 +18,8 @@ namespace continuo {
 //                   tokens the prompts blend to) as a control script, applied through the
 //                   OSC address map before the first frame;
 //   midi-learn.map  midi.learn_file: knobs learned in this session, written as they are learned.
-// Both state files are written on /nsm/client/save, each atomically. One that cannot be read
+// Both state files are written on /nsm/client/save, together (write_files_together: a crash
+// mid-save leaves both old or, finished at the next open, both new). One that cannot be read
 // is moved aside (<file>.bad) and the session starts from the config.
 // Everything here runs on the main thread, never on a real-time one.
 class NsmSession {
@@ -50,6 +51,7 @@ class NsmSession {
  private:
   NsmSession(std::unique_ptr<osc::NsmClient> client, std::string dir, std::string client_id);
   std::string path(const char* file) const;
+  void finish_interrupted_save();
   void set_aside(const std::string& file, const std::string& why);
   std::string save(const Controls& controls) const;  // "" or why not
 
@@ -57,7 +59,7 @@ class NsmSession {
   std::string dir_;
   std::string client_id_;
   std::string set_aside_;  // what was moved aside at open, for the open's reply
-  bool save_refused_ = false;  // a state file could not be moved aside: saving would write over it
+  std::string save_refused_;  // why saves are refused (a state file that could not be moved aside, ...) or ""
   bool answered_ = false;
 };
 

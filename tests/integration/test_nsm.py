@@ -7,7 +7,8 @@ the session path and is answered /reply; SIGTERM ends the process cleanly; a res
 the same session plays with the saved controls (mute, prompt slots and style tokens
 among them) and the MIDI knob learned in it. An unreadable saved state is named in the
 open's reply and the log, kept aside as <file>.bad and never written over, and the
-session starts from the config. Bad NSM_URLs, a server that refuses the announce and a
+session starts from the config. A save cut short between its renames is finished at the
+next open, before either file is read. Bad NSM_URLs, a server that refuses the announce and a
 failed start are clear errors, and an open is always answered."""
 
 import os
@@ -238,6 +239,36 @@ def bad_state_is_kept_aside(server):
     print("unreadable state kept aside, the session played from the config", flush=True)
 
 
+def interrupted_save_is_finished(server):
+    """A save cut short between its renames (session.saving lists the files, session.ctl's new
+    text still in session.ctl.next): the open finishes it before reading, so the session
+    starts with both new files, not the new controls with the old mute."""
+    nsm = StandInServer()
+    session_path = os.path.join(jf.tmpdir("nsm-interrupted"), "continuo.nTestA")
+    os.makedirs(session_path)
+    files = {"session.toml": "[control]\ntemperature = 0.7\n", "session.ctl": "0 /continuo/mute 0\n",
+             "session.ctl.next": "0 /continuo/mute 1\n",
+             "session.saving": "".join(os.path.join(session_path, name) + "\n" for name in ("session.toml", "session.ctl"))}
+    for name, text in files.items():
+        with open(os.path.join(session_path, name), "w") as f:
+            f.write(text)
+    port = osc.free_udp_port()
+    proc, log = open_session(server, nsm, session_path, port)
+    status = osc.Client(port).status()
+    if abs(status["temperature"] - 0.7) > 1e-6 or status["muted"] != 1:
+        jf.fail(f"expected the finished save's temperature 0.7 and mute, got {status['temperature']}, "
+                f"{status['muted']}:\n{read(log)}")
+    if sorted(os.listdir(session_path)) != ["session.ctl", "session.toml"]:
+        jf.fail(f"left in the session: {sorted(os.listdir(session_path))}")
+    if "finished it" not in read(log):
+        jf.fail(f"the log should say the interrupted save was finished:\n{read(log)}")
+    proc.send_signal(signal.SIGTERM)
+    rc, text = finished(proc, log, "SIGTERM")
+    if rc != 0:
+        jf.fail(f"continuo exited with {rc} on SIGTERM:\n{text}")
+    print("an interrupted save was finished at the open", flush=True)
+
+
 def failed_start_is_refused(server):
     """A model that cannot load: the open is answered /error, never left hanging."""
     nsm = StandInServer()
@@ -288,6 +319,7 @@ def main():
         server.start()
         save_and_restore(server)
         bad_state_is_kept_aside(server)
+        interrupted_save_is_finished(server)
         failed_start_is_refused(server)
         refused_announce(server)
         bad_urls(server)
