@@ -83,17 +83,17 @@ def manifest_with(text: str, arch: dict, source_note: str) -> str:
 
 
 def card_with(card: str, run: Path, package: Path) -> str:
-  """MODEL_CARD.md with its '## Codec' section describing the new decoder."""
+  """MODEL_CARD.md with its '## Codec' section saying where the encoder (the old section, kept)
+  and the new decoder come from."""
   metrics = export_default.read_json(run / 'metrics.json')
-  body = ['Encoder and codebooks: as before (the LM\'s codes are unchanged). Decoder: retrained alone '
-          f'(tools/train/train_codec.py --init-package {package.name} --decoder-only, run {run.name}'
-          + (', output mode phase_accumulate' if metrics['config'].get('phase_accumulate') else '') + ').']
-  body += export_default.codec_section(metrics)
-  section = '## Codec\n\n' + '\n\n'.join(body) + '\n\n'
-  out, count = re.subn(r'^## Codec\n.*?(?=^## |\Z)', lambda _: section, card, count=1, flags=re.M | re.S)
-  if count != 1:
+  found = re.search(r'^## Codec\n(.*?)(?=^## |\Z)', card, flags=re.M | re.S)
+  if found is None:
     raise ExportError('MODEL_CARD.md: no "## Codec" section')
-  return out
+  mode = ', output mode phase_accumulate' if metrics['config'].get('phase_accumulate') else ''
+  body = ['Encoder and codebooks, unchanged, so the LM\'s codes mean what they meant:', found.group(1).strip(),
+          f'Decoder: retrained alone on those codes (tools/train/train_codec.py --init-package {package.name} '
+          f'--decoder-only, run {run.name}{mode}).'] + export_default.codec_section(metrics)
+  return card[:found.start()] + '## Codec\n\n' + '\n\n'.join(body) + '\n\n' + card[found.end():]
 
 
 def replace(package: Path, run: Path, out: Path):
