@@ -95,6 +95,21 @@ def finished(proc, log, what):
     return rc, read(log)
 
 
+def end_cleanly(proc, log, which="SIGTERM"):
+    """SIGTERM, as NSM ends a client: continuo must exit 0."""
+    proc.send_signal(signal.SIGTERM)
+    rc, text = finished(proc, log, "SIGTERM")
+    if rc != 0:
+        jf.fail(f"continuo exited with {rc} on {which}:\n{text}")
+
+
+def write_session_files(session_path, files):
+    os.makedirs(session_path)
+    for name, text in files.items():
+        with open(os.path.join(session_path, name), "w") as f:
+            f.write(text)
+
+
 def move_knob(server, value):
     """A JACK MIDI controller sends CC LEARN_CC = value to the session's client."""
     argv = [JACK_MIDI_SEND, "--server", server.name, "--client", "controller", "--connect", f"{CLIENT_ID}:midi_in",
@@ -164,10 +179,7 @@ def save_and_restore(server):
             jf.fail(f"session.toml lacks '{line}':\n{state}")
     print("session.ctl:\n" + read(os.path.join(session_path, "session.ctl")), end="", flush=True)
 
-    proc.send_signal(signal.SIGTERM)  # how NSM ends a client
-    rc, text = finished(proc, log, "SIGTERM")
-    if rc != 0:
-        jf.fail(f"continuo exited with {rc} on SIGTERM:\n{text}")
+    end_cleanly(proc, log)
 
     proc, log = open_session(server, nsm, session_path, port)
     status = client.status()
@@ -191,10 +203,7 @@ def save_and_restore(server):
     # A server /error is logged, and the client plays on.
     nsm.send("/error", "/nsm/client/progress", -1, "stand-in complaint")
     jf.wait_until(lambda: "stand-in complaint" in read(log), 10, what="the server's error in the log")
-    proc.send_signal(signal.SIGTERM)
-    rc, text = finished(proc, log, "SIGTERM")
-    if rc != 0:
-        jf.fail(f"continuo exited with {rc} on the second SIGTERM:\n{text}")
+    end_cleanly(proc, log, "the second SIGTERM")
     print("controls and a learned knob saved, restored after a restart", flush=True)
 
 
@@ -204,12 +213,9 @@ def bad_state_is_kept_aside(server):
     the session plays from the config; and a save writes fresh files beside them."""
     nsm = StandInServer()
     session_path = os.path.join(jf.tmpdir("nsm-bad"), "continuo.nTestA")
-    os.makedirs(session_path)
     bad_toml = "[control]\ntemperature = 99\n"
     bad_ctl = "0 /continuo/mute 1\n0 /continuo/volum 3\n"
-    for name, text in (("session.toml", bad_toml), ("session.ctl", bad_ctl), ("session.ctl.bad", "older\n")):
-        with open(os.path.join(session_path, name), "w") as f:
-            f.write(text)
+    write_session_files(session_path, {"session.toml": bad_toml, "session.ctl": bad_ctl, "session.ctl.bad": "older\n"})
     port = osc.free_udp_port()
     proc, log = open_session(server, nsm, session_path, port,
                              expect_in_reply=("session.toml:2", "control.temperature", "session.toml.bad",
@@ -232,10 +238,7 @@ def bad_state_is_kept_aside(server):
     for name, text in kept.items():
         if read(os.path.join(session_path, name)) != text:
             jf.fail(f"the save wrote over {name}")
-    proc.send_signal(signal.SIGTERM)
-    rc, text = finished(proc, log, "SIGTERM")
-    if rc != 0:
-        jf.fail(f"continuo exited with {rc} on SIGTERM:\n{text}")
+    end_cleanly(proc, log)
     print("unreadable state kept aside, the session played from the config", flush=True)
 
 
@@ -245,13 +248,10 @@ def interrupted_save_is_finished(server):
     starts with both new files, not the new controls with the old mute."""
     nsm = StandInServer()
     session_path = os.path.join(jf.tmpdir("nsm-interrupted"), "continuo.nTestA")
-    os.makedirs(session_path)
-    files = {"session.toml": "[control]\ntemperature = 0.7\n", "session.ctl": "0 /continuo/mute 0\n",
-             "session.ctl.next": "0 /continuo/mute 1\n",
-             "session.saving": "".join(os.path.join(session_path, name) + "\n" for name in ("session.toml", "session.ctl"))}
-    for name, text in files.items():
-        with open(os.path.join(session_path, name), "w") as f:
-            f.write(text)
+    write_session_files(session_path, {
+        "session.toml": "[control]\ntemperature = 0.7\n", "session.ctl": "0 /continuo/mute 0\n",
+        "session.ctl.next": "0 /continuo/mute 1\n",
+        "session.saving": "".join(os.path.join(session_path, name) + "\n" for name in ("session.toml", "session.ctl"))})
     port = osc.free_udp_port()
     proc, log = open_session(server, nsm, session_path, port)
     status = osc.Client(port).status()
@@ -262,10 +262,7 @@ def interrupted_save_is_finished(server):
         jf.fail(f"left in the session: {sorted(os.listdir(session_path))}")
     if "finished it" not in read(log):
         jf.fail(f"the log should say the interrupted save was finished:\n{read(log)}")
-    proc.send_signal(signal.SIGTERM)
-    rc, text = finished(proc, log, "SIGTERM")
-    if rc != 0:
-        jf.fail(f"continuo exited with {rc} on SIGTERM:\n{text}")
+    end_cleanly(proc, log)
     print("an interrupted save was finished at the open", flush=True)
 
 
