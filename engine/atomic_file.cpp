@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace continuo {
@@ -43,13 +44,19 @@ void remove_or_throw(const std::string& path) {
     throw std::runtime_error(path + ": cannot remove: " + std::strerror(errno));
 }
 
+// A commit list names its files relative to its own directory, so a directory copied or
+// renamed with a save pending (an NSM session duplicated, say) still finishes it.
+std::string listed_name(const std::string& commit, const std::string& path) {
+  return std::filesystem::path(path).lexically_relative(std::filesystem::path(commit).parent_path()).string();
+}
+
 // The paths a commit list names, one per line.
 std::vector<std::string> read_commit_list(const std::string& commit) {
   std::ifstream in(commit);
   if (!in) throw std::runtime_error(commit + ": cannot read: " + std::strerror(errno));
   std::vector<std::string> paths;
   for (std::string line; std::getline(in, line);)
-    if (!line.empty()) paths.push_back(line);
+    if (!line.empty()) paths.push_back((std::filesystem::path(commit).parent_path() / line).string());
   return paths;
 }
 
@@ -59,7 +66,7 @@ void write_files_together(const std::string& commit, const std::vector<FileText>
   std::string list;
   for (const auto& [path, text] : files) {
     write_file_atomically(next_of(path), text);
-    list += path + "\n";
+    list += listed_name(commit, path) + "\n";
   }
   write_file_atomically(commit, list);  // from here on the new files are the saved ones
   finish_files_together(commit, {});

@@ -13,7 +13,8 @@ namespace continuo {
 void write_file_atomically(const std::string& path, const std::string& text);
 
 // Several files written as one: each to <path>.next (flushed), then the list of them to
-// `commit` (atomically), then each renamed over its path, then the list removed. Whatever a
+// `commit` (atomically; names relative to its directory), then each renamed over its path,
+// then the list removed. Whatever a
 // crash interrupts, finish_files_together(commit, ...) before reading leaves all the old
 // files or all the new ones. Throws std::runtime_error as write_file_atomically.
 using FileText = std::pair<std::string, std::string>;  // path, text

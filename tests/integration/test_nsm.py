@@ -251,7 +251,7 @@ def interrupted_save_is_finished(server):
     write_session_files(session_path, {
         "session.toml": "[control]\ntemperature = 0.7\n", "session.ctl": "0 /continuo/mute 0\n",
         "session.ctl.next": "0 /continuo/mute 1\n",
-        "session.saving": "".join(os.path.join(session_path, name) + "\n" for name in ("session.toml", "session.ctl"))})
+        "session.saving": "session.toml\nsession.ctl\n"})
     port = osc.free_udp_port()
     proc, log = open_session(server, nsm, session_path, port)
     status = osc.Client(port).status()

@@ -67,10 +67,24 @@ TEST_F(FilesTogether, AnIncompleteSaveIsDropped) {
 TEST_F(FilesTogether, ACommittedSaveIsFinished) {
   write_file_atomically(a(), "new a");  // already renamed before the crash
   write_file_atomically(b() + ".next", "new b");
-  write_file_atomically(commit(), a() + "\n" + b() + "\n");
+  write_file_atomically(commit(), "a.toml\nb.ctl\n");
   const std::string done = finish_files_together(commit(), {a(), b()});
   EXPECT_NE(done.find("finished"), std::string::npos) << done;
   EXPECT_EQ(read(a()), "new a");
+  EXPECT_EQ(read(b()), "new b");
+  EXPECT_EQ(entries(), (std::vector<std::string>{"a.toml", "b.ctl"}));
+}
+
+// The list names its files relative to its directory: a session directory copied or renamed
+// with a save pending finishes it in the new place.
+TEST_F(FilesTogether, AMovedDirectoryFinishesItsOwnSave) {
+  write_file_atomically(b() + ".next", "new b");
+  write_file_atomically(commit(), "b.ctl\n");
+  const fs::path moved = dir_.string() + "-moved";
+  fs::remove_all(moved);
+  fs::rename(dir_, moved);
+  dir_ = moved;
+  finish_files_together(commit(), {a(), b()});
   EXPECT_EQ(read(b()), "new b");
   EXPECT_EQ(entries(), (std::vector<std::string>{"a.toml", "b.ctl"}));
 }
