@@ -15,7 +15,6 @@ model whose LM run is gone. NumPy only.
 """
 
 import argparse
-import json
 import re
 import shutil
 import sys
@@ -71,10 +70,9 @@ def manifest_with(text: str, arch: dict, source_note: str) -> str:
   """model.toml text with the [architecture] codec_* lines replaced by `arch`'s (where the old
   ones stood) and `source_note` appended to [provenance] source."""
   lines = text.splitlines()
-  codec_lines = [i for i, line in enumerate(lines) if line.startswith('codec_')]
-  new = [f'{k} = {convert_mrt2._toml_value(v)}' for k, v in arch.items()]
-  kept = [line for i, line in enumerate(lines) if i not in set(codec_lines)]
-  kept[codec_lines[0]:codec_lines[0]] = new
+  first = next(i for i, line in enumerate(lines) if line.startswith('codec_'))
+  kept = [line for line in lines if not line.startswith('codec_')]
+  kept[first:first] = [f'{k} = {convert_mrt2._toml_value(v)}' for k, v in arch.items()]
   out, count = re.subn(r'^source = "(.*)"$', lambda m: f'source = "{m.group(1)}; {source_note}"',
                        '\n'.join(kept), count=1, flags=re.M)
   if count != 1:
@@ -82,10 +80,9 @@ def manifest_with(text: str, arch: dict, source_note: str) -> str:
   return out + '\n'
 
 
-def card_with(card: str, run: Path, package: Path) -> str:
+def card_with(card: str, run: Path, metrics: dict, package: Path) -> str:
   """MODEL_CARD.md with its '## Codec' section saying where the encoder (the old section, kept)
-  and the new decoder come from."""
-  metrics = export_default.read_json(run / 'metrics.json')
+  and the new decoder (the run, its metrics.json) come from."""
   found = re.search(r'^## Codec\n(.*?)(?=^## |\Z)', card, flags=re.M | re.S)
   if found is None:
     raise ExportError('MODEL_CARD.md: no "## Codec" section')
@@ -112,10 +109,10 @@ def replace(package: Path, run: Path, out: Path):
     if item.name not in (CODEC_FILE, 'model.toml', 'MODEL_CARD.md'):
       shutil.copy2(item, out / item.name)
   write_codec(out / CODEC_FILE, tensors, {n: header[n]['dtype'] for n in tensors})
-  step = json.loads((run / 'metrics.json').read_text())['steps']
-  (out / 'model.toml').write_text(manifest_with(manifest, arch, f'codec decoder: run {run.name}, step {step}'))
+  metrics = export_default.read_json(run / 'metrics.json')
+  (out / 'model.toml').write_text(manifest_with(manifest, arch, f'codec decoder: run {run.name}, step {metrics["steps"]}'))
   if (package / 'MODEL_CARD.md').is_file():
-    (out / 'MODEL_CARD.md').write_text(card_with((package / 'MODEL_CARD.md').read_text(), run, package))
+    (out / 'MODEL_CARD.md').write_text(card_with((package / 'MODEL_CARD.md').read_text(), run, metrics, package))
 
 
 def main(argv=None) -> int:
