@@ -367,6 +367,12 @@ class Continuo:
                 fail(f"{error}\ncontinuo stderr:\n{self.stderr()}")
         return self
 
+    def wait_osc(self, what="the OSC server's start-up line", timeout=10):
+        """Until the OSC server listens: its JACK ports can come first, and a message sent
+        before the socket is bound is lost."""
+        wait_until(lambda: "osc: listening" in self.stderr(), timeout, what=what)
+        return self
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

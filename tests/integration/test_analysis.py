@@ -31,7 +31,7 @@ def main():
         port = osc.free_udp_port()
         continuo = jf.Continuo(server, ["--model", "double:chords", "--lookahead-ms", "300",
                                         "--set", f"osc.port={port}"]).start()
-        jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what="the OSC server's start-up line")
+        continuo.wait_osc()
         client = osc.Client(port)
         client.expect_fail("/continuo/subscribe/analysis", (2,), "must be 0 or 1")
         for pitch in TRIAD:

@@ -59,7 +59,7 @@ def main():
     with jf.JackServer("reload") as server:
         server.start()
         continuo = jf.Continuo(server, ["--config", path, "--set", f"osc.port={port}"]).start()
-        jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what="the OSC server's start-up line")
+        continuo.wait_osc()
         client = osc.Client(port)
         start = client.status()
         if start["temperature"] != 1.0 or start["volume_db"] != 0.0 or start["model"] != "double:counter":

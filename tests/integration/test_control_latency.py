@@ -59,7 +59,7 @@ def prompt_reset(server):
     lookahead_ms = 1500
     port = osc.free_udp_port()
     continuo = jf.Continuo(server, ["--model", "double:counter", "--lookahead-ms", str(lookahead_ms),
-                                    "--set", f"osc.port={port}"], client="continuo_reset").start()
+                                    "--set", f"osc.port={port}"], client="continuo_reset").start().wait_osc()
     client = osc.Client(port)
     jf.wait_until(lambda: client.status()["ring_fill_ms"] >= lookahead_ms - 100, 10, what="a full lookahead")
     for n in range(3):

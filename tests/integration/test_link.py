@@ -49,7 +49,7 @@ def peer(server, name, *settings):
     for setting in settings:
         args += ["--set", setting]
     continuo = jf.Continuo(server, args, client=name).start()
-    jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what=f"{name}'s OSC server")
+    continuo.wait_osc(what=f"{name}'s OSC server")
     return continuo, osc.Client(port)
 
 

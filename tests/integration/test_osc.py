@@ -155,7 +155,7 @@ def start(server, *settings, model="double:counter"):
     for setting in settings:
         args += ["--set", setting]
     continuo = jf.Continuo(server, args).start()
-    jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what="the OSC server's start-up line")
+    continuo.wait_osc()
     return continuo, Client(port)
 
 

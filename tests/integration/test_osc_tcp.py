@@ -109,7 +109,7 @@ def start(server, tcp_port, *settings, client="continuo"):
     for setting in settings:
         args += ["--set", setting]
     continuo = jf.Continuo(server, args, client=client).start()
-    jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what="the OSC server's start-up line")
+    continuo.wait_osc()
     return continuo, udp_port
 
 

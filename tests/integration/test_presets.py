@@ -43,7 +43,7 @@ def start(server, config_path):
     args = ["--config", config_path, "--model", "double:counter", "--lookahead-ms", "300",
             "--set", f"osc.port={port}"]
     continuo = jf.Continuo(server, args).start()
-    jf.wait_until(lambda: "osc: listening" in continuo.stderr(), 10, what="the OSC server's start-up line")
+    continuo.wait_osc()
     return continuo, osc.Client(port)
 
 
