@@ -11,6 +11,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools' / 'eval'))
 import metrics  # noqa: E402
+import evaluate  # noqa: E402
 import style_classifier  # noqa: E402
 import wav  # noqa: E402
 
@@ -148,6 +149,42 @@ class StyleClassifierTest(unittest.TestCase):
       again = style_classifier.StyleClassifier.load(Path(d) / 'm.npz')
       self.assertEqual(again.styles, ['drone', 'bursts'])
       np.testing.assert_array_equal(again.predict(held_out), [0, 1, 0, 1])
+
+  def test_rhythm_tells_apart_equal_densities(self):
+    """Noise bursts twice a second, evenly or in pairs: the same spectrum, level and onset
+    count; only the rhythm differs."""
+    def bursts(starts, rng):
+      out = np.zeros(int(4.0 * RATE))
+      for start in starts:
+        begin = int(start * RATE)
+        out[begin:begin + 2400] = rng.normal(0, 0.2, 2400)
+      return out
+    rng = np.random.default_rng(5)
+    even = lambda: bursts(np.arange(0.0, 4.0, 0.5) + rng.uniform(0, 0.01), rng)
+    pairs = lambda: bursts(np.concatenate([[t, t + 0.125] for t in np.arange(0.0, 4.0, 1.0)]) + rng.uniform(0, 0.01), rng)
+    half_second = len(style_classifier._RHYTHM_LAGS) - list(style_classifier._RHYTHM_LAGS).index(47)
+    # 47 hops of 512 samples: 0.50 s, the even bursts' period; the rhythm lags end the features.
+    self.assertGreater(style_classifier.features(even(), RATE)[-half_second], 0.5)
+    self.assertLess(style_classifier.features(pairs(), RATE)[-half_second], 0.2)
+    rows = [style_classifier.features(make(), RATE) for make in [even] * 6 + [pairs] * 6]
+    model = style_classifier.StyleClassifier.fit(rows, [0] * 6 + [1] * 6, ['even', 'pairs'])
+    held_out = [style_classifier.features(make(), RATE) for make in (even, pairs, pairs, even)]
+    np.testing.assert_array_equal(model.predict(held_out), [0, 1, 1, 0])
+
+  def test_level_does_not_change_the_envelope_shape(self):
+    chord = tone([48, 52, 55], 2.0)
+    loud, quiet = style_classifier.features(chord, RATE), style_classifier.features(0.1 * chord, RATE)
+    np.testing.assert_allclose(quiet[:40], loud[:40], atol=1e-3)
+
+  def test_heldout_accuracy_is_measured_on_unseen_clips(self):
+    rng = np.random.default_rng(3)
+    rows = rng.normal(0, 1, (20, 4))
+    separable = rows + np.where(np.arange(20) % 2 == 0, 4.0, -4.0)[:, None]
+    labels = list(np.arange(20) % 2)
+    self.assertEqual(evaluate.heldout_accuracy(separable, labels, ['a', 'b']), 1.0)
+    # Labels unrelated to the rows: fitted clips are learnt, unseen ones are chance.
+    noise_labels = list(rng.integers(0, 2, 20))
+    self.assertLess(evaluate.heldout_accuracy(rows, noise_labels, ['a', 'b']), 0.8)
 
 
 if __name__ == '__main__':
