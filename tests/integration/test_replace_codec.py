@@ -3,7 +3,8 @@ package is stored): a run that kept the package's codes (its codebooks) and chan
 in the phase_accumulate mode, gives a package whose LM is the old bytes, whose decoder is the
 run's (stored bf16 as before), whose manifest differs only by codec_phase_accumulate = 1 and the
 provenance, and which continuo loads and renders. A run whose codebooks moved is refused,
-naming the tensor, and so is a non-empty --out. python3 + numpy; the render needs the build."""
+naming the tensor, and so is a non-empty --out. export_default.py's card says where a
+decoder-only codec's encoder comes from. python3 + numpy; the render needs the build."""
 
 import json
 import os
@@ -123,6 +124,20 @@ def check_replace(tmp: Path):
        r.returncode == 2 and 'codec.rvq.embedding' in r.stderr and '--decoder-only' in r.stderr, f'rc {r.returncode}')
   r = tool('--package', package, '--codec', tmp / 'codec-d9', '--out', out)
   case('a non-empty --out is refused', r.returncode == 2 and 'not empty' in r.stderr, f'rc {r.returncode}')
+  check_exported_card(tmp, package)
+
+
+def check_exported_card(tmp: Path, package: Path):
+  """export_default.py packages a decoder-only run with a new LM: its card says whose encoder
+  and codebooks the codec keeps (run.json's start), a run from scratch says nothing of it."""
+  import export_default
+  started = json.loads((tmp / 'codec-d9' / 'run.json').read_text())
+  (tmp / 'codec-d9' / 'run.json').write_text(json.dumps({**started, 'init_package': str(package), 'decoder_only': True}))
+  decoder_only = export_default.codec_section(export_default.codec_run_of(tmp / 'codec-d9'))
+  from_scratch = export_default.codec_section(export_default.codec_run_of(tmp / 'codec-moved'))
+  case('an exported decoder-only codec names the package whose encoder it keeps',
+       '`tiny-bf16`' in decoder_only[0] and '--decoder-only' in decoder_only[0] and decoder_only[1:] == from_scratch
+       and not any('--decoder-only' in line for line in from_scratch), f'{decoder_only}')
 
 
 def main() -> int:

@@ -153,12 +153,25 @@ def training_datasets(codec_run: dict | None, lm: dict) -> dict[str, dict]:
           if path and (Path(path) / 'manifest.json').is_file()}
 
 
+def codec_run_of(codec: Path) -> dict | None:
+  """A train_codec.py run's metrics.json, with where run.json says it started; None for weights
+  given as a file."""
+  if not codec.is_dir():
+    return None
+  start = read_json(codec / 'run.json')
+  return {**read_json(codec / 'metrics.json'),
+          **{key: start[key] for key in ('init_package', 'decoder_only') if start.get(key)}}
+
+
 def codec_section(run: dict | None) -> list[str]:
   """From train_codec.py's metrics.json: what was trained, how long, how well."""
   if run is None:
     return ['Metrics: see docs/training-codec.md and docs/models.md.']
   config, held_out = run['config'], run['metrics']
-  return [f'SpectroStream-family codec (`{run["preset"]}` config: STFT {config["fft_size"]}/'
+  start = ([f'Encoder and codebooks those of the package `{Path(run["init_package"]).name}` it started from, '
+            'frozen; its decoder trained alone on their codes (train_codec.py --init-package --decoder-only).']
+           if run.get('decoder_only') else [])
+  return start + [f'SpectroStream-family codec (`{run["preset"]}` config: STFT {config["fft_size"]}/'
           f'{config["hop"]}, {config["levels"]} RVQ levels of {config["codebook"]} codes, '
           f'{config["features"]} features), trained {run["steps"]} steps of {run["batch"]} crops × '
           f'{run["crop_frames"]} frames on `{run["device"]}` ({run["threads"]} threads), '
@@ -242,7 +255,7 @@ def main(argv=None):
     codec = codec_tensors(args.codec)
     check_match(codec, lm)
     style = read_json(args.style / 'style.json') if args.style else None
-    codec_run = read_json(args.codec / 'metrics.json') if args.codec.is_dir() else None
+    codec_run = codec_run_of(args.codec)
     datasets = training_datasets(codec_run, lm)
     source = f'tools/train (trained by continuo; LM run {args.lm.name}, step {lm["step"]})'
     convert({**lm_tensors, **codec}, lm, args.out, args.dtype, source, codec_phase_accumulate(args.codec))
