@@ -30,3 +30,12 @@ def ensure_torch(script):
 def ensure_litert(script):
   rerun_with(['ai_edge_litert', 'tflite'], 'CONTINUO_COCA_PYTHON', '.venv-coca', 'tools/musiccoca/setup_env.sh',
              script)
+
+
+def report(problems, passed):
+  """Prints each problem, or `passed` when there is none; the test's exit status."""
+  for problem in problems:
+    print(problem)
+  if not problems:
+    print(passed)
+  return 1 if problems else 0

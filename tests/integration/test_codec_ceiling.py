@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from python_env import ensure_torch  # noqa: E402
+from python_env import ensure_torch, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SOUNDFONT = Path('/usr/share/sounds/sf2/FluidR3_GM.sf2')
@@ -74,11 +74,7 @@ def main() -> int:
                              capture_output=True, text=True)
     if refused.returncode != 2 or 'no-run' not in refused.stderr:
       problems.append(f'a missing run: exit {refused.returncode}, stderr {refused.stderr.strip()[-200:]!r}')
-  for problem in problems:
-    print(problem)
-  if not problems:
-    print('an identity codec scores as played; an untrained one loses the pitch classes; a missing run is refused')
-  return 1 if problems else 0
+  return report(problems, 'an identity codec scores as played; an untrained one loses the pitch classes; a missing run is refused')
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from python_env import ensure_torch  # noqa: E402
+from python_env import ensure_torch, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_CODEC = ROOT / 'tools' / 'train' / 'train_codec.py'
@@ -300,14 +300,10 @@ def main() -> int:
     check_decoder_only(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_refusal(problems, Path(work) / 'tones', Path(work))
-  for problem in problems:
-    print(problem)
-  if not problems:
-    print('crops line up with their labels; the note head joins a resumed run and hears the tones; '
-          'the adversary judges matching windows and tells real tones from decoded ones; '
-          'the phase-advance loss hears pitch and random phases, not a phase shift; '
-          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes')
-  return 1 if problems else 0
+  return report(problems, 'crops line up with their labels; the note head joins a resumed run and hears the tones; '
+                          'the adversary judges matching windows and tells real tones from decoded ones; '
+                          'the phase-advance loss hears pitch and random phases, not a phase shift; '
+                          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes')
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from python_env import ensure_torch  # noqa: E402
+from python_env import ensure_torch, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,11 +114,7 @@ def main() -> int:
   check_note_rows(problems, torch)
   check_pitch_probe(problems, np)
   check_refusals(problems)
-  for problem in problems:
-    print(problem)
-  if not problems:
-    print('spliced windows, balanced note rows and the refusals behave')
-  return 1 if problems else 0
+  return report(problems, 'spliced windows, balanced note rows and the refusals behave')
 
 
 if __name__ == '__main__':
