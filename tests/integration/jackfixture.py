@@ -584,14 +584,15 @@ def read_wav(path):
     return rate, channels, values
 
 
-def check_prompt_renders(tmp, model, other_prompt):
+def check_prompt_renders(tmp, model, other_prompt, *options):
     """render --prompt steers a model with a text path from the first frame, reproducibly:
-    the same prompt and seed give the same WAV, no prompt or another one a different WAV."""
+    the same prompt and seed give the same WAV, no prompt or another one a different WAV.
+    options: more render arguments for all four renders."""
     outputs = {}
     for name, extra in (("jazz", ["--prompt", "warm jazz piano"]), ("jazz_again", ["--prompt", "warm jazz piano"]),
                         ("none", []), ("other", ["--prompt", other_prompt])):
         path = os.path.join(tmp, f"prompt_{name}.wav")
-        result = run_cli(["render", "--seconds", "1", "--model", model, "--seed", "3", "--out", path, *extra])
+        result = run_cli(["render", "--seconds", "1", "--model", model, "--seed", "3", "--out", path, *options, *extra])
         if result.returncode != 0:
             fail(f"render {extra} exited with {result.returncode}:\n{result.stderr}")
         with open(path, "rb") as f:
