@@ -42,6 +42,7 @@ RATE = 48000  # the MIDI test piece's clock (data/smf.py: one tick per sample at
 # Four bars of held triads (C, F, G, A minor; 3 s each) under a melody of their chord tones.
 CHORDS = ((48, 52, 55), (53, 57, 60), (55, 59, 62), (57, 60, 64))
 CHORD_SECONDS = 3.0
+PIECE_SAMPLES = int(len(CHORDS) * CHORD_SECONDS * RATE)
 
 
 def render(args, out, *extra):
@@ -89,7 +90,7 @@ def held_pitch_classes(notes):
 
 def chord_piece_midi():
   notes = chord_notes()
-  return notes, smf.midi_bytes({0: 0, 1: 0}, {}, notes, int(len(CHORDS) * CHORD_SECONDS * RATE))
+  return notes, smf.midi_bytes({0: 0, 1: 0}, {}, notes, PIECE_SAMPLES)
 
 
 def chord_piece_played(data_dir):
@@ -97,8 +98,8 @@ def chord_piece_played(data_dir):
   float32 [samples, 2] at RATE."""
   notes, midi_bytes = chord_piece_midi()
   manifest = dataset.Shards(data_dir).manifest
-  return synth.render(midi_bytes, manifest['soundfont']['path'], 0, int(len(CHORDS) * CHORD_SECONDS * RATE),
-                      clips.RENDER_GAIN, manifest.get('synth', 'fluidsynth'))
+  return synth.render(midi_bytes, manifest['soundfont']['path'], 0, PIECE_SAMPLES, clips.RENDER_GAIN,
+                      manifest.get('synth', 'fluidsynth'))
 
 
 def midi_adherence(args, out_dir):
@@ -106,7 +107,7 @@ def midi_adherence(args, out_dir):
   midi = out_dir / 'chords.mid'
   midi.write_bytes(midi_bytes)
   path = out_dir / 'chords.wav'
-  render(args, path, '--seconds', str(len(CHORDS) * CHORD_SECONDS), '--midi', str(midi))
+  render(args, path, '--seconds', str(PIECE_SAMPLES / RATE), '--midi', str(midi))
   audio, rate = wav.read(path)
   held = held_pitch_classes(notes)
   return {**metrics.chroma_adherence(audio, rate, held),
@@ -117,11 +118,14 @@ def clip_seconds(data):
   return min(10.0, data.samples_per_clip / data.sample_rate)
 
 
+def clip_audio(data, index):
+  """The first clip_seconds of a clip: float32 [samples, 2]."""
+  return data[index].audio[:int(clip_seconds(data) * data.sample_rate)].astype(np.float32) / 32768.0
+
+
 def ground_truth_features(data):
   """(feature rows, style labels) of the first clip_seconds of each clip."""
-  seconds = clip_seconds(data)
-  rows = [style_classifier.features(data[i].audio[:int(seconds * data.sample_rate)].astype(np.float32) / 32768.0,
-                                    data.sample_rate) for i in range(len(data))]
+  rows = [style_classifier.features(clip_audio(data, i), data.sample_rate) for i in range(len(data))]
   return rows, [data[i].style for i in range(len(data))]
 
 

@@ -62,17 +62,15 @@ def midi_ceiling(model, data_dir) -> dict:
 def style_ceiling(model, data: Shards, heldout: Shards) -> dict:
   rows, labels = evaluate.ground_truth_features(data)
   classifier = style_classifier.StyleClassifier.fit(rows, labels, data.styles)
-  seconds = evaluate.clip_seconds(heldout)
   played, decoded, truth = [], [], []
   for i in range(len(heldout)):
-    clip = heldout[i]
-    audio = clip.audio[:int(seconds * heldout.sample_rate)].astype(np.float32) / 32768.0
+    audio = evaluate.clip_audio(heldout, i)
     played.append(style_classifier.features(audio, heldout.sample_rate))
     decoded.append(style_classifier.features(round_trip(model, audio), heldout.sample_rate))
-    truth.append(data.styles.index(heldout.styles[clip.style]))
+    truth.append(data.styles.index(heldout.styles[heldout[i].style]))
     print(f'{PROG}: clip {i + 1}/{len(heldout)}', file=sys.stderr, flush=True)
   accuracy = lambda rows_: float(np.mean(classifier.predict(rows_) == np.array(truth)))
-  return {'clips': len(heldout), 'seconds': seconds, 'played': accuracy(played),
+  return {'clips': len(heldout), 'seconds': evaluate.clip_seconds(heldout), 'played': accuracy(played),
           'through_codec': accuracy(decoded)}
 
 
