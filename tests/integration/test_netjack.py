@@ -5,7 +5,9 @@ netmanager internal client, a second jackd with the net backend as its slave, an
 continuo playing the counter double on the slave. What continuo plays on the slave's
 system:playback ports reaches the master as <slave>:from_slave_1/2; recorded there, every
 frame is the counter's exact sample (netjack2's float encoding is lossless), or silence
-where a network cycle came late. Exits 77 (skip) where jack_load or the netjack2 modules
+where a network cycle came late. How many cycles come late is the loaded machine's and
+the loopback's business, not continuo's: the recording must hold mostly counter frames,
+in unbroken runs of at least a few network cycles. Exits 77 (skip) where jack_load or the netjack2 modules
 are missing."""
 
 import glob
@@ -21,7 +23,8 @@ import test_osc as osc  # noqa: E402
 SKIP = 77
 NET_NAME = "ctslave"  # the slave's name on the master: its ports are ctslave:from_slave_N
 RECORD_SECONDS = 3
-MIN_RUN_SECONDS = 1.0  # the longest unbroken run of counter frames the recording must hold
+MIN_COUNTER_FRACTION = 0.5  # of the recording: CI had 98.8 % on a loaded day, silence has 0
+MIN_RUN_SECONDS = 0.1  # the longest unbroken counter run; CI's loaded day still had 0.32 s
 MASTER_STOP_SECONDS = 40
 
 
@@ -116,6 +119,9 @@ def play_through(master, slave):
     if not_silent:
         i = not_silent[0]
         jf.fail(f"frame {i} on the master is neither a counter frame nor silence: ({left[i]!r}, {right[i]!r})")
+    counter = len(left) - len(foreign)
+    if counter < MIN_COUNTER_FRACTION * len(left):
+        jf.fail(f"only {counter} of {len(left)} frames recorded on the master are counter frames")
     if longest < MIN_RUN_SECONDS * rate:
         jf.fail(f"the longest run of consecutive counter frames is {longest}, "
                 f"under {MIN_RUN_SECONDS} s at {rate} Hz")
