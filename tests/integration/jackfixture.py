@@ -35,7 +35,7 @@ else:
         CONTINUO_RTSAN = ""
 
 COUNTER_RATE = 48000
-POLL_TOOL_SECONDS = 5.0  # one jack_lsp of a wait_ports poll, before it is asked again
+QUERY_SECONDS, QUERY_ATTEMPTS = 5.0, 3  # a stuck jack_lsp is asked again, not waited on
 FADE_FRAMES = 480  # engine.fade_ms default 10 ms at 48 kHz
 
 # ---------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def fail(message):
 
 
 class ToolTimeout(AssertionError):
-    """A jack_* tool that did not finish: a failure, except where a poll may ask again."""
+    """A jack_* tool that did not finish: a failure, unless JackServer.query asks again."""
 
 
 def run_test(main):
@@ -212,7 +212,7 @@ class JackServer:
             time.sleep(0.02)
 
     def running(self):
-        out = self.tool(["jack_wait", "-c"], check=False)
+        out = self.query(["jack_wait", "-c"])
         return out.strip().splitlines()[-1:] == ["running"] if out.strip() else False
 
     def log(self):
@@ -244,8 +244,19 @@ class JackServer:
                  f"{result.stderr.decode(errors='replace')}")
         return result.stdout.decode(errors="replace")
 
-    def ports(self, timeout=10.0):
-        return set(line.strip() for line in self.tool(["jack_lsp"], check=False, timeout=timeout).splitlines()
+    def query(self, argv, check=False):
+        """A read-only tool (jack_lsp, jack_wait -c); one that is stuck is killed and run afresh. CI once
+        had a jack_lsp stuck for 10 s just after continuo activated, on a loaded machine."""
+        for attempt in range(1, QUERY_ATTEMPTS + 1):
+            try:
+                return self.tool(argv, check=check, timeout=QUERY_SECONDS)
+            except ToolTimeout as stuck:
+                if attempt == QUERY_ATTEMPTS:
+                    raise
+                print(f"{stuck}; asking again", flush=True)
+
+    def ports(self):
+        return set(line.strip() for line in self.query(["jack_lsp"]).splitlines()
                    if line and not line[0].isspace())
 
     def wait_ports(self, ports, timeout=15.0, proc=None):
@@ -255,13 +266,7 @@ class JackServer:
         def ready():
             if proc is not None and proc.poll() is not None:
                 fail(f"process exited with {proc.returncode} before its ports appeared")
-            try:
-                return wanted <= self.ports(timeout=POLL_TOOL_SECONDS)
-            except ToolTimeout as stuck:
-                # CI once had a jack_lsp stuck for 10 s just after continuo activated, on a
-                # loaded machine; the wait has its own deadline, so a fresh one is asked.
-                print(f"{stuck}; asking again", flush=True)
-                return False
+            return wanted <= self.ports()
 
         wait_until(ready, timeout, interval=0.05, what=f"ports {sorted(wanted)} on {self.name}")
 
@@ -269,7 +274,7 @@ class JackServer:
         """{port: set of ports connected to it} from `jack_lsp -c`."""
         result = {}
         current = None
-        for line in self.tool(["jack_lsp", "-c"], check=False).splitlines():
+        for line in self.query(["jack_lsp", "-c"]).splitlines():
             if not line.strip():
                 continue
             if line[0].isspace():
@@ -292,7 +297,7 @@ class JackServer:
 
     def port_latency(self, port):
         """The largest latency (frames) `jack_lsp -l` reports for port, with the raw text."""
-        text = self.tool(["jack_lsp", "-l", port])
+        text = self.query(["jack_lsp", "-l", port], check=True)
         numbers = []
         for line in text.splitlines():
             if "latency" in line:
