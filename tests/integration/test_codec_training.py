@@ -272,8 +272,25 @@ def check_adversary_learns(problems, torch, config, data: Path, work: Path):
     problems.append(f'the discriminator does not score real tones a hinge margin above decoded ones: {scores}')
 
 
+def check_fitted_run(problems, data: Path, work: Path):
+  """--fit-minutes: a run asked for 10^6 steps ends within its minutes, with its weights and
+  held-out metrics, at the step it fitted (the GPU machine's calls, tools/train/gpu_train.sh)."""
+  run = train('--data', str(data), '--out', str(work / 'fitted'), '--config', 'tiny', '--steps', '1000000',
+              '--batch', '2', '--crop-frames', '24', '--warmup', '5', '--fit-minutes', '0.1', '--threads', '1',
+              '--heldout', '2', '--eval-seconds', '2.5', '--log-every', '1000')
+  if run.returncode != 0 or not (work / 'fitted' / 'codec.safetensors').is_file():
+    problems.append(f'--fit-minutes: exit {run.returncode}, no weights: {run.stderr[-400:]}')
+    return
+  metrics = json.loads((work / 'fitted' / 'metrics.json').read_text())
+  said = f'the run ends at step {metrics["steps"]}'
+  print(f'--fit-minutes 0.1: {said}, {metrics["train_seconds"]} s')
+  if said not in run.stderr or metrics['steps'] >= 1000000:
+    problems.append(f'--fit-minutes: metrics.json steps {metrics["steps"]}; stderr {run.stderr[-300:]!r}')
+
+
 def check_refusal(problems, data: Path, work: Path):
   for flags, name in ((['--note-weight', '-1'], '--note-weight'), (['--phase-weight', '-1'], '--phase-weight'),
+                      (['--fit-minutes', '0'], '--fit-minutes'),
                       (['--adversarial-weight', '1', '--crop-frames', '24', '--adversary-frames', '40'],
                        '--adversary-frames'), (['--decoder-only'], '--init-package')):
     run = train('--data', str(data), '--out', str(work / 'never'), '--config', 'tiny', *flags)
@@ -299,11 +316,13 @@ def main() -> int:
     check_note_head(problems, np, torch, TINY, Path(work))
     check_decoder_only(problems, torch, TINY, Path(work) / 'tones', Path(work))
     check_adversary_learns(problems, torch, TINY, Path(work) / 'tones', Path(work))
+    check_fitted_run(problems, Path(work) / 'tones', Path(work))
     check_refusal(problems, Path(work) / 'tones', Path(work))
   return report(problems, 'crops line up with their labels; the note head joins a resumed run and hears the tones; '
                           'the adversary judges matching windows and tells real tones from decoded ones; '
                           'the phase-advance loss hears pitch and random phases, not a phase shift; '
-                          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes')
+                          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes; '
+                          'a fitted run ends on time with its weights')
 
 
 if __name__ == '__main__':

@@ -2,12 +2,15 @@
 """The LM training aids that make the bundled model use its conditioning (docs/models.md,
 "Why notes and prompts barely steer it"): spliced windows (tools/train/lm_data.py),
 balanced note rows (tools/train/train_lm.py), train_lm's refusal of bad values before any
-compute, and the pitch probe (tools/train/pitch_probe.py) that says whether codes hold notes. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
+compute, a run from a data pack fitted to its minutes (--pack, --fit-minutes: the GPU
+machine's calls), and the pitch probe (tools/train/pitch_probe.py) that says whether codes hold notes. Needs PyTorch: re-runs itself under $CONTINUO_TRAIN_PYTHON or
 .venv-train/bin/python (tools/train/setup_env.sh); exits 77 (skipped) when there is neither."""
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,11 +99,62 @@ def check_pitch_probe(problems, np):
 
 def check_refusals(problems):
   for flag, value, words in (('--splice', '1.5', 'must be in [0, 1]'),
-                             ('--note-row-norm', '-1', 'must be >= 0')):
+                             ('--note-row-norm', '-1', 'must be >= 0'),
+                             ('--fit-minutes', '0', 'must be > 0'),
+                             ('--pack', '/tmp/x.npz', 'give either --data and --codes, or --pack')):
     run = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train' / 'train_lm.py'), '--data', '/nonexistent',
                           '--out', '/tmp/never', '--codes', 'x', flag, value], capture_output=True, text=True)
     if run.returncode != 2 or words not in run.stderr:
       problems.append(f'{flag} {value}: exit {run.returncode}, stderr {run.stderr.strip()[-200:]!r}')
+
+
+def check_pack(problems, lm_data, np, tmp):
+  clips = labelled_clips(lm_data, np)
+  origin = {'data': '/somewhere/v9', 'codes': 'gpu', 'style_tokens': 'none'}
+  lm_data.save_pack(clips, tmp / 'pack.npz', origin)
+  back, back_origin = lm_data.load_pack(tmp / 'pack.npz')
+  for name in ('index', 'codes', 'notes', 'drums', 'style'):
+    if not np.array_equal(getattr(back, name), getattr(clips, name)):
+      problems.append(f'pack: {name} came back changed')
+  if back_origin != origin:
+    problems.append(f'pack: origin {back_origin}')
+  np.savez(tmp / 'other.npz', codes=clips.codes)
+  try:
+    lm_data.load_pack(tmp / 'other.npz')
+    problems.append('pack: an npz without the arrays was read as a pack')
+  except lm_data.DataError as e:
+    if 'not an LM data pack' not in str(e):
+      problems.append(f'pack: {e}')
+
+
+def check_fitted_run(problems, lm_data, np, tmp):
+  """A tiny LM trained from a pack with --fit-minutes: it ends, validated and saved, at the
+  step the budget fitted, far below --steps, and its lm.json names the pack's origin."""
+  rng = np.random.default_rng(5)
+  n, frames = 6, 60
+  clips = lm_data.Clips(np.arange(n), rng.integers(0, 1024, (n, frames, 12)).astype(np.int16),
+                        rng.integers(0, 3, (n, frames, 128)).astype(np.uint8), np.zeros((n, frames), np.uint8),
+                        rng.integers(0, 64, (n, 12)).astype(np.int64))
+  lm_data.save_pack(clips, tmp / 'tiny.npz', {'data': '/device/data', 'codes': 'gpu', 'style_tokens': 'none'})
+  run = subprocess.run([sys.executable, str(ROOT / 'tools' / 'train' / 'train_lm.py'), '--pack', str(tmp / 'tiny.npz'),
+                        '--out', str(tmp / 'run'), '--set', 'temporal_layers=1', '--set', 'depth_layers=1',
+                        '--set', 'temporal_self_horizon=8', '--set', 'temporal_cross_horizon=8', '--window', '16',
+                        '--batch', '2', '--validation-clips', '1', '--steps', '1000000', '--warmup', '10',
+                        '--fit-minutes', '0.1', '--log-every', '1000'], capture_output=True, text=True)
+  if run.returncode != 0:
+    problems.append(f'train_lm --pack --fit-minutes: exit {run.returncode}: {run.stderr[-600:]}')
+    return
+  lm = json.loads((tmp / 'run' / 'lm.json').read_text())
+  fitted = lm['training']['steps']
+  print(f'--fit-minutes 0.1: ended at step {lm["step"]}, fitted {fitted}, '
+        f'{lm["metrics"]["wall_seconds"]:.1f} s')
+  if not (lm['step'] == fitted < 1000000 and lm['metrics']['validation'][-1]['step'] == fitted):
+    problems.append(f'fitted run: step {lm["step"]}, fitted steps {fitted}, last validation '
+                    f'{lm["metrics"]["validation"][-1:]}')
+  if lm['training']['data'] != '/device/data' or lm['training']['codes'] != 'gpu':
+    problems.append(f'fitted run: lm.json names data {lm["training"]["data"]}, codes {lm["training"]["codes"]}')
+  if 'the run ends at step' not in run.stderr:
+    problems.append(f'fitted run: no line says where it ends: {run.stderr[-300:]}')
 
 
 def main() -> int:
@@ -114,7 +168,10 @@ def main() -> int:
   check_note_rows(problems, torch)
   check_pitch_probe(problems, np)
   check_refusals(problems)
-  return report(problems, 'spliced windows, balanced note rows and the refusals behave')
+  with tempfile.TemporaryDirectory() as tmp:
+    check_pack(problems, lm_data, np, Path(tmp))
+    check_fitted_run(problems, lm_data, np, Path(tmp))
+  return report(problems, 'spliced windows, balanced note rows, the refusals, the pack and the fitted run behave')
 
 
 if __name__ == '__main__':

@@ -34,6 +34,7 @@ def parse_args(argv):
   ap.add_argument('--run', type=Path, required=True, help='train_lm.py run directory')
   ap.add_argument('--data', type=Path, help='dataset (default: the run\'s)')
   ap.add_argument('--codes', help='codes name (default: the run\'s)')
+  ap.add_argument('--pack', type=Path, help='train_lm.py --pack file (default: the run\'s, if it used one)')
   ap.add_argument('--validation-clips', type=int, help='held-out clips (default: the run\'s)')
   ap.add_argument('--threads', type=int, default=2)
   ap.add_argument('--splice', action='store_true', help='spliced windows, loss after the cut')
@@ -43,11 +44,15 @@ def parse_args(argv):
 def run_settings(args, lm):
   """train_lm's own argument parser fed the run's settings, so the split and config match."""
   training = lm['training']
-  argv = ['--data', str(args.data or training['data']), '--codes', args.codes or training['codes'],
-          '--out', str(args.run), '--window', str(training['window']),
+  pack = args.pack or (None if args.data else training.get('pack'))
+  argv = ['--out', str(args.run), '--window', str(training['window']),
           '--validation-clips', str(args.validation_clips or training['validation_clips'])]
-  if training.get('style_tokens'):
-    argv += ['--style-tokens', training['style_tokens']]
+  if pack:
+    argv += ['--pack', str(pack)]
+  else:
+    argv += ['--data', str(args.data or training['data']), '--codes', args.codes or training['codes']]
+    if training.get('style_tokens'):
+      argv += ['--style-tokens', training['style_tokens']]
   for item in training['set']:
     argv += ['--set', item]
   return train_lm.parse_args(argv)

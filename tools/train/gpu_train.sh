@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Trains the default codec on the GPU machine in one device call (docs/training-codec.md, "On
-# the GPU machine"). That machine has PyTorch and NumPy but no FluidSynth, no soundfont and no
-# package index, and a call carries 64 MiB with the working tree, so the data are rendered there
-# by TinySoundFont from a wheel and a soundfont carried in .carry/:
-#   tools/train/gpu_train.sh carry   here: .carry/ gets the tinysoundfont wheel for the device's
-#                                    Python 3.12 (pip download) and MuseScore_General_Lite.sf3
-#                                    (MIT, 40 MB; Debian's musescore-general-soundfont-small)
-#   tools/train/gpu_train.sh data    renders $CLIPS clips of $CLIP_SECONDS s (seed $SEED) into
-#                                    $WORK/data with every core (--synth tinysoundfont)
-#   tools/train/gpu_train.sh codec   trains a codec from scratch with the GPU recipe for
-#                                    $CODEC_MINUTES, finishes the run where it stopped (weights and
-#                                    held-out metrics), and copies to $OUT what comes back:
-#                                    codec.safetensors in parts of 15 MB (a file coming back is at
-#                                    most 16 MB; `cat codec.safetensors.part-* > codec.safetensors`),
-#                                    run.json, metrics.json and the logs
-#   tools/train/gpu_train.sh all     data then codec
-# The sf3 and the tree (48 MB, 37 of them models/default) do not fit one call together: move
-# models/default out of the checkout for the call and back after it (it is committed). Then:
+# Trains the default model's codec and LM on the GPU machine, in device calls of at most 10
+# minutes (docs/training-codec.md, "On the GPU machine"). That machine has PyTorch and NumPy but
+# no FluidSynth, no soundfont and no package index, keeps nothing between calls, and a call
+# carries 64 MiB with the working tree; a file coming back is at most 16 MB, so larger ones
+# come back in parts of 15 MB (`cat NAME.part-* > NAME`). Stages:
+#   carry     here: .carry/ gets the tinysoundfont wheel for the device's Python 3.12 (pip
+#             download), MuseScore_General_Lite.sf3 (MIT, 40 MB; Debian's
+#             musescore-general-soundfont-small) and the text tower $STYLE_RUN (a train_style.py
+#             output, default /work/runs/style-v2) as .carry/style
+#   data      renders $CLIPS clips of $CLIP_SECONDS s (seed $SEED) into $WORK/data with every core
+#             (--synth tinysoundfont)
+#   codec     trains a codec from scratch with the GPU recipe, its steps fitted to $CODEC_MINUTES
+#             (--fit-minutes); back: codec.safetensors, run.json, metrics.json, the log
+#   tokenize  the data's codes by that codec, each clip's style tokens by .carry/style from its
+#             style name, packed for the LM (pack_lm_data.py); back: lm-pack.npz and the
+#             data's manifest.json
+#   lm        trains the bundled LM shape on .carry/lm-pack.npz, fitted to $LM_MINUTES; back:
+#             depthformer.safetensors, lm.json, the log
+#   all       data, codec, tokenize
+# A session: `gpu_train.sh carry` here; move models/default out of the checkout (it is committed;
+# the sf3 and the tree do not fit one call with it) and
 #   run(command="tools/train/gpu_train.sh all", carry=[".carry"], timeout_s=600)
-# Locally, with .venv-train: DEVICE=cpu CLIPS=4 CLIP_SECONDS=4 CODEC_MINUTES=0.3 tools/train/gpu_train.sh all
+# then put lm-pack.npz (joined) at .carry/lm-pack.npz and
+#   run(command="tools/train/gpu_train.sh lm", carry=[".carry/lm-pack.npz"], timeout_s=600)
+# and locally join the parts into a codec run and an LM run for export_default.py.
+# Locally, with .venv-train: DEVICE=cpu CLIPS=12 CLIP_SECONDS=4 CODEC_MINUTES=0.5 LM_MINUTES=0.5 \
+#   LM_VALIDATION_CLIPS=2 tools/train/gpu_train.sh all lm   (lm then reads $OUT/lm-pack.npz)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 carry=.carry
@@ -36,7 +43,10 @@ tinysoundfont_on_path() {  # the carried wheel, where the interpreter lacks the 
 }
 
 stage_carry() {
+  local style=${STYLE_RUN:-/work/runs/style-v2}
+  [ -f "$style/text_tower.toml" ] || { echo "gpu_train.sh: $style is no train_style.py output (set STYLE_RUN)" >&2; exit 2; }
   mkdir -p "$carry"
+  rm -rf "$carry/style" && cp -r "$style" "$carry/style"
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$carry" tinysoundfont==0.3.7
   cp /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 "$carry"/
@@ -51,6 +61,14 @@ stage_data() {
     --jobs "$(nproc)" 2>&1 | tee "$out/data.log"
 }
 
+send_back() {  # FILE: into $out whole, or in parts of 15 MB where it is larger
+  if [ "$(stat -c %s "$1")" -gt $((15 * 1024 * 1024)) ]; then
+    split -b 15M -d "$1" "$out/$(basename "$1").part-"
+  else
+    cp "$1" "$out/"
+  fi
+}
+
 stage_codec() {
   local run=$work/codec
   rm -rf "$run"
@@ -60,13 +78,43 @@ stage_codec() {
   "$python" tools/train/train_codec.py --data "$work/data" --out "$run" --device "$device" \
     --set phase_accumulate=True --note-weight 2 --pitch-weight 1 --phase-weight 3 --adversarial-weight 0.3 \
     --batch "${BATCH:-16}" --crop-frames 32 --lr 1e-3 --warmup 200 --steps "${CODEC_STEPS:-100000}" \
-    --max-minutes "${CODEC_MINUTES:-7}" --threads "$(nproc)" --log-every 30 2>&1 | tee "$out/codec.log"
+    --fit-minutes "${CODEC_MINUTES:-5}" --threads "$(nproc)" --log-every 30 2>&1 | tee "$out/codec.log"
+  [ -f "$run/codec.safetensors" ] || finish_codec "$run"
+  send_back "$run/codec.safetensors"
+  cp "$run/run.json" "$run/metrics.json" "$out/"
+}
+
+finish_codec() {  # RUN: stopped by the clock before its fitted steps; its weights and metrics as they are
   local reached
   reached=$("$python" -c 'import sys, torch; print(torch.load(sys.argv[1], map_location="cpu", weights_only=False)["step"])' \
-    "$run/training_state.pt")
-  "$python" tools/train/train_codec.py --resume "$run" --steps "$reached" --device "$device" 2>&1 | tee -a "$out/codec.log"
-  split -b 15M -d "$run/codec.safetensors" "$out/codec.safetensors.part-"
-  cp "$run/run.json" "$run/metrics.json" "$out/"
+    "$1/training_state.pt")
+  "$python" tools/train/train_codec.py --resume "$1" --steps "$reached" --device "$device" 2>&1 | tee -a "$out/codec.log"
+}
+
+stage_tokenize() {
+  "$python" tools/train/tokenize_dataset.py --codec "$work/codec" --data "$work/data" --name gpu --overwrite \
+    --device "$device" --threads "$(nproc)" 2>&1 | tee "$out/tokenize.log"
+  "$python" tools/train/train_style.py --data "$work/data" --tower "$carry/style" --style-names 2>&1 | tee -a "$out/tokenize.log"
+  "$python" tools/train/pack_lm_data.py --data "$work/data" --codes gpu --out "$work/lm-pack.npz" 2>&1 | tee -a "$out/tokenize.log"
+  send_back "$work/lm-pack.npz"
+  cp "$work/data/manifest.json" "$out/"  # the model card's data section (export_default.py)
+}
+
+stage_lm() {
+  local run=$work/lm pack=${LM_PACK:-$carry/lm-pack.npz}
+  [ -f "$pack" ] || pack=$out/lm-pack.npz  # a local run of `all lm`
+  rm -rf "$run"
+  # The bundled shape (docs/models.md: 11.6 M parameters, >= 3x real time on 2 cores), with what
+  # made the notes count on 2 cores: spliced windows and louder note rows.
+  "$python" tools/train/train_lm.py --pack "$pack" --out "$run" --device "$device" \
+    --set temporal_layers=4 --set temporal_dims=256 --set temporal_ffn=1024 --set temporal_heads=4 \
+    --set temporal_head_dims=64 --set depth_dims=192 --set depth_ffn=384 --set depth_heads=3 \
+    --set depth_head_dims=64 --splice 0.5 --note-row-norm 256 --window 64 --batch "${LM_BATCH:-64}" \
+    --lr 1e-3 --warmup 300 --steps "${LM_STEPS:-1000000}" --fit-minutes "${LM_MINUTES:-7}" \
+    --validation-clips "${LM_VALIDATION_CLIPS:-24}" --validate-every 2000 --save-every 100000 \
+    --log-every 100 --threads "$(nproc)" 2>&1 | tee "$out/lm.log"
+  send_back "$run/depthformer.safetensors"
+  cp "$run/lm.json" "$out/"
 }
 
 for stage in "${@:-all}"; do
@@ -74,7 +122,9 @@ for stage in "${@:-all}"; do
     carry) stage_carry ;;
     data) stage_data ;;
     codec) stage_codec ;;
-    all) stage_data; stage_codec ;;
-    *) echo "gpu_train.sh: unknown stage $stage (carry, data, codec, all)" >&2; exit 2 ;;
+    tokenize) stage_tokenize ;;
+    lm) stage_lm ;;
+    all) stage_data; stage_codec; stage_tokenize ;;
+    *) echo "gpu_train.sh: unknown stage $stage (carry, data, codec, tokenize, lm, all)" >&2; exit 2 ;;
   esac
 done

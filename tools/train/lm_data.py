@@ -5,10 +5,12 @@ Reads a dataset directory of tools/train/data/build.py through common.dataset (n
 [C, F, 128] 0 off / 1 held / 2 onset, drums uint8 [C, F], index), the codes
 tools/train/tokenize_dataset.py wrote under a name (int16 [C, F, 12]) and the per-clip style
 tokens of train_style.py (`style_tokens.npz`: `index` [N], `tokens` [N, 12]). Audio is never
-read: the shards are memory-mapped.
+read: the shards are memory-mapped. A pack (save_pack, tools/train/pack_lm_data.py) holds all of
+that in one compressed file, for a GPU call whose carry cannot hold the audio.
 """
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,17 @@ class Clips:
     return Clips(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
 
 
+def style_tokens_path(data: Path, given: str | None) -> Path | None:
+  """--style-tokens: a file, "none" (style masked), or by default DATA/style_tokens.npz."""
+  if given == 'none':
+    return None
+  path = Path(given) if given else data / STYLE_TOKENS
+  if not path.is_file():
+    raise DataError(f'{path}: no style tokens (run tools/train/train_style.py, or pass '
+                    '--style-tokens none to train with the style masked)')
+  return path
+
+
 def read_style_tokens(path: Path, index: np.ndarray) -> np.ndarray:
   with np.load(path) as f:
     by_clip = dict(zip(f['index'].tolist(), f['tokens'].astype(np.int64)))
@@ -74,6 +87,27 @@ def load(data: Path, codes_name: str, style_tokens: Path | None) -> Clips:
   style = (read_style_tokens(style_tokens, index) if style_tokens
            else np.full((len(index), LEVELS), -1, np.int64))
   return Clips(index, codes, notes, drums, style)
+
+
+def save_pack(clips: Clips, path: Path, origin: dict) -> None:
+  """Every array of clips in one compressed file, with where they came from (origin: data,
+  codes, style_tokens)."""
+  np.savez_compressed(path, origin=np.array(json.dumps(origin)),
+                      **{f.name: getattr(clips, f.name) for f in dataclasses.fields(Clips)})
+
+
+def load_pack(path: Path) -> tuple[Clips, dict]:
+  """(clips, origin) of a save_pack file."""
+  names = ['origin'] + [f.name for f in dataclasses.fields(Clips)]
+  try:
+    with np.load(path) as f:
+      missing = [name for name in names if name not in f.files]
+      if missing:
+        raise DataError(f'{path}: not an LM data pack (no {", ".join(missing)}); '
+                        'write one with tools/train/pack_lm_data.py')
+      return Clips(*(f[name] for name in names[1:])), json.loads(str(f['origin']))
+  except (OSError, ValueError) as e:
+    raise DataError(f'{path}: cannot read the LM data pack ({e})') from e
 
 
 def split(clips: Clips, validation: int) -> tuple[Clips, Clips]:

@@ -3,6 +3,7 @@
 
   .venv-train/bin/python tools/train/train_codec.py --data /work/data/v1 --out runs/codec1 --steps 20000
   .venv-train/bin/python tools/train/train_codec.py --resume runs/codec1 [--steps 40000] [--max-minutes 25]
+  .venv-train/bin/python tools/train/train_codec.py --data DIR --out RUN --device cuda --fit-minutes 7
 
 Random crops of --crop-frames token frames (stereo, 48 kHz, int16 / 32768) from all clips but
 the last --heldout; loss = multi-resolution STFT + multi-scale mel + 0.1 waveform L1
@@ -10,6 +11,8 @@ the last --heldout; loss = multi-resolution STFT + multi-scale mel + 0.1 wavefor
 probability --quantizer-dropout an example decodes only its first n ~ U{1..12} levels. AdamW,
 linear warm-up then cosine decay to 10 %, gradient norm clipped. The state is saved every
 --checkpoint-every steps, at SIGINT/SIGTERM and after --max-minutes (then exit 0, resumable).
+--fit-minutes M instead lowers --steps, once the first steps are timed, to what M minutes hold
+(common/budget.py), so the cosine schedule ends and the run finishes within the call.
 At --steps: codec.safetensors (official layout, encoder included) and metrics.json (held-out
 multi-resolution mel distance and SI-SDR, tools/eval/metrics.py).
 
@@ -57,6 +60,7 @@ sys.path.insert(0, str(ROOT / 'tools' / 'eval'))
 import metrics  # noqa: E402  (tools/eval)
 from codec_run import (METRICS_FILE, RUN_FILE, WEIGHTS_FILE, config_from_json, config_to_json,  # noqa: E402
                        make_config, package_codec, receptive_field_frames)
+from common.budget import TimeBudget  # noqa: E402
 from common.cli import StopRequest, parse_set, refuse  # noqa: E402
 from common.dataset import DatasetError, Shards  # noqa: E402
 from common.progress import Progress  # noqa: E402
@@ -117,6 +121,9 @@ def parse(argv):
   p.add_argument('--eval-seconds', type=float, default=10.0, help='seconds of each held-out clip measured')
   p.add_argument('--checkpoint-every', type=int, default=500)
   p.add_argument('--max-minutes', type=float, help='save and stop after this much wall time (resume later)')
+  p.add_argument('--fit-minutes', type=float,
+                 help='this call\'s wall time: --steps is lowered to what fits, timed over the first steps, '
+                      'so the schedule ends and the run finishes on time (the GPU machine\'s 10-minute calls)')
   p.add_argument('--log-every', type=float, default=10.0, help='seconds between progress lines')
   p.add_argument('--threads', type=int, default=2)
   p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
@@ -192,6 +199,8 @@ def check(args, run: dict, config, data: Shards, heldout: int) -> None:
   for name in ('steps', 'batch', 'checkpoint_every', 'threads'):
     if getattr(args, name) < 1:
       problems.append(f'--{name.replace("_", "-")} must be >= 1')
+  if args.fit_minutes is not None and args.fit_minutes <= 0:
+    problems.append(f'--fit-minutes {args.fit_minutes} must be > 0')
   if not (args.lr > 0 and 0 <= args.quantizer_dropout <= 1 and args.grad_clip > 0):
     problems.append('--lr and --grad-clip must be > 0, --quantizer-dropout in [0, 1]')
   weights = ('pitch_weight', 'phase_weight', 'note_weight', 'adversarial_weight')
@@ -421,6 +430,7 @@ def main(argv=None) -> int:
   (run_dir / RUN_FILE).write_text(json.dumps(run, indent=2) + '\n')  # what the run continues with
 
   train_clips = len(data) - heldout
+  budget = TimeBudget(args.fit_minutes, step) if args.fit_minutes else None
   progress = Progress(args.steps, start_step=step, items_per_step=args.batch * args.crop_frames / config.frame_rate,
                       items='audio s', every=args.log_every)
   stop, began = StopRequest(), time.monotonic()
@@ -453,12 +463,17 @@ def main(argv=None) -> int:
     scheduler.step()
     step += 1
     out_of_time = args.max_minutes is not None and time.monotonic() - began > 60 * args.max_minutes
+    if budget is not None:
+      if budget.lower_steps(step, args):
+        scheduler.lr_lambdas[0] = schedule(args.warmup, args.steps)
+        progress.total_steps = args.steps
+      out_of_time = out_of_time or budget.out_of_time()
     checkpoint_now = step % args.checkpoint_every == 0 or stop.requested or out_of_time or step == args.steps
     progress.update(step, {'loss': loss.item(), **{k: v.item() for k, v in terms.items()},
                            'grad': grad_norm.item()}, force=checkpoint_now)
     if checkpoint_now:
       save()
-    if stop.requested or out_of_time:
+    if (stop.requested or out_of_time) and step < args.steps:
       print(f'{PROG}: stopped at step {step}; continue with --resume {run_dir}', file=sys.stderr)
       return 0
 

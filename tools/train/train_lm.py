@@ -3,6 +3,7 @@
 
   .venv-train/bin/python tools/train/train_lm.py --data DIR --out RUN [--steps N] [--batch B]
       [--window T] [--set key=value ...] [--device cpu|cuda] [--threads N] [--resume]
+      [--fit-minutes M]
 
 RUN receives state.pt (model, optimiser, step: --resume continues from it),
 depthformer.safetensors (official layout, params/depthformer/...) and lm.json (the
@@ -24,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lm_data  # noqa: E402
+from common.budget import TimeBudget  # noqa: E402
 from mrt2_torch import checkpoint  # noqa: E402
 from mrt2_torch.depthformer import Depthformer  # noqa: E402
 from mrt2_torch.depthformer_config import PITCHES, ConfigError, DepthformerConfig  # noqa: E402
@@ -49,10 +51,12 @@ def default_config(**overrides) -> DepthformerConfig:
 def parse_args(argv):
   ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-  ap.add_argument('--data', type=Path, required=True, help='dataset directory (manifest.json)')
+  ap.add_argument('--data', type=Path, help='dataset directory (manifest.json)')
   ap.add_argument('--out', type=Path, required=True, help='run directory')
-  ap.add_argument('--codes', required=True,
-                  help='name of the codes tools/train/tokenize_dataset.py wrote into the dataset')
+  ap.add_argument('--codes', help='name of the codes tools/train/tokenize_dataset.py wrote into the dataset')
+  ap.add_argument('--pack', type=Path,
+                  help='instead of --data, --codes and --style-tokens: their arrays in one file '
+                       '(tools/train/pack_lm_data.py)')
   ap.add_argument('--style-tokens', default=None,
                   help=f'per-clip style tokens (default DATA/{lm_data.STYLE_TOKENS}); '
                        '"none": style masked everywhere')
@@ -85,6 +89,9 @@ def parse_args(argv):
   ap.add_argument('--threads', type=int, default=1, help='torch CPU threads')
   ap.add_argument('--seed', type=int, default=1)
   ap.add_argument('--resume', action='store_true', help='continue RUN/state.pt')
+  ap.add_argument('--fit-minutes', type=float, default=None,
+                  help='this call\'s wall time: --steps is lowered to what fits, timed over the first '
+                       'steps, so the schedule ends on time (the GPU machine\'s 10-minute calls)')
   return ap.parse_args(argv)
 
 
@@ -100,6 +107,8 @@ def config_from(args) -> DepthformerConfig:
 
 def setting_problems(args, config) -> list[str]:
   problems = []
+  if (args.pack is None) == (args.data is None or args.codes is None):
+    problems.append('give either --data and --codes, or --pack')
   positive = ('steps', 'batch', 'window', 'validation_clips', 'validate_every', 'save_every',
               'log_every', 'threads')
   problems += [f'--{k.replace("_", "-")} = {getattr(args, k)}: must be >= 1'
@@ -114,6 +123,8 @@ def setting_problems(args, config) -> list[str]:
   if args.window <= horizon:
     problems.append(f'--window = {args.window}: must exceed the temporal horizons '
                     f'({config.temporal_self_horizon}/{config.temporal_cross_horizon} frames)')
+  if args.fit_minutes is not None and args.fit_minutes <= 0:
+    problems.append(f'--fit-minutes = {args.fit_minutes}: must be > 0')
   if not 0 <= args.splice <= 1:
     problems.append(f'--splice = {args.splice}: must be in [0, 1]')
   if args.note_row_norm < 0:
@@ -128,25 +139,24 @@ def setting_problems(args, config) -> list[str]:
   return problems
 
 
-def style_path(args):
-  if args.style_tokens == 'none':
-    return None
-  path = Path(args.style_tokens) if args.style_tokens else args.data / lm_data.STYLE_TOKENS
-  if not path.is_file():
-    raise lm_data.DataError(f'{path}: no style tokens (run tools/train/train_style.py, or pass '
-                            '--style-tokens none to train with the style masked)')
-  return path
+def read_clips(args):
+  """The clips of --data/--codes/--style-tokens, or of --pack (args then name its origin)."""
+  if args.pack is None:
+    return lm_data.load(args.data, args.codes, lm_data.style_tokens_path(args.data, args.style_tokens))
+  clips, origin = lm_data.load_pack(args.pack)
+  args.data, args.codes, args.style_tokens = Path(origin['data']), origin['codes'], origin['style_tokens']
+  return clips
 
 
 def load_data(args, config):
-  clips = lm_data.load(args.data, args.codes, style_path(args))
+  clips = read_clips(args)
   problems = lm_data.problems_with(clips, config.codebook,
                                    config.style_vocab - config.conditioning_offset, args.window)
   if len(clips) <= args.validation_clips:
     problems.append(f'--validation-clips = {args.validation_clips}: the dataset has only '
                     f'{len(clips)} clips')
   if problems:
-    raise lm_data.DataError(f'{args.data}:\n  ' + '\n  '.join(problems))
+    raise lm_data.DataError(f'{args.pack or args.data}:\n  ' + '\n  '.join(problems))
   return lm_data.split(clips, args.validation_clips)
 
 
@@ -299,6 +309,7 @@ def train(args, config, training, validation):
   print(f'{params / 1e6:.2f} M parameters; {len(training)} training clips, '
         f'{len(validation)} held out; {training.frames} frames per clip', file=sys.stderr)
   began, began_step = time.monotonic(), step
+  budget = TimeBudget(args.fit_minutes, step) if args.fit_minutes else None
   window_losses, window_began = [], time.monotonic()
   while step < args.steps:
     for group in optimizer.param_groups:
@@ -318,16 +329,23 @@ def train(args, config, training, validation):
       metrics['train'].append({'step': step + 1, 'loss': sum(mean) / len(mean)})
       window_losses, window_began = [], time.monotonic()
     step += 1
-    if step % args.validate_every == 0 or step == args.steps:
+    if budget is not None:
+      budget.lower_steps(step, args)  # learning_rate() reads args.steps
+    out_of_time = budget is not None and budget.out_of_time()
+    if step % args.validate_every == 0 or step == args.steps or out_of_time:
       per_level = validate(model, validation, args)
       metrics['validation'].append({'step': step, 'loss': sum(per_level) / len(per_level),
                                     'per_level': per_level})
       print(f'validation at step {step}: loss {metrics["validation"][-1]["loss"]:.4f} '
             f'[{" ".join(f"{x:.2f}" for x in per_level)}]', file=sys.stderr, flush=True)
-    if step % args.save_every == 0 or step == args.steps:
+    if step % args.save_every == 0 or step == args.steps or out_of_time:
       metrics['wall_seconds'] = metrics.get('wall_seconds', 0) + time.monotonic() - began
       began, began_step = time.monotonic(), step
       save(args.out, model, optimizer, step, rng, metrics, args)
+    if out_of_time:
+      print(f'out of --fit-minutes at step {step} of {args.steps}; saved, --resume continues',
+            file=sys.stderr, flush=True)
+      break
   return metrics
 
 
