@@ -10,13 +10,14 @@
 #             output, default /work/runs/style-v2) as .carry/style
 #   data      renders $CLIPS clips of $CLIP_SECONDS s (seed $SEED) into $WORK/data with every core
 #             (--synth tinysoundfont)
-#   codec     trains a codec from scratch with the GPU recipe, its steps fitted to $CODEC_MINUTES
-#             (--fit-minutes); back: codec.safetensors, run.json, metrics.json, the log
+#   codec     trains a codec from scratch with the GPU recipe, its steps fitted (--fit-minutes) to
+#             $CODEC_MINUTES, by default what the call's $CALL_SECONDS (570) leave after 150 s for
+#             its evaluation and `tokenize`; back: codec.safetensors, run.json, metrics.json, the log
 #   tokenize  the data's codes by that codec, each clip's style tokens by .carry/style from its
 #             style name, packed for the LM (pack_lm_data.py); back: lm-pack.npz and the
 #             data's manifest.json
-#   lm        trains the bundled LM shape on .carry/lm-pack.npz, fitted to $LM_MINUTES; back:
-#             depthformer.safetensors, lm.json, the log
+#   lm        trains the bundled LM shape on .carry/lm-pack.npz, fitted to $LM_MINUTES, by default
+#             what the call leaves after 60 s; back: depthformer.safetensors, lm.json, the log
 #   all       data, codec, tokenize
 # A session: `gpu_train.sh carry` here; move models/default out of the checkout (it is committed;
 # the sf3 and the tree do not fit one call with it) and
@@ -34,7 +35,13 @@ out=${OUT:-$work/out}
 python=${PYTHON:-python3}
 [ -x .venv-train/bin/python ] && [ -z "${PYTHON:-}" ] && python=.venv-train/bin/python
 device=${DEVICE:-cuda}
+call_seconds=${CALL_SECONDS:-570}  # a device call's 600 s, less a margin for the copy back
 mkdir -p "$out"
+
+minutes_left() {  # RESERVE: the call's minutes still free after RESERVE seconds kept for what follows
+  awk -v call="$call_seconds" -v spent="$SECONDS" -v reserve="$1" \
+    'BEGIN { m = (call - spent - reserve) / 60; printf "%.2f", (m < 0.5 ? 0.5 : m) }'
+}
 
 tinysoundfont_on_path() {  # the carried wheel, where the interpreter lacks the package
   "$python" -c 'import tinysoundfont' 2>/dev/null && return
@@ -78,7 +85,7 @@ stage_codec() {
   "$python" tools/train/train_codec.py --data "$work/data" --out "$run" --device "$device" \
     --set phase_accumulate=True --note-weight 2 --pitch-weight 1 --phase-weight 3 --adversarial-weight 0.3 \
     --batch "${BATCH:-16}" --crop-frames 32 --lr 1e-3 --warmup 200 --steps "${CODEC_STEPS:-100000}" \
-    --fit-minutes "${CODEC_MINUTES:-5}" --threads "$(nproc)" --log-every 30 2>&1 | tee "$out/codec.log"
+    --fit-minutes "${CODEC_MINUTES:-$(minutes_left 150)}" --threads "$(nproc)" --log-every 30 2>&1 | tee "$out/codec.log"
   [ -f "$run/codec.safetensors" ] || finish_codec "$run"
   send_back "$run/codec.safetensors"
   cp "$run/run.json" "$run/metrics.json" "$out/"
@@ -110,7 +117,7 @@ stage_lm() {
     --set temporal_layers=4 --set temporal_dims=256 --set temporal_ffn=1024 --set temporal_heads=4 \
     --set temporal_head_dims=64 --set depth_dims=192 --set depth_ffn=384 --set depth_heads=3 \
     --set depth_head_dims=64 --splice 0.5 --note-row-norm 256 --window 64 --batch "${LM_BATCH:-64}" \
-    --lr 1e-3 --warmup 300 --steps "${LM_STEPS:-1000000}" --fit-minutes "${LM_MINUTES:-7}" \
+    --lr 1e-3 --warmup 300 --steps "${LM_STEPS:-1000000}" --fit-minutes "${LM_MINUTES:-$(minutes_left 60)}" \
     --validation-clips "${LM_VALIDATION_CLIPS:-24}" --validate-every 2000 --save-every 100000 \
     --log-every 100 --threads "$(nproc)" 2>&1 | tee "$out/lm.log"
   send_back "$run/depthformer.safetensors"
