@@ -6,9 +6,9 @@ continuo playing the counter double on the slave. What continuo plays on the sla
 system:playback ports reaches the master as <slave>:from_slave_1/2; recorded there, every
 frame is the counter's exact sample (netjack2's float encoding is lossless), or silence
 where a network cycle came late. How many cycles come late is the loaded machine's and
-the loopback's business, not continuo's: the recording must hold mostly counter frames,
-in unbroken runs of at least a few network cycles. Exits 77 (skip) where jack_load or the netjack2 modules
-are missing."""
+the loopback's business, not continuo's: the recording must hold mostly counter frames, in
+an unbroken run of at least 0.1 s somewhere. Exits 77 (skip) where jack_load or the
+netjack2 modules are missing."""
 
 import glob
 import os

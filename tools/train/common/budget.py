@@ -30,7 +30,7 @@ class TimeBudget:
     self.timing_began = None
     self.fitted = False
 
-  def fit(self, step: int, total_steps: int) -> int | None:
+  def _fitted_steps(self, step: int, total_steps: int) -> int | None:
     """The total steps that fit, once the steps after the skipped ones are timed."""
     done = step - self.start_step
     if self.fitted or done < SKIPPED_STEPS:
@@ -52,7 +52,7 @@ class TimeBudget:
 
   def lower_steps(self, step: int, args) -> bool:
     """Lowers args.steps (and says so) once the steps are timed; True when it did."""
-    fitted = self.fit(step, args.steps)
+    fitted = self._fitted_steps(step, args.steps)
     if fitted is None or fitted >= args.steps:
       return False
     args.steps = fitted
