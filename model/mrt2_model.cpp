@@ -44,8 +44,8 @@ std::optional<FrameCodes> find_silence(const ModelPackage& package, int prefill_
   return silence_codes(encoder, kSilenceFrames);
 }
 
-// The device Depthformer for `backend`, or none (the CPU steps), logged in one line.
-std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBackend backend) {
+// The device runtime for `backend`, or none (the CPU steps), logged in one line.
+std::unique_ptr<DeviceRuntime> open_backend(const Depthformer& lm, ModelBackend backend) {
   if (backend == ModelBackend::cpu) {
     log_info("model: backend cpu (model.backend = \"cpu\")");
     return nullptr;
@@ -57,9 +57,9 @@ std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBack
     return nullptr;
   }
   const char* setting = backend == ModelBackend::cuda ? "cuda" : "auto";
-  std::unique_ptr<DeviceDepthformer> device;
+  std::unique_ptr<DeviceRuntime> device;
   try {
-    device = make_cuda_depthformer(lm);
+    device = make_cuda_runtime(lm);
   } catch (const std::runtime_error& error) {  // the upload failed: out of device memory, a lost device
     if (backend == ModelBackend::cuda) throw BackendUnavailable("model.backend = \"cuda\", but " + std::string(error.what()));
     log_warn("model: backend cpu (model.backend = \"auto\": uploading to ", cuda.device, " failed: ", error.what(), ")");
@@ -69,18 +69,17 @@ std::unique_ptr<DeviceDepthformer> open_backend(const Depthformer& lm, ModelBack
   return device;
 }
 
-// The decoder beside a device Depthformer, or none (the CPU decodes): a failed upload leaves
-// the decoder on the CPU, where it runs under every backend before this, with the reason.
-std::unique_ptr<DeviceCodec> open_device_codec(const SpectroStreamDecoder& codec, bool lm_on_device) {
-  if (!lm_on_device) return nullptr;
+// The decoder beside a device Depthformer, each frame and its decoding one graph; a failed
+// upload leaves the decoder on the CPU, where it runs under every backend, with the reason.
+std::unique_ptr<DeviceRuntime> attach_decoder(std::unique_ptr<DeviceRuntime> device, const SpectroStreamDecoder& codec) {
+  if (!device) return device;
   try {
-    std::unique_ptr<DeviceCodec> device = make_cuda_codec(codec);
-    log_info("model: the SpectroStream decoder runs on cuda too");
-    return device;
+    device->attach_decoder(codec);
+    log_info("model: the SpectroStream decoder runs on cuda too, in the frame's graph");
   } catch (const std::runtime_error& error) {
     log_warn("model: the SpectroStream decoder runs on the CPU (uploading it failed: ", error.what(), ")");
-    return nullptr;
   }
+  return device;
 }
 
 std::shared_ptr<AudioEncoder> open_audio_encoder(const ModelPackage& package) {
@@ -93,9 +92,8 @@ std::shared_ptr<AudioEncoder> open_audio_encoder(const ModelPackage& package) {
 Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, ModelBackend backend)
     : package_(ModelPackage::open(dir)),
       lm_(package_),
-      device_lm_(open_backend(lm_, backend)),
       codec_(package_),
-      device_codec_(open_device_codec(codec_, device_lm_ != nullptr)),
+      device_(attach_decoder(open_backend(lm_, backend), codec_)),
       prefill_frames_(prefill_frames),
       silence_(find_silence(package_, prefill_frames)),
       style_encoder_(load_style_encoder(package_, lm_.config())),
@@ -109,15 +107,13 @@ Mrt2Model::Mrt2Model(const std::filesystem::path& dir, int prefill_frames, Model
   info_.latency_samples = codec_.latency_frames() * codec_.frame_samples();
   info_.identity = package_.fingerprint();
   info_.style_codebook = static_cast<int>(lm_.config().style_vocab) - lm_.config().conditioning_offset;
-  info_.backend = device_lm_ ? "cuda" : "cpu";
+  info_.backend = device_ ? "cuda" : "cpu";
   log_info("model: ", m.name, " (", m.family, ") from ", dir.string(), ", ", info_.sample_rate, " Hz");
   log_info("model: licence ", m.licence, ": ", m.attribution);
 }
 
 void Mrt2Model::reset(std::uint64_t seed) {
-  lm_.reset();
-  if (device_lm_) device_lm_->reset();
-  reset_codec();
+  reset_runtimes();
   run_seed_ = mix(seed);
   prefill();
 }
@@ -126,8 +122,8 @@ void Mrt2Model::reset(std::uint64_t seed) {
 // conditioning masked, so every window holds context before the first sampled frame.
 void Mrt2Model::prefill() {
   if (!silence_) return;
-  if (device_lm_) {
-    device_lm_->prefill(masked_conditioning(), *silence_, prefill_frames_);  // the same steps, one graph each
+  if (device_) {
+    device_->prefill(masked_conditioning(), *silence_, prefill_frames_);  // the same steps, one graph each
   } else {
     for (int frame = 0; frame < prefill_frames_; ++frame) {
       feed_context(*silence_);
@@ -142,8 +138,8 @@ void Mrt2Model::prefill() {
 // masked, as the official runner's prefill_with_token_array. The device's prefill graph
 // does the same for one frame (and leaves the codes as the previous frame's).
 void Mrt2Model::feed_context(const FrameCodes& codes) {
-  if (device_lm_) {
-    device_lm_->prefill(masked_conditioning(), codes, 1);
+  if (device_) {
+    device_->prefill(masked_conditioning(), codes, 1);
     return;
   }
   lm_.encode(masked_conditioning());
@@ -162,16 +158,17 @@ void Mrt2Model::warm_codec(std::span<const FrameCodes> last_frames) {
 }
 
 void Mrt2Model::decode(const FrameCodes& codes, std::span<float> out) {
-  if (device_codec_) {
-    device_codec_->decode(codes, out);
+  if (device_ && device_->decodes()) {
+    device_->decode(codes, out);
   } else {
     codec_.decode(codes, out);
   }
 }
 
-void Mrt2Model::reset_codec() {
+void Mrt2Model::reset_runtimes() {
+  lm_.reset();
   codec_.reset();
-  if (device_codec_) device_codec_->reset();
+  if (device_) device_->reset();
 }
 
 std::vector<FrameCodes> Mrt2Model::context_frames(std::span<const int> tokens) const {
@@ -193,9 +190,7 @@ std::vector<FrameCodes> Mrt2Model::context_frames(std::span<const int> tokens) c
 
 void Mrt2Model::reset_to_context(std::uint64_t seed, std::span<const int> tokens) {
   const std::vector<FrameCodes> context = context_frames(tokens);
-  lm_.reset();
-  if (device_lm_) device_lm_->reset();
-  reset_codec();
+  reset_runtimes();
   run_seed_ = mix(seed);
   const auto padding = static_cast<std::ptrdiff_t>(prefill_frames_) - static_cast<std::ptrdiff_t>(context.size());
   for (std::ptrdiff_t frame = 0; silence_ && frame < padding; ++frame) feed_context(*silence_);
@@ -204,20 +199,28 @@ void Mrt2Model::reset_to_context(std::uint64_t seed, std::span<const int> tokens
   warm_codec(context);
 }
 
+// The CPU reports the Depthformer's encoder, temporal and depth stages and the codec; a device
+// Depthformer's frame is one graph, one stage, and with the decoder attached so is the whole
+// frame's.
 void Mrt2Model::step(const ControlSnapshot& control, std::span<float> out) {
   SamplingParams params = sampling_from(control);
   params.seed ^= run_seed_;
-  const FrameCodes codes = step_lm(conditioning_from(control), params);
-  const auto started = std::chrono::steady_clock::now();
-  decode(codes, out);
+  if (device_ && device_->decodes()) {
+    const auto started = std::chrono::steady_clock::now();
+    device_->step_and_decode(conditioning_from(control), params, out);
+    stages_[0] = StageTime{"lm+codec", to_ms(std::chrono::steady_clock::now() - started)};
+    stage_count_ = 1;
+  } else {
+    const FrameCodes codes = step_lm(conditioning_from(control), params);
+    const auto decoding = std::chrono::steady_clock::now();
+    codec_.decode(codes, out);
+    stages_[stage_count_++] = StageTime{"codec", to_ms(std::chrono::steady_clock::now() - decoding)};
+  }
   for (float& sample : out) sample = SpectroStreamDecoder::playback_sample(sample);
-  stages_[stage_count_++] = StageTime{"codec", to_ms(std::chrono::steady_clock::now() - started)};
 }
 
-// The CPU Depthformer's frame reports its encoder, temporal and depth stages; the device's
-// frame is one graph, one stage.
 FrameCodes Mrt2Model::step_lm(const FrameConditioning& conditioning, const SamplingParams& params) {
-  if (!device_lm_) {
+  if (!device_) {
     const FrameCodes codes = lm_.step(conditioning, params);
     const auto lm_stages = lm_.last_step_stages();
     std::copy(lm_stages.begin(), lm_stages.end(), stages_.begin());
@@ -225,7 +228,7 @@ FrameCodes Mrt2Model::step_lm(const FrameConditioning& conditioning, const Sampl
     return codes;
   }
   const auto started = std::chrono::steady_clock::now();
-  const FrameCodes codes = device_lm_->step(conditioning, params);
+  const FrameCodes codes = device_->step(conditioning, params);
   stages_[0] = StageTime{"lm", to_ms(std::chrono::steady_clock::now() - started)};
   stage_count_ = 1;
   return codes;

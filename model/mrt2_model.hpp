@@ -11,8 +11,7 @@
 #include "engine/model.hpp"
 #include "engine/model_registry.hpp"
 #include "model/depthformer.hpp"
-#include "model/device_codec.hpp"
-#include "model/device_depthformer.hpp"
+#include "model/device_runtime.hpp"
 #include "model/package.hpp"
 #include "model/spectrostream.hpp"
 
@@ -26,7 +25,8 @@ class Mrt2Model final : public Model {
   // Opens and checks the package; ModelFileError names the first problem. Each reset feeds
   // prefill_frames of silence through the temporal stack when the package has the
   // SpectroStream encoder to find the silence codes with. `backend` says where the
-  // Depthformer steps (the codec stays on the CPU); BackendUnavailable when "cuda" cannot.
+  // Depthformer steps, and the decoder with it where it uploads; BackendUnavailable when
+  // "cuda" cannot.
   Mrt2Model(const std::filesystem::path& dir, int prefill_frames, ModelBackend backend = ModelBackend::cpu);
 
   const ModelInfo& info() const override { return info_; }
@@ -46,15 +46,15 @@ class Mrt2Model final : public Model {
  private:
   ModelPackage package_;  // first: the other members read weights from its mapped files
   Depthformer lm_;
-  std::unique_ptr<DeviceDepthformer> device_lm_;  // steps the frames instead of lm_ when set
   SpectroStreamDecoder codec_;
-  std::unique_ptr<DeviceCodec> device_codec_;  // decodes instead of codec_ when set
+  // Steps the frames instead of lm_ when set, and decodes them instead of codec_ when it decodes().
+  std::unique_ptr<DeviceRuntime> device_;
   void prefill();
   FrameCodes step_lm(const FrameConditioning& conditioning, const SamplingParams& params);
   void feed_context(const FrameCodes& codes);
   void warm_codec(std::span<const FrameCodes> last_frames);
   void decode(const FrameCodes& codes, std::span<float> out);
-  void reset_codec();
+  void reset_runtimes();
   std::vector<FrameCodes> context_frames(std::span<const int> tokens) const;
 
   ModelInfo info_;

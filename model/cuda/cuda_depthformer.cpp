@@ -70,6 +70,7 @@ struct CudaDepthformer::Device {
                      const FrameCodes* forced);
   FrameCodes run(const FrameConditioning& conditioning, const SamplingParams& params,
                  const FrameCodes* forced, Launch launch);
+  FrameCodes finish();
 
   const Depthformer& host;  // the CPU twin: configuration, weight views, conditioning checks
   const DepthformerConfig& config;
@@ -293,6 +294,10 @@ FrameCodes CudaDepthformer::Device::run(const FrameConditioning& conditioning,
   }
   // The generator waits on this runtime's stream only: the staged values may change again.
   CONTINUO_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return finish();
+}
+
+FrameCodes CudaDepthformer::Device::finish() {
   ++frame;
   FrameCodes codes{};
   for (std::size_t level = 0; level < codes.size(); ++level) {
@@ -323,6 +328,18 @@ FrameCodes CudaDepthformer::step_forced(const FrameConditioning& conditioning,
                                         Launch launch) {
   return device_->run(conditioning, params, &forced, launch);
 }
+
+void CudaDepthformer::stage_step(const FrameConditioning& conditioning, const SamplingParams& params) {
+  device_->stage_control(conditioning, params, nullptr);
+}
+
+void CudaDepthformer::enqueue_step() { device_->enqueue_frame(); }
+
+FrameCodes CudaDepthformer::finish_step() { return device_->finish(); }
+
+cudaStream_t CudaDepthformer::stream() const { return device_->stream; }
+
+const std::uint32_t* CudaDepthformer::device_codes() const { return device_->result.data()->codes; }
 
 void CudaDepthformer::reset() {
   Device& d = *device_;

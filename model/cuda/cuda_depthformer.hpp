@@ -47,6 +47,16 @@ class CudaDepthformer {
   // and last_sampled() tells what it drew.
   FrameCodes step_forced(const FrameConditioning& conditioning, const SamplingParams& params,
                          const FrameCodes& forced, Launch launch = Launch::graph);
+  // step() in its pieces, for a graph that also decodes the frame (CudaFrame): stage the
+  // host's values, enqueue the frame's launches on stream() (or capture them), and once the
+  // stream has run them, count the frame and read its codes. device_codes() is where the
+  // launches leave the 12 codes (level-relative) on the device.
+  void stage_step(const FrameConditioning& conditioning, const SamplingParams& params);
+  void enqueue_step();
+  FrameCodes finish_step();
+  cudaStream_t stream() const;
+  const std::uint32_t* device_codes() const;
+
   // Forgets every K/V ring; the next frame's decoder input is SOS, the frame counter 0.
   void reset();
   // The CPU Mrt2Model's prefill, `frames` times Depthformer::encode(conditioning) +

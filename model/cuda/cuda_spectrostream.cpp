@@ -79,7 +79,7 @@ struct DeviceBlock {
 
 struct CudaSpectroStreamDecoder::Device {
   explicit Device(const Host& cpu);
-  void enqueue_frame();
+  void enqueue_frame(const std::uint32_t* device_codes);
   void input_stage();
   void run_block(const DeviceBlock& block);
   void split_channels(std::size_t pixels, int channels);
@@ -161,12 +161,17 @@ CudaSpectroStreamDecoder::Device::Device(const Host& cpu)
   stream = owned_stream.get();
   // Captured once: every replay reads the codes and mask staged before it and the streaming
   // state then in device memory.
-  frame_graph = capture(stream, [this] { enqueue_frame(); });
+  frame_graph = capture(stream, [this] { enqueue_frame(nullptr); });
 }
 
-void CudaSpectroStreamDecoder::Device::enqueue_frame() {
+void CudaSpectroStreamDecoder::Device::enqueue_frame(const std::uint32_t* device_codes) {
   CONTINUO_CUDA_CHECK(cudaMemcpyAsync(control.data(), staged_control.get(), sizeof(DecodeControl),
                                       cudaMemcpyHostToDevice, stream));
+  if (device_codes != nullptr) {  // codes lie in 0..codebook: the same bits as int32
+    static_assert(sizeof(DecodeControl::codes) == kLmLevels * sizeof(std::uint32_t));
+    CONTINUO_CUDA_CHECK(cudaMemcpyAsync(control.data()->codes, device_codes, sizeof(DecodeControl::codes),
+                                        cudaMemcpyDeviceToDevice, stream));
+  }
   input_stage();
   for (int i = 0; i < static_cast<int>(blocks.size()); ++i) {
     const Host::Block& b = blocks[static_cast<std::size_t>(i)].host;
@@ -279,22 +284,39 @@ void CudaSpectroStreamDecoder::reset() {
 
 void CudaSpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out, Launch launch) {
   Device& d = *device_;
-  if (out.size() != d.staged_samples.span().size()) {
-    throw std::invalid_argument("CudaSpectroStreamDecoder::decode: output must hold 2 * frame_samples() floats");
-  }
-  DecodeControl& c = *d.staged_control.get();
-  std::copy(codes.begin(), codes.end(), c.codes);
-  c.masked_frames = d.mask.take(d.istft_shape.frames);
+  check_output(out);
+  stage_decode(&codes);
   if (launch == Launch::graph) {
     CONTINUO_CUDA_CHECK(cudaGraphLaunch(d.frame_graph.get(), d.stream));
   } else {
-    d.enqueue_frame();
+    d.enqueue_frame(nullptr);
   }
   // The generator waits on this runtime's stream only: the staged values may change again.
   CONTINUO_CUDA_CHECK(cudaStreamSynchronize(d.stream));
-  const std::span<const float> samples = d.staged_samples.span();
+  finish_decode(out);
+}
+
+void CudaSpectroStreamDecoder::stage_decode(const FrameCodes* codes) {
+  Device& d = *device_;
+  DecodeControl& c = *d.staged_control.get();
+  if (codes != nullptr) std::copy(codes->begin(), codes->end(), c.codes);
+  c.masked_frames = d.mask.take(d.istft_shape.frames);
+}
+
+void CudaSpectroStreamDecoder::enqueue_decode(const std::uint32_t* device_codes) { device_->enqueue_frame(device_codes); }
+
+void CudaSpectroStreamDecoder::finish_decode(std::span<float> out) const {
+  const std::span<const float> samples = device_->staged_samples.span();
   std::copy(samples.begin(), samples.end(), out.begin());
 }
+
+void CudaSpectroStreamDecoder::check_output(std::span<const float> out) const {
+  if (out.size() != device_->staged_samples.span().size()) {
+    throw std::invalid_argument("CudaSpectroStreamDecoder: the output must hold 2 * frame_samples() floats");
+  }
+}
+
+cudaStream_t CudaSpectroStreamDecoder::stream() const { return device_->stream; }
 
 std::size_t CudaSpectroStreamDecoder::weight_bytes() const { return device_->weights.bytes(); }
 

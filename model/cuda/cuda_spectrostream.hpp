@@ -31,6 +31,17 @@ class CudaSpectroStreamDecoder {
   void reset();
   // SpectroStreamDecoder::decode's twin: 2·frame_samples interleaved stereo floats.
   void decode(const FrameCodes& codes, std::span<float> interleaved_stereo_out, Launch launch = Launch::graph);
+  // decode() in its pieces, for a graph whose codes come from the device (CudaFrame): stage the
+  // lookahead mask (and `codes`, unless the launches read them from the device), enqueue the
+  // frame's launches on stream() (or capture them), reading the 12 codes from `device_codes`
+  // when given, and once the stream has run them, copy the samples out. check_output first:
+  // std::invalid_argument unless `out` holds 2·frame_samples floats.
+  void check_output(std::span<const float> out) const;
+  void stage_decode(const FrameCodes* codes);
+  void enqueue_decode(const std::uint32_t* device_codes);
+  void finish_decode(std::span<float> interleaved_stereo_out) const;
+  cudaStream_t stream() const;
+
   std::size_t weight_bytes() const;
 
  private:

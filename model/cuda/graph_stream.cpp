@@ -10,6 +10,17 @@ Stream make_stream() {
   return Stream(stream);
 }
 
+Event make_event() {
+  cudaEvent_t event = nullptr;
+  CONTINUO_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  return Event(event);
+}
+
+void order_after(cudaStream_t done, cudaEvent_t event, cudaStream_t waiting) {
+  CONTINUO_CUDA_CHECK(cudaEventRecord(event, done));
+  CONTINUO_CUDA_CHECK(cudaStreamWaitEvent(waiting, event, 0));
+}
+
 GraphExec capture(cudaStream_t stream, const std::function<void()>& enqueue) {
   CONTINUO_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   cudaGraph_t graph = nullptr;

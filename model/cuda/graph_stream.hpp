@@ -42,14 +42,25 @@ class Pinned {
 struct StreamDeleter {
   void operator()(cudaStream_t stream) const { cudaStreamDestroy(stream); }
 };
+struct EventDeleter {
+  void operator()(cudaEvent_t event) const { cudaEventDestroy(event); }
+};
 struct GraphExecDeleter {
   void operator()(cudaGraphExec_t graph) const { cudaGraphExecDestroy(graph); }
 };
 using Stream = std::unique_ptr<std::remove_pointer_t<cudaStream_t>, StreamDeleter>;
+using Event = std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, EventDeleter>;
 using GraphExec = std::unique_ptr<std::remove_pointer_t<cudaGraphExec_t>, GraphExecDeleter>;
 
 // A non-blocking stream, released with the runtime (also when its constructor throws half way).
 Stream make_stream();
+
+// An event that only orders streams (no timing).
+Event make_event();
+
+// What `waiting` is given next runs after what `done` was given so far, through `event`. In a
+// capture this is an edge of the graph: the work on `waiting` joins the capture.
+void order_after(cudaStream_t done, cudaEvent_t event, cudaStream_t waiting);
 
 // Records `enqueue`'s launches on `stream` once: every replay runs them on the values then in
 // device memory, so the graph never changes.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds tests/cuda/test_cuda_kernels, tests/cuda/test_cuda_depthformer,
-# tests/cuda/test_cuda_spectrostream, tests/cuda/test_cuda_mrt2_model and
+# tests/cuda/test_cuda_spectrostream, tests/cuda/test_cuda_frame, tests/cuda/test_cuda_mrt2_model and
 # bench/bench_cuda_kernels with nvcc alone: no CMake, no JACK or other project dependencies,
 # for a GPU machine whose image lacks them. Same flags as the CMake build.
 #   tests/cuda/build_standalone.sh [output-dir]     (default build/cuda-standalone)
@@ -50,11 +50,12 @@ fi
 test_sources=(tests/cuda/test_cuda_kernels.cpp tests/cuda/fresh_*.cpp)
 model_test_sources=(tests/cuda/test_cuda_depthformer.cpp)
 codec_test_sources=(tests/cuda/test_cuda_spectrostream.cpp)
+frame_test_sources=(tests/cuda/test_cuda_frame.cpp)
 bench_sources=(bench/bench_cuda_kernels.cpp)
 object_of() { echo "$out/obj/$(echo "$1" | tr / _).o"; }
 pids=()
 for src in "${library[@]}" "${model_sources[@]}" "${test_sources[@]}" "${model_test_sources[@]}" "${codec_test_sources[@]}" \
-           "${bench_sources[@]}" "${mrt2_sources[@]}" "${mrt2_test_sources[@]}"; do
+           "${frame_test_sources[@]}" "${bench_sources[@]}" "${mrt2_sources[@]}" "${mrt2_test_sources[@]}"; do
   obj=$(object_of "$src")
   if [[ $src == *.cu ]]; then
     "$nvcc" "${cuda_flags[@]}" -c "$src" -o "$obj" &
@@ -72,9 +73,12 @@ objects() { for src in "$@"; do object_of "$src"; done; }
   -o "$out/test_cuda_depthformer"
 "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${codec_test_sources[@]}") \
   -o "$out/test_cuda_spectrostream"
+"$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${frame_test_sources[@]}") \
+  -o "$out/test_cuda_frame"
 if (( ${#mrt2_test_sources[@]} )); then
   "$nvcc" -ccbin "$host" $(objects "${library[@]}" "${model_sources[@]}" "${mrt2_sources[@]}" \
     "${mrt2_test_sources[@]}") -lsentencepiece -o "$out/test_cuda_mrt2_model"
 fi
-echo "built $out/test_cuda_kernels $out/test_cuda_depthformer $out/test_cuda_spectrostream $out/test_cuda_mrt2_model" \
+echo "built $out/test_cuda_kernels $out/test_cuda_depthformer $out/test_cuda_spectrostream $out/test_cuda_frame" \
+  "$out/test_cuda_mrt2_model" \
   "$out/bench_cuda_kernels"

@@ -5,7 +5,8 @@
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
 #   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
 #                                        package), then under compute-sanitizer memcheck, the
-#                                        CUDA SpectroStream decoder against the CPU's, then
+#                                        CUDA SpectroStream decoder against the CPU's, the joint
+#                                        frame graph against the two stepped apart, then
 #                                        Mrt2Model on backend cuda against cpu
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
 #   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
@@ -14,7 +15,7 @@
 #                                        tiny package (tests/cuda/test_render_backend.py); needs
 #                                        build/continuo, the CMake build (`make build`, which
 #                                        needs JACK, liblo, ... on the image); not part of `all`
-#   tests/cuda/gpu_session.sh frame      whole frames (Depthformer graph + decoder graph) with
+#   tests/cuda/gpu_session.sh frame      whole frames (one graph: Depthformer and decoder) with
 #                                        bench_model --backend cuda on the tiny package, the
 #                                        bundled default and random mrt2_small / mrt2_base-shaped
 #                                        bf16 packages (made here: tools/make_random_checkpoint.py
@@ -49,6 +50,7 @@ run_stage() {
       timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
         "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_spectrostream" > "$out/spectrostream.log" 2>&1 || rc=$?
+      CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_frame" > "$out/frame-graph.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_mrt2_model" > "$out/mrt2-model.log" 2>&1 || rc=$?
       return $rc ;;
     bench)

@@ -13,7 +13,7 @@ import jackfixture as jf  # noqa: E402
 
 PACKAGE = os.path.join(jf.REPO, "tests", "fixtures", "mrt2", "tiny", "package")
 STAGES = ("encoder", "temporal", "depth", "codec")
-CUDA_STAGES = ("lm", "codec")  # model.backend auto where CUDA can run: the frame graph is one stage
+CUDA_STAGES = ("lm+codec",)  # model.backend auto where CUDA can run: the frame is one graph, one stage
 
 
 def render(out, seed):

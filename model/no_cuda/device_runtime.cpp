@@ -1,6 +1,6 @@
 // A build without the CUDA runtime (CONTINUO_CUDA=OFF, or no nvcc): model.backend "auto"
 // stays on the CPU and "cuda" is refused with this reason.
-#include "model/device_depthformer.hpp"
+#include "model/device_runtime.hpp"
 
 #include <stdexcept>
 
@@ -10,8 +10,8 @@ CudaAvailability cuda_availability(const DepthformerConfig& /*config*/) {
   return {"", "this build has no CUDA runtime (built with CONTINUO_CUDA=OFF or without nvcc)"};
 }
 
-std::unique_ptr<DeviceDepthformer> make_cuda_depthformer(const Depthformer& /*host*/) {
-  throw std::logic_error("make_cuda_depthformer in a build without CUDA");
+std::unique_ptr<DeviceRuntime> make_cuda_runtime(const Depthformer& /*host*/) {
+  throw std::logic_error("make_cuda_runtime in a build without CUDA");
 }
 
 }  // namespace continuo::model
