@@ -30,6 +30,7 @@
 #include "kernels/conv2d/conv2d.hpp"
 #include "kernels/conv_transpose2d/conv_transpose2d.hpp"
 #include "kernels/elu/elu.hpp"
+#include "kernels/peak_phase/peak_phase.hpp"
 #include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
 #include "model/package.hpp"
@@ -270,6 +271,15 @@ Op phase_op(Storage& s, std::mt19937& rng, const model::SpectroStreamConfig& c) 
   return {"output.phase_accumulate", "phase_accumulate", 1, [=] { kernels::phase_accumulate(sh, 0, phase, x); }};
 }
 
+// continuo's peak_phase output mode on the same spectrum.
+Op peak_op(Storage& s, std::mt19937& rng, const model::SpectroStreamConfig& c) {
+  const kernels::PeakPhaseShape sh{c.fft_size, c.splits, c.stft_frames()};
+  double* psi = s.make_state(kernels::peak_phase_state_size(sh));
+  float* scratch = s.make(std::vector<float>(kernels::peak_phase_scratch_size(sh)));
+  float* x = s.make(random_floats(rng, static_cast<std::size_t>(sh.channels) * sh.frames * sh.fft_size, 1.0f));
+  return {"output.peak_phase", "peak_phase", 1, [=] { kernels::peak_phase(sh, 0, psi, scratch, x); }};
+}
+
 // The decoder's op sequence for one token frame (model/spectrostream.cpp), shapes per group.
 std::vector<Op> decoder_ops(Storage& s, const model::SpectroStreamConfig& c) {
   std::mt19937 rng(3);
@@ -349,6 +359,9 @@ void bench_ops(const model::SpectroStreamConfig& c) {
   Op phase = phase_op(storage, rng, c);
   std::printf("\ncodec_phase_accumulate = 1 would add (not in this config): %s %.3f ms/frame\n", phase.name.c_str(),
               ms_per_frame(phase));
+  Op peak = peak_op(storage, rng, c);
+  std::printf("codec_peak_phase = 1 would add (not in this config): %s %.3f ms/frame\n", peak.name.c_str(),
+              ms_per_frame(peak));
 }
 
 }  // namespace

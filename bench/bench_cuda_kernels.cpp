@@ -31,6 +31,7 @@
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/ffn/ffn_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/peak_phase/peak_phase_cuda.hpp"
 #include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "kernels/rms_norm/rms_norm_cuda.hpp"
 #include "kernels/rvq_decode/rvq_decode_cuda.hpp"
@@ -287,6 +288,13 @@ void spectral_cases(const Bench& b) {
            cu::phase_accumulate(s, ps, first_frame.data(), phase.data(), y.data());
          }),
          2.0 * (4.0 * spectrum + 8.0 * phases));
+  // The peak_phase codec's spectrum: the same floats as 2 frames of 1920 points.
+  const k::PeakPhaseShape peak{1920, 2, 2};
+  cu::DeviceBuffer<double> psi(k::peak_phase_state_size(peak));
+  psi.fill_bytes(0);
+  report(b, "peak_phase 1920/960, 2 channels x 2 frames",
+         time_graph(b, [&](cudaStream_t s, int) { cu::peak_phase(s, peak, first_frame.data(), psi.data(), y.data()); }),
+         2.0 * (4.0 * spectrum + 8.0 * static_cast<double>(psi.size())));
 }
 
 void rvq_cases(const Bench& b) {

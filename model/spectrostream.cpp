@@ -74,7 +74,12 @@ SpectroStreamDecoder::SpectroStreamDecoder(const ModelPackage& package)
   istft_overlap_.resize(kernels::istft_overlap_size(istft_shape_));
   istft_scratch_.resize(kernels::istft_scratch_size(istft_shape_));
   phase_shape_ = {c.fft_size, c.splits, frames};
+  peak_shape_ = {c.fft_size, c.splits, frames};
   if (c.phase_accumulate) phase_.resize(kernels::phase_accumulate_state_size(phase_shape_));
+  if (c.peak_phase) {
+    phase_.resize(kernels::peak_phase_state_size(peak_shape_));
+    peak_scratch_.resize(kernels::peak_phase_scratch_size(peak_shape_));
+  }
   features_.resize(static_cast<std::size_t>(c.features));
   spectrum_.resize(static_cast<std::size_t>(c.splits) * frames * c.fft_size);
 
@@ -192,7 +197,8 @@ void SpectroStreamDecoder::split_channels(std::size_t pixels, int channels) {
 
 // output_layer per group (ELU → base_conv_last: (re, im) of one audio channel), the
 // lookahead's masked frames zeroed (the official OverlapAdd zeroes invalid frames), and in the
-// phase_accumulate mode the heard frames' phase advances integrated. The groups' spectra are
+// phase_accumulate mode the heard frames' phase advances integrated, in the peak_phase mode
+// their phases set from their magnitudes' peaks. The groups' spectra are
 // contiguous: one [group, frame, bin, (re, im)] tensor, as the inverse STFT reads it.
 void SpectroStreamDecoder::output_stage() {
   const std::size_t in_floats = blocks_.back().out_floats;
@@ -207,6 +213,7 @@ void SpectroStreamDecoder::output_stage() {
     std::fill(frames, frames + static_cast<std::size_t>(masked) * config_.fft_size, 0.0f);
   }
   if (config_.phase_accumulate) kernels::phase_accumulate(phase_shape_, masked, phase_.data(), spectrum_.data());
+  if (config_.peak_phase) kernels::peak_phase(peak_shape_, masked, phase_.data(), peak_scratch_.data(), spectrum_.data());
 }
 
 void SpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out) {
@@ -229,7 +236,7 @@ void SpectroStreamDecoder::decode(const FrameCodes& codes, std::span<float> out)
 }
 
 SpectroStreamDecoder::Layers SpectroStreamDecoder::layers() const {
-  return {embedding_, proj_, b1_, b2_, res_a_, res_b_, output_, blocks_, istft_shape_, phase_shape_,
+  return {embedding_, proj_, b1_, b2_, res_a_, res_b_, output_, blocks_, istft_shape_, phase_shape_, peak_shape_,
           current_.size(), spectrum_.size()};
 }
 

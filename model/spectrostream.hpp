@@ -11,6 +11,7 @@
 #include "kernels/conv_transpose2d/conv_transpose2d.hpp"
 #include "kernels/fft/fft.hpp"
 #include "kernels/istft/istft.hpp"
+#include "kernels/peak_phase/peak_phase.hpp"
 #include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
 #include "model/mrt2_types.hpp"
@@ -85,6 +86,7 @@ class SpectroStreamDecoder {
     const std::vector<Block>& blocks;
     const kernels::IstftShape& istft;
     const kernels::PhaseAccumulateShape& phase;  // run when config().phase_accumulate
+    const kernels::PeakPhaseShape& peak;         // run when config().peak_phase
     std::size_t activation_floats;  // each of the four activation buffers
     std::size_t spectrum_floats;    // all groups' STFT frames
   };
@@ -123,7 +125,10 @@ class SpectroStreamDecoder {
   kernels::FftPlan fft_plan_;
   std::vector<float> window_, istft_overlap_, istft_scratch_;
   kernels::PhaseAccumulateShape phase_shape_;
-  std::vector<double> phase_;  // [group][bin], the phase_accumulate mode's running phases
+  kernels::PeakPhaseShape peak_shape_;
+  // [group][bin]: the phase_accumulate mode's running phases, or the peak_phase mode's locked ones
+  std::vector<double> phase_;
+  std::vector<float> peak_scratch_;
   LookaheadMask mask_;
   std::chrono::nanoseconds last_decode_time_{0};
 };

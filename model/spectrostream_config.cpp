@@ -55,6 +55,10 @@ SpectroStreamConfig SpectroStreamConfig::from(const ModelPackage& package) {
   c.frame_samples = read.get("codec_frame_samples");
   c.lookahead = read.get("codec_lookahead", 0);
   c.phase_accumulate = read.flag("codec_phase_accumulate");
+  c.peak_phase = read.flag("codec_peak_phase");
+  if (c.phase_accumulate && c.peak_phase) {
+    read.fail("codec_peak_phase", "cannot be 1 with codec_phase_accumulate = 1 (one output mode at most)");
+  }
   if (c.levels != kLmLevels) read.fail("codec_levels", "must be " + std::to_string(kLmLevels) + " (the LM's levels)");
   check(read, c);
   return c;

@@ -35,6 +35,10 @@ struct SpectroStreamConfig {
   // output conv emits magnitudes and phase advances, integrated per bin by
   // kernels/phase_accumulate before the inverse STFT.
   bool phase_accumulate = false;
+  // codec_peak_phase (optional, 0 when absent; continuo's own mode, never official): the output
+  // conv's magnitudes only, the phases from their spectral peaks (kernels/peak_phase). At most
+  // one of the two modes.
+  bool peak_phase = false;
 
   // ModelFileError "<dir>/model.toml: architecture.<key>: <problem>" for a missing or
   // inconsistent key, or a structure this decoder does not implement.

@@ -358,9 +358,9 @@ def load_codec_converter():
   return module.convert_codec
 
 
-def convert_codec_part(convert_codec, official, sample_rate, phase_accumulate):
+def convert_codec_part(convert_codec, official, sample_rate, output_mode):
   try:
-    tensors, arch = convert_codec(official, sample_rate=sample_rate, phase_accumulate=phase_accumulate)
+    tensors, arch = convert_codec(official, sample_rate=sample_rate, output_mode=output_mode)
   except ValueError as e:  # the codec converter's way of naming a parameter it cannot place
     raise ConversionError(f'SpectroStream: {e}')
   bad = [n for n in tensors if not n.startswith('codec.')] + \
@@ -434,7 +434,7 @@ def check_names(args):
     return
   tensors, _ = convert_codec_part(convert_codec, {n: names[n] for n in codec_names},
                                   args.codec_sample_rate or args.audio['sample_rate'],
-                                  args.codec_phase_accumulate)
+                                  args.codec_output_mode)
   for n, a in sorted(tensors.items()):
     print(f'{n:44s} {list(a.shape)}')
   print(f'{args.check_names}: {mapped} Depthformer tensors and {len(codec_names)} '
@@ -488,7 +488,7 @@ def convert(args):
   else:
     codec, codec_arch = convert_codec_part(convert_codec, official_codec,
                                            args.codec_sample_rate or args.audio['sample_rate'],
-                                           args.codec_phase_accumulate)
+                                           args.codec_output_mode)
     arch.update(codec_arch)
     weights.append('spectrostream.safetensors')
     write_safetensors(out / weights[-1], [(n, a.shape, dtype if a.ndim >= 2 else 'F32',
@@ -530,8 +530,8 @@ def main(argv=None):
                   metavar='RATE,CHANNELS,FRAME_RATE', help='[audio] of model.toml (48000,2,25)')
   ap.add_argument('--codec-sample-rate', type=int, metavar='HZ',
                   help="the codec's own rate (codec_sample_rate; default: [audio] sample_rate)")
-  ap.add_argument('--codec-phase-accumulate', action='store_true',
-                  help='a codec trained with phase_accumulate (tools/train): codec_phase_accumulate = 1')
+  ap.add_argument('--codec-output-mode', choices=('phase_accumulate', 'peak_phase'),
+                  help="a codec trained in continuo's own output mode (tools/train): codec_<mode> = 1")
   ap.add_argument('--source', help='[provenance] source (default: the model hub page)')
   ap.add_argument('--licence', default=LICENCE, help=f'[provenance] licence ({LICENCE})')
   ap.add_argument('--attribution', help='[provenance] attribution (default: CC BY 4.0 credit)')

@@ -5,7 +5,7 @@ Imported by tools/convert_mrt2.py (`convert_codec`) and runnable standalone:
 
   tools/mrt2_codec.py names tests/fixtures/mrt2/names_spectrostream.txt
       shape-only check of a name list (path<TAB>shape<TAB>dtype), prints the architecture
-  tools/mrt2_codec.py package CHECKPOINT.safetensors OUT_DIR [--sample-rate HZ] [--phase-accumulate] ...
+  tools/mrt2_codec.py package CHECKPOINT.safetensors OUT_DIR [--sample-rate HZ] [--output-mode MODE] ...
       writes a codec-only model package (model.toml + codec.safetensors)
 
 Official parameters are found under `params/soundstream/{decoder,quantizer}/...` (the LM
@@ -31,9 +31,11 @@ The hyper-parameters are read off the shapes (strides from the transposed-conv k
 max(3, 2*stride), the channel split from the first block whose input is a fraction of the
 previous block's output). What shapes cannot tell is a keyword: sample rate, STFT hop
 (default fft_size / 2, as every official config), decoder lookahead, LM levels, and
-phase_accumulate (default False; a codec trained with SpectroStreamConfig.phase_accumulate:
-its output conv emits magnitudes and phase advances, `codec_phase_accumulate = 1`, which
-continuo integrates with kernels/phase_accumulate; never an official checkpoint).
+output_mode (default None; continuo's own output modes, never an official checkpoint: a codec
+trained with SpectroStreamConfig.phase_accumulate, whose output conv emits magnitudes and phase
+advances, gets `codec_phase_accumulate = 1`, which continuo integrates with
+kernels/phase_accumulate; one trained with peak_phase, whose output conv's magnitudes alone
+count, `codec_peak_phase = 1`, phased by kernels/peak_phase).
 
 numpy + stdlib only.
 """
@@ -50,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 LM_LEVELS = 12
+OUTPUT_MODES = ('phase_accumulate', 'peak_phase')  # continuo's own: codec_<mode> = 1
 _PREFIXES = ('params/soundstream/', 'params/')
 _INPUT = {
     'input_layer/conv1x1_first/conv': 'codec.input.proj',
@@ -164,7 +167,7 @@ def _stride(kernel: int, where: str) -> int:
 
 
 def _architecture(shapes: dict[str, tuple[int, ...]], *, sample_rate: int, hop: int | None,
-                  lookahead: int, levels: int, phase_accumulate: bool) -> dict[str, int | float]:
+                  lookahead: int, levels: int, output_mode: str | None) -> dict[str, int | float]:
   """codec_* hyper-parameters from canonical name -> shape."""
   def shape(name: str) -> tuple[int, ...]:
     if name not in shapes:
@@ -205,8 +208,8 @@ def _architecture(shapes: dict[str, tuple[int, ...]], *, sample_rate: int, hop: 
       'codec_output_kernel': kt, 'codec_channels': per_group * splits, 'codec_bins': bins,
       'codec_fft_size': fft_size, 'codec_hop': hop, 'codec_frame_samples': frames * hop,
   })
-  if phase_accumulate:  # absent otherwise: packages of the official layout stay as they were
-    arch['codec_phase_accumulate'] = 1
+  if output_mode is not None:  # absent otherwise: packages of the official layout stay as they were
+    arch[f'codec_{output_mode}'] = 1
   return arch
 
 
@@ -231,9 +234,11 @@ def _plan(names_and_shapes, **options):
   return rename, shapes, arch
 
 
-def _options(sample_rate=48000, hop=None, lookahead=1, levels=LM_LEVELS, phase_accumulate=False):
+def _options(sample_rate=48000, hop=None, lookahead=1, levels=LM_LEVELS, output_mode=None):
+  if output_mode not in (None,) + OUTPUT_MODES:
+    raise ValueError(f'output mode {output_mode!r}: expected one of {", ".join(OUTPUT_MODES)}')
   return {'sample_rate': sample_rate, 'hop': hop, 'lookahead': lookahead, 'levels': levels,
-          'phase_accumulate': bool(phase_accumulate)}
+          'output_mode': output_mode}
 
 
 def convert_codec(official: dict[str, np.ndarray], **options
@@ -241,7 +246,7 @@ def convert_codec(official: dict[str, np.ndarray], **options
   """Canonical codec.* tensors (float32, contiguous) and codec_* architecture entries.
 
   options: sample_rate (48000), hop (fft_size // 2), lookahead (1), levels (12),
-  phase_accumulate (False).
+  output_mode (None, or one of OUTPUT_MODES).
   """
   rename, _, arch = _plan(((k, v.shape) for k, v in official.items()), **_options(**options))
   tensors = {}
@@ -356,11 +361,10 @@ def main(argv=None) -> int:
   for sp in (names, pkg):
     sp.add_argument('--sample-rate', type=int, default=48000, help='codec_sample_rate')
     sp.add_argument('--lookahead', type=int, default=1)
-    sp.add_argument('--phase-accumulate', action='store_true',
-                    help='the codec was trained with phase_accumulate (codec_phase_accumulate = 1)')
+    sp.add_argument('--output-mode', choices=OUTPUT_MODES,
+                    help='the codec was trained in this output mode (codec_<mode> = 1)')
   args = p.parse_args(argv)
-  options = {'sample_rate': args.sample_rate, 'lookahead': args.lookahead,
-             'phase_accumulate': args.phase_accumulate}
+  options = {'sample_rate': args.sample_rate, 'lookahead': args.lookahead, 'output_mode': args.output_mode}
   if args.command == 'names':
     shapes, arch = check_codec_names(_read_names(args.list), **options)
     print(f'{len(shapes)} codec tensors')

@@ -11,6 +11,7 @@
 #include "kernels/elu/elu_cuda.hpp"
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/peak_phase/peak_phase_cuda.hpp"
 #include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "kernels/rvq_decode/rvq_decode_cuda.hpp"
 #include "kernels/upsample2d/upsample2d_cuda.hpp"
@@ -99,7 +100,8 @@ struct CudaSpectroStreamDecoder::Device {
   kc::DeviceBuffer<float> window, istft_overlap, istft_scratch;
   kc::DeviceBuffer<float> features, current, next, temp_a, temp_b, scratch, spectrum, samples;
   kernels::PhaseAccumulateShape phase_shape;
-  kc::DeviceBuffer<double> phase;  // the phase_accumulate mode's running phases (empty when off)
+  kernels::PeakPhaseShape peak_shape;
+  kc::DeviceBuffer<double> phase;  // the phase_accumulate or peak_phase mode's phases (empty in neither)
   kc::DeviceBuffer<DecodeControl> control;
   Pinned<DecodeControl> staged_control;
   Pinned<float> staged_samples;
@@ -136,7 +138,10 @@ CudaSpectroStreamDecoder::Device::Device(const Host& cpu)
       spectrum(cpu.layers().spectrum_floats),
       samples(2 * static_cast<std::size_t>(cpu.frame_samples())),
       phase_shape(cpu.layers().phase),
-      phase(cpu.config().phase_accumulate ? kernels::phase_accumulate_state_size(phase_shape) : 0),
+      peak_shape(cpu.layers().peak),
+      phase(cpu.config().phase_accumulate ? kernels::phase_accumulate_state_size(phase_shape)
+            : cpu.config().peak_phase    ? kernels::peak_phase_state_size(peak_shape)
+                                         : 0),
       control(1),
       staged_samples(2 * static_cast<std::size_t>(cpu.frame_samples())) {
   const Host::Layers layers = host.layers();
@@ -238,8 +243,8 @@ void CudaSpectroStreamDecoder::Device::split_channels(std::size_t pixels, int ch
   std::swap(current, next);
 }
 
-// Host::output_stage's twin; the mask's frame count (the first frame whose phase advance
-// counts) comes from the staged control.
+// Host::output_stage's twin; the mask's frame count (the first frame whose phase moves) comes
+// from the staged control.
 void CudaSpectroStreamDecoder::Device::output_stage() {
   const std::size_t in_floats = blocks.back().host.out_floats;
   const std::size_t group_floats = spectrum.size() / static_cast<std::size_t>(config.splits);
@@ -252,6 +257,7 @@ void CudaSpectroStreamDecoder::Device::output_stage() {
   if (config.phase_accumulate) {
     kc::phase_accumulate(stream, phase_shape, &control.data()->masked_frames, phase.data(), spectrum.data());
   }
+  if (config.peak_phase) kc::peak_phase(stream, peak_shape, &control.data()->masked_frames, phase.data(), spectrum.data());
 }
 
 std::vector<kc::DeviceBuffer<float>*> CudaSpectroStreamDecoder::Device::state() {

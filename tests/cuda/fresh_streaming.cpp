@@ -1,5 +1,5 @@
 // Part 2 of the CUDA parity test for SpectroStream's streaming ops: conv2d, conv2d_strided,
-// conv_transpose2d, istft and phase_accumulate, each stepped over many calls beside its CPU op
+// conv_transpose2d, istft, phase_accumulate and peak_phase, each stepped over many calls beside its CPU op
 // with its state (history, open frames, open samples, running phases) on the device the whole
 // time, fresh random inputs at every call, the output poisoned before every call and compared at
 // every call, the final state compared at the end; some cases capture the call once in a CUDA
@@ -10,7 +10,8 @@
 // Tolerance kTolerance: the convolutions sum each output in the CPU's (tap, channel) order
 // with FMAs (the CPU's AVX2/AVX-512 path does too); the inverse STFT sums directly where the
 // CPU runs an FFT (fp32 rounding of a 480-term sum, ~1e-6 of the scale); phase_accumulate
-// computes the CPU's double expressions (atan2, cos, sin within a few double ulps).
+// computes the CPU's double expressions (atan2, cos, sin within a few double ulps), peak_phase
+// the CPU's fp32 magnitudes and peaks exactly and its double phases (log, cos, sin).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "kernels/conv_transpose2d/conv_transpose2d_cuda.hpp"
 #include "kernels/fft/fft_cuda.hpp"
 #include "kernels/istft/istft_cuda.hpp"
+#include "kernels/peak_phase/peak_phase_cuda.hpp"
 #include "kernels/phase_accumulate/phase_accumulate_cuda.hpp"
 #include "tests/cuda/support.hpp"
 
@@ -239,35 +241,72 @@ void istft_case(Report& r, h::Rng& rng, const k::IstftShape& s, int steps, bool 
             op, steps, graph);
 }
 
-// In place, so the device call copies its input into the poisoned output first (a write past
-// the output still hits a guard). The first call skips `skipped` frames (the lookahead's mask),
-// the later ones none: the first frame is staged per step, as the decoder stages it per frame.
-void phase_accumulate_case(Report& r, h::Rng& rng, const k::PhaseAccumulateShape& s, int skipped, int steps,
-                           bool graph) {
-  std::vector<double> phase(k::phase_accumulate_state_size(s), 0.0);
-  cu::DeviceBuffer<double> device_phase(phase.size());
-  device_phase.fill_bytes(0);
+// A spectrum output mode (phase_accumulate, peak_phase) in place, so the device call copies its
+// input into the poisoned output first (a write past the output still hits a guard). The first
+// call skips `skipped` frames (the lookahead's mask), the later ones none: the first frame is
+// staged per step, as the decoder stages it per frame. Its state, per (channel, bin) doubles,
+// starts at zero on both.
+struct SpectrumMode {
+  std::string name;
+  std::size_t floats = 0;  // channels × frames × fft_size: (fft/2) × (re, im) per frame
+  std::size_t state = 0;
+  std::function<void(int first, double* state, float* y)> cpu;
+  std::function<void(cudaStream_t, const std::int32_t* first, double* state, float* y)> device;
+};
+
+void spectrum_mode_case(Report& r, h::Rng& rng, const SpectrumMode& mode, int skipped, int steps, bool graph) {
+  std::vector<double> state(mode.state, 0.0);
+  cu::DeviceBuffer<double> device_state(state.size());
+  device_state.fill_bytes(0);
   cu::DeviceBuffer<std::int32_t> device_first(1);
   std::int32_t first = 0;
   StreamingOp op;
-  op.in = op.out = static_cast<std::size_t>(s.channels) * s.frames * s.fft_size;  // (fft/2) × (re, im)
+  op.in = op.out = mode.floats;
   op.before_step = [&](cudaStream_t stream, int step) {
     first = step == 0 ? skipped : 0;
     upload_on(stream, device_first.data(), &first, 1);
   };
   op.cpu = [&](const float* x, float* y) {
     std::copy_n(x, op.in, y);
-    k::phase_accumulate(s, first, phase.data(), y);
+    mode.cpu(first, state.data(), y);
   };
   op.device = [&](cudaStream_t stream, const float* x, float* y) {
     CONTINUO_CUDA_CHECK(cudaMemcpyAsync(y, x, op.in * sizeof(float), cudaMemcpyDeviceToDevice, stream));
-    cu::phase_accumulate(stream, s, device_first.data(), device_phase.data(), y);
+    mode.device(stream, device_first.data(), device_state.data(), y);
   };
-  op.state_error = compare_state(phase, device_phase);
-  run_steps(r, rng,
-            "phase_accumulate_n" + std::to_string(s.fft_size) + "_ch" +
-                std::to_string(s.channels) + "_t" + std::to_string(s.frames) + "_skip" + std::to_string(skipped),
-            op, steps, graph);
+  op.state_error = compare_state(state, device_state);
+  run_steps(r, rng, mode.name + "_skip" + std::to_string(skipped), op, steps, graph);
+}
+
+std::string spectrum_name(const char* op, int fft_size, int channels, int frames) {
+  return std::string(op) + "_n" + std::to_string(fft_size) + "_ch" + std::to_string(channels) + "_t" +
+         std::to_string(frames);
+}
+
+void phase_accumulate_case(Report& r, h::Rng& rng, const k::PhaseAccumulateShape& s, int skipped, int steps,
+                           bool graph) {
+  spectrum_mode_case(
+      r, rng,
+      {spectrum_name("phase_accumulate", s.fft_size, s.channels, s.frames),
+       static_cast<std::size_t>(s.channels) * s.frames * s.fft_size, k::phase_accumulate_state_size(s),
+       [&](int first, double* phase, float* y) { k::phase_accumulate(s, first, phase, y); },
+       [&](cudaStream_t stream, const std::int32_t* first, double* phase, float* y) {
+         cu::phase_accumulate(stream, s, first, phase, y);
+       }},
+      skipped, steps, graph);
+}
+
+void peak_phase_case(Report& r, h::Rng& rng, const k::PeakPhaseShape& s, int skipped, int steps, bool graph) {
+  std::vector<float> scratch(k::peak_phase_scratch_size(s));
+  spectrum_mode_case(
+      r, rng,
+      {spectrum_name("peak_phase", s.fft_size, s.channels, s.frames),
+       static_cast<std::size_t>(s.channels) * s.frames * s.fft_size, k::peak_phase_state_size(s),
+       [&](int first, double* psi, float* y) { k::peak_phase(s, first, psi, scratch.data(), y); },
+       [&](cudaStream_t stream, const std::int32_t* first, double* psi, float* y) {
+         cu::peak_phase(stream, s, first, psi, y);
+       }},
+      skipped, steps, graph);
 }
 
 }  // namespace
@@ -312,6 +351,10 @@ void fresh_streaming_cases(Report& r, std::uint64_t seed) {
   phase_accumulate_case(r, rng, {960, 2, 4}, 4, 6, true);   // the codec's: the first call masked
   phase_accumulate_case(r, rng, {64, 2, 2}, 1, 5, false);    // the tiny codec's, half masked
   phase_accumulate_case(r, rng, {1000, 3, 3}, 0, 4, false);  // 500 bins: a partial block
+  //                      fft  ch frames skipped
+  peak_phase_case(r, rng, {1920, 2, 2}, 2, 6, true);   // the peak_phase codec's: the first call masked
+  peak_phase_case(r, rng, {64, 2, 2}, 1, 5, false);    // the tiny codec's, half masked
+  peak_phase_case(r, rng, {6000, 1, 3}, 0, 4, false);  // 3000 bins: 12 per thread, the most shared memory
 }
 
 }  // namespace continuo::cuda_test

@@ -1,8 +1,8 @@
 // The CUDA SpectroStream decoder (model/cuda/cuda_spectrostream.hpp) against the CPU decoder
 // (model/spectrostream.hpp) on the tiny codec (tests/fixtures/mrt2/tiny/codec_package) and a
 // codec of the bundled model's family at 48 kHz (tests/fixtures/default_codec/package), also in
-// the phase_accumulate output mode (tests/fixtures/default_codec_phase/package) (issue 4; CTest
-// label `cuda`).
+// the phase_accumulate and peak_phase output modes (tests/fixtures/default_codec_phase/package,
+// default_codec_peak/package) (issue 4; CTest label `cuda`).
 //
 //   build/tests/cuda/test_cuda_spectrostream   exit 0 pass, 1 fail
 //   no usable device: prints "no CUDA device: skipping" and exits 77 (ctest: skipped),
@@ -117,7 +117,8 @@ int main() {
   return run_cases(seed, [&](Report& report) {
     for (const auto& [label, dir] : {std::pair<std::string, std::string>{"tiny", fixtures + "/mrt2/tiny/codec_package"},
                                      {"default family", fixtures + "/default_codec/package"},
-                                     {"phase accumulate", fixtures + "/default_codec_phase/package"}}) {
+                                     {"phase accumulate", fixtures + "/default_codec_phase/package"},
+                                     {"peak phase", fixtures + "/default_codec_peak/package"}}) {
       against_cpu(report, label, dir, seed);
       graph_against_direct(report, label, dir, seed);
     }

@@ -243,6 +243,43 @@ def check_phase_accumulate(problems, np, torch, config):
     problems.append('phase_accumulate: decode_streaming is not decode delayed by the lookahead')
 
 
+def check_peak_phase(problems, np, torch, config):
+  """The peak_phase output mode (spectrostream.peak_phase): a tone's magnitudes given with random
+  phases come back turning at the tone's frequency, 440.3 Hz, between bins of the 1920-point
+  STFT (the phase advance of its strongest bin over a hop within 0.1 rad of the tone's: 0.04 rad
+  here, from the parabola's ~0.04-bin bias; the random phases themselves are off by radians); and
+  the streaming decoder is the whole-sequence one delayed."""
+  from mrt2_torch.spectrostream import InverseStft, SpectroStream, Stft, peak_phase
+  fft, hop, rate, hz = 1920, 960, 48000, 440.3
+  t = torch.arange(rate // 2) / rate
+  tone = 0.25 * torch.sin(2 * np.pi * hz * t)[None, None].repeat(1, 2, 1)
+  spectrum = Stft(fft, hop)(tone)  # [1, 4, frames, bins]: (re, im) per channel
+  random = torch.polar(torch.complex(spectrum[:, 0::2], spectrum[:, 1::2]).abs(),
+                       2 * np.pi * torch.rand(spectrum[:, 0::2].shape, generator=torch.Generator().manual_seed(0)))
+  given = torch.stack([random.real, random.imag], 2).reshape(spectrum.shape)
+  want = 2 * np.pi * hz * hop / rate
+
+  def advance_error(decoder_output):  # at the strongest bin, over the middle frames
+    audio = InverseStft(fft, hop)(decoder_output)
+    z = torch.view_as_complex(Stft(fft, hop)(audio)[0, :2].permute(1, 2, 0).contiguous())
+    k = int(z.abs().mean(0).argmax())
+    turns = torch.angle(z[5:-5, k][1:] * z[5:-5, k][:-1].conj()).double()
+    return float((torch.remainder(turns - want + np.pi, 2 * np.pi) - np.pi).abs().max())
+
+  locked, unlocked = advance_error(peak_phase(given)), advance_error(given)
+  if not (locked < 0.1 and unlocked > 0.5):
+    problems.append(f'peak_phase of a {hz} Hz tone: phase advance off by {locked:.3f} rad '
+                    f'(random phases: {unlocked:.3f})')
+  torch.manual_seed(0)
+  model = SpectroStream(config.replace(peak_phase=True)).eval()
+  codes = torch.randint(0, config.codebook, (1, 6, config.lm_levels))
+  with torch.no_grad():
+    whole, streamed = model.decode(codes), model.decode_streaming(codes)
+  delay = config.lookahead * config.frame_samples
+  if not (torch.equal(streamed[..., delay:], whole) and not streamed[..., :delay].any()):
+    problems.append('peak_phase: decode_streaming is not decode delayed by the lookahead')
+
+
 def check_adversary_learns(problems, torch, config, data: Path, work: Path):
   run = work / 'adversarial'
   trained = train('--data', str(data), '--out', str(run), '--config', 'tiny', '--steps', '60', '--batch', '4',
@@ -312,6 +349,7 @@ def main() -> int:
   check_phase_advance_loss(problems, np, torch)
   check_phase_resynthesis(problems, np, torch)
   check_phase_accumulate(problems, np, torch, TINY)
+  check_peak_phase(problems, np, torch, TINY)
   with tempfile.TemporaryDirectory() as work:
     check_note_head(problems, np, torch, TINY, Path(work))
     check_decoder_only(problems, torch, TINY, Path(work) / 'tones', Path(work))
@@ -321,7 +359,8 @@ def main() -> int:
   return report(problems, 'crops line up with their labels; the note head joins a resumed run and hears the tones; '
                           'the adversary judges matching windows and tells real tones from decoded ones; '
                           'the phase-advance loss hears pitch and random phases, not a phase shift; '
-                          'phase_accumulate rebuilds a tone from its advances; a decoder-only run keeps the codes; '
+                          'phase_accumulate rebuilds a tone from its advances; peak_phase turns a tone\'s bins at its '
+                          'frequency; a decoder-only run keeps the codes; '
                           'a fitted run ends on time with its weights')
 
 

@@ -1,6 +1,6 @@
 """tools/convert_mrt2.py: the tiny fixture checkpoint converts to exactly the committed
-package (tests/fixtures/mrt2/tiny/package), and with --codec-phase-accumulate to the same plus
-that key, the real models' name lists map completely, and a checkpoint missing a tensor is
+package (tests/fixtures/mrt2/tiny/package), and with --codec-output-mode MODE to the same plus
+that key (codec_MODE = 1), the real models' name lists map completely, and a checkpoint missing a tensor is
 refused with its name. The way back (mrt2_codec.official_codec, which train_codec.py
 --init-package uses): the committed package's codec under the official names is the
 checkpoint's, and a package missing a codec tensor is refused naming it. python3 + numpy only.
@@ -138,14 +138,15 @@ def main():
              f"rc {r.returncode}; files differ from {PACKAGE} (regenerate with --regenerate "
              "if the change is deliberate)")
 
-        phase = os.path.join(tmp, "phase")
-        r = converter(TINY, phase, *TINY_ARGS, "--codec-phase-accumulate")
-        got = files(phase) if r.returncode == 0 else {}
-        toml = got.pop("model.toml", b"").replace(b"codec_phase_accumulate = 1\n", b"", 1)
-        want = files(PACKAGE)
-        case("--codec-phase-accumulate adds codec_phase_accumulate = 1, nothing else",
-             toml == want.pop("model.toml") and got == want,
-             f"rc {r.returncode}; want the committed package plus that one [architecture] line")
+        for mode in ("phase_accumulate", "peak_phase"):
+            out = os.path.join(tmp, mode)
+            r = converter(TINY, out, *TINY_ARGS, "--codec-output-mode", mode)
+            got = files(out) if r.returncode == 0 else {}
+            toml = got.pop("model.toml", b"").replace(f"codec_{mode} = 1\n".encode(), b"", 1)
+            want = files(PACKAGE)
+            case(f"--codec-output-mode {mode} adds codec_{mode} = 1, nothing else",
+                 toml == want.pop("model.toml") and got == want,
+                 f"rc {r.returncode}; want the committed package plus that one [architecture] line")
 
         for names in ("names_mrt2_small.txt", "names_mrt2_base.txt"):
             r = converter("--check-names", os.path.join(FIXTURES, names))

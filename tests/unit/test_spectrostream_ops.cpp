@@ -3,8 +3,9 @@
 // reference written here from the official definitions (lax.conv_general_dilated with
 // explicit padding, jnp.repeat, numpy's irfft and overlap_and_add). Streaming cases feed
 // the frames over several calls and compare with the whole-sequence reference, so each
-// also checks that streaming equals whole-sequence computation. phase_accumulate also has
-// property tests of its own (SpectroStreamOpsPhaseAccumulate).
+// also checks that streaming equals whole-sequence computation. phase_accumulate and
+// peak_phase also have property tests of their own (SpectroStreamOpsPhaseAccumulate,
+// SpectroStreamOpsPeakPhase).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "kernels/elu/elu.hpp"
 #include "kernels/fft/fft.hpp"
 #include "kernels/istft/istft.hpp"
+#include "kernels/peak_phase/peak_phase.hpp"
 #include "kernels/phase_accumulate/phase_accumulate.hpp"
 #include "kernels/rvq_decode/rvq_decode.hpp"
 #include "kernels/upsample2d/upsample2d.hpp"
@@ -45,10 +47,11 @@ struct Backend {
   decltype(&fft) fft;
   decltype(&istft) istft;
   decltype(&phase_accumulate) phase_accumulate;
+  decltype(&peak_phase) peak_phase;
 };
 
 const Backend kCpu{"cpu", &conv2d, &conv_transpose2d, &elu, &upsample2d_add, &rvq_decode, &fft, &istft,
-                   &phase_accumulate};
+                   &phase_accumulate, &peak_phase};
 
 std::vector<const Backend*> backends() { return {&kCpu}; }
 
@@ -546,6 +549,92 @@ class PhaseAccumulateCase : public Case {
   std::vector<float> x_;
 };
 
+// -- peak_phase --
+
+// The magnitudes peak_phase sees: fp32, one rounding per operation.
+float magnitude_of(float re, float im) {
+  const float re2 = re * re;
+  const float im2 = im * im;
+  const float power = re2 + im2;
+  return std::sqrt(power + 1e-20f);
+}
+
+class PeakPhaseCase : public Case {
+ public:
+  // As PhaseAccumulateCase: the whole sequence fed per_call frames at a time, the first
+  // `skipped` frames masked.
+  PeakPhaseCase(PeakPhaseShape shape, int per_call, int skipped) : s_(shape), per_call_(per_call), skipped_(skipped) {}
+  std::string name() const override {
+    return "peak_phase_n" + std::to_string(s_.fft_size) + "_ch" + std::to_string(s_.channels) + "_t" +
+           std::to_string(s_.frames) + "by" + std::to_string(per_call_) + "_skip" + std::to_string(skipped_);
+  }
+  void setup(Rng& rng) override {
+    x_ = uniform(rng, static_cast<std::size_t>(s_.channels) * s_.frames * s_.fft_size, -1.0f, 1.0f);
+  }
+  void compute(const Backend& backend) override {
+    PeakPhaseShape call = s_;
+    std::vector<double> psi(peak_phase_state_size(s_), 0.0);
+    std::vector<float> scratch(peak_phase_scratch_size(s_));
+    const auto frame = static_cast<std::size_t>(s_.fft_size);
+    out_ = x_;
+    int t = 0;
+    for (int n : chunks(s_.frames, per_call_)) {
+      call.frames = n;
+      std::vector<float> in = call_frames(x_, s_.channels, s_.frames, frame, t, n);
+      backend.peak_phase(call, skipped_ - t, psi.data(), scratch.data(), in.data());
+      for (int c = 0; c < s_.channels; ++c) {
+        std::copy_n(in.data() + static_cast<std::size_t>(c) * n * frame, n * frame,
+                    out_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame);
+      }
+      t += n;
+    }
+  }
+
+ private:
+  // From the definition, bin by bin: the peaks found by looking at each bin's neighbours, each
+  // bin's nearest peak by searching all of them, ψ never wrapped.
+  std::vector<double> reference() const override {
+    std::vector<double> y(x_.begin(), x_.end());
+    const int bins = s_.fft_size / 2;
+    for (int c = 0; c < s_.channels; ++c) {
+      std::vector<double> psi(static_cast<std::size_t>(bins), 0.0);
+      for (int t = skipped_; t < s_.frames; ++t) {
+        double* z = y.data() + (static_cast<std::size_t>(c) * s_.frames + t) * s_.fft_size;
+        std::vector<float> m(static_cast<std::size_t>(bins));
+        for (int k = 0; k < bins; ++k) m[k] = magnitude_of(static_cast<float>(z[2 * k]), static_cast<float>(z[2 * k + 1]));
+        const float threshold = kPeakFloor * *std::max_element(m.begin(), m.end());
+        std::vector<int> peaks;
+        for (int k = 1; k + 1 < bins; ++k) {
+          if (m[k] >= m[k - 1] && m[k] > m[k + 1] && m[k] > threshold) peaks.push_back(k);
+        }
+        std::vector<double> next(psi);
+        for (int k = 0; k < bins; ++k) {
+          int p = k;  // without peaks, itself
+          double kappa = k;
+          if (!peaks.empty()) {
+            p = peaks.front();
+            for (int q : peaks) {  // in order, strictly nearer: of two equally near, the left
+              if (std::abs(q - k) < std::abs(p - k)) p = q;
+            }
+            const double l = std::log(double{m[p - 1]}), c0 = std::log(double{m[p]}), r = std::log(double{m[p + 1]});
+            kappa = p + std::clamp(0.5 * (l - r) / (l - 2.0 * c0 + r), -0.5, 0.5);
+          }
+          next[k] = psi[p] + std::numbers::pi * kappa;
+          const double phase = next[k] - std::numbers::pi * k;
+          z[2 * k] = m[k] * std::cos(phase);
+          z[2 * k + 1] = m[k] * std::sin(phase);
+        }
+        psi = next;
+      }
+    }
+    return y;
+  }
+  PeakPhaseShape s_;
+  int per_call_;
+  int skipped_;
+  std::vector<float> x_;
+};
+
 // ---- The table ---------------------------------------------------------------------------
 
 using Factory = std::function<std::unique_ptr<Case>()>;
@@ -597,6 +686,9 @@ std::vector<Factory> cases() {
       make<PhaseAccumulateCase>(PhaseAccumulateShape{960, 2, 12}, 4, 4),  // 48 kHz: the first call masked
       make<PhaseAccumulateCase>(PhaseAccumulateShape{64, 2, 10}, 2, 3),    // a mask over two calls
       make<PhaseAccumulateCase>(PhaseAccumulateShape{48, 1, 9}, 3, 0),
+      make<PeakPhaseCase>(PeakPhaseShape{1920, 2, 6}, 2, 2),  // the peak_phase codec's: the first call masked
+      make<PeakPhaseCase>(PeakPhaseShape{64, 2, 10}, 2, 3),   // a mask over two calls
+      make<PeakPhaseCase>(PeakPhaseShape{48, 1, 9}, 3, 0),
   };
 }
 
@@ -719,6 +811,61 @@ TEST(SpectroStreamOpsPhaseAccumulate, ConstantInputAdvancesByItsAngleEveryFrame)
       EXPECT_LE(std::abs(state), std::numbers::pi) << "kept wrapped";
     }
   }
+}
+
+// One spectrum, held for two frames: magnitudes 1, 2, 1.5 around bin 2 and 0.1 elsewhere (one
+// peak). Its parabola's vertex is at κ = 2.206695 bins (worked out by hand), so every bin is
+// locked to ψ = π κ after the first frame and 2π κ after the second, bin k's phase ψ − π k,
+// and the magnitudes are kept.
+TEST(SpectroStreamOpsPeakPhase, EveryBinTurnsAtItsPeaksFrequency) {
+  const PeakPhaseShape s{16, 1, 2};
+  const std::vector<float> magnitudes{0.1f, 1.0f, 2.0f, 1.5f, 0.1f, 0.1f, 0.1f, 0.1f};
+  std::vector<float> x;
+  for (int t = 0; t < s.frames; ++t) {
+    for (float m : magnitudes) x.insert(x.end(), {m, 0.0f});
+  }
+  std::vector<double> psi(peak_phase_state_size(s), 0.0);
+  std::vector<float> scratch(peak_phase_scratch_size(s));
+  peak_phase(s, 0, psi.data(), scratch.data(), x.data());
+  constexpr double kKappa = 2.206695;
+  const auto wrapped = [](double angle) { return std::remainder(angle, 2.0 * std::numbers::pi); };
+  for (int t = 0; t < s.frames; ++t) {
+    for (int k = 0; k < 8; ++k) {
+      const std::complex<double> z(x[(t * 8 + k) * 2], x[(t * 8 + k) * 2 + 1]);
+      EXPECT_NEAR(std::abs(z), magnitudes[k], 1e-6) << "frame " << t << ", bin " << k;
+      EXPECT_NEAR(wrapped(std::arg(z) - ((t + 1) * kKappa - k) * std::numbers::pi), 0.0, 1e-5)
+          << "frame " << t << ", bin " << k;
+    }
+  }
+  for (double locked : psi) EXPECT_NEAR(wrapped(locked - 2 * kKappa * std::numbers::pi), 0.0, 1e-5);
+}
+
+// A flat spectrum has no peak: each bin turns at its own centre, π k per frame, so its phase
+// is 0 after the first frame and π k after the second. Masked frames change nothing.
+TEST(SpectroStreamOpsPeakPhase, WithoutPeaksEachBinTurnsAtItsCentre) {
+  const PeakPhaseShape s{16, 2, 3};
+  const std::vector<float> input(static_cast<std::size_t>(s.channels * s.frames * s.fft_size), 0.5f);  // (0.5, 0.5)
+  std::vector<float> x = input;
+  std::vector<double> psi(peak_phase_state_size(s), 0.0);
+  std::vector<float> scratch(peak_phase_scratch_size(s));
+  peak_phase(s, 1, psi.data(), scratch.data(), x.data());
+  const double r = std::hypot(0.5, 0.5);
+  for (int c = 0; c < s.channels; ++c) {
+    for (int k = 0; k < 8; ++k) {
+      const auto at = [&](int t) {
+        const std::size_t i = ((static_cast<std::size_t>(c) * s.frames + t) * 8 + k) * 2;
+        return std::complex<double>(x[i], x[i + 1]);
+      };
+      EXPECT_EQ(at(0), std::complex<double>(0.5, 0.5)) << "the masked frame";
+      EXPECT_NEAR(std::abs(at(1) - std::complex<double>(r, 0.0)), 0.0, 1e-6) << "bin " << k;
+      EXPECT_NEAR(std::abs(at(2) - std::polar(r, std::numbers::pi * k)), 0.0, 1e-6) << "bin " << k;
+    }
+  }
+  const std::vector<double> kept = psi;
+  std::vector<float> masked = input;
+  peak_phase(s, s.frames, psi.data(), scratch.data(), masked.data());
+  EXPECT_EQ(masked, input);
+  EXPECT_EQ(psi, kept);
 }
 
 }  // namespace

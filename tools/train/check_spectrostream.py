@@ -5,7 +5,7 @@
 
 1. names: the official 48 kHz model built here has exactly the shapes of
    tests/fixtures/mrt2/names_spectrostream.txt; for the official, tiny and default configs
-   (the default also with phase_accumulate) the config's codec_keys() equal what
+   (the default also with phase_accumulate, and the peak preset) the config's codec_keys() equal what
    tools/mrt2_codec.py reads off to_official()'s shapes.
 2. round trip: load_official(tiny weights) then to_official() gives the same tensors bit for
    bit (tiny.safetensors: LM layout params/soundstream/...; the encoder file: params/...),
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / 'tools'))
 
 import mrt2_codec  # noqa: E402  (numpy-only safetensors IO and the converter's shape reading)
 from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
-from mrt2_torch.spectrostream_config import DEFAULT, OFFICIAL, TINY  # noqa: E402
+from mrt2_torch.spectrostream_config import DEFAULT, OFFICIAL, PEAK, TINY  # noqa: E402
 
 FIX = ROOT / 'tests' / 'fixtures' / 'mrt2'
 BOUND = 1e-4
@@ -71,11 +71,12 @@ def names() -> None:
         f'({len(ours)} tensors)' if ours == listed else
         f'missing {sorted(set(listed) - set(ours))[:3]} extra {sorted(set(ours) - set(listed))[:3]}')
   for label, config in (('official', OFFICIAL), ('tiny', TINY), ('default', DEFAULT),
-                        ('default, phase_accumulate', DEFAULT.replace(phase_accumulate=True))):
+                        ('default, phase_accumulate', DEFAULT.replace(phase_accumulate=True)),
+                        ('peak', PEAK)):
     with torch.device('meta'):
       model = SpectroStream(config)
     _, arch = mrt2_codec.check_codec_names(model.official_shapes().items(), sample_rate=config.sample_rate,
-                                           lookahead=config.lookahead, phase_accumulate=config.phase_accumulate)
+                                           lookahead=config.lookahead, output_mode=config.output_mode)
     keys = config.codec_keys()
     diff = {k: (keys.get(k), arch.get(k)) for k in set(keys) | set(arch) if keys.get(k) != arch.get(k)}
     check(f'{label}: codec_keys() = tools/mrt2_codec.py', not diff, str(diff) if diff else f'({len(keys)} keys)')

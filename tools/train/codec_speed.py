@@ -11,7 +11,7 @@ and timed as the engine runs them.
    6 + 12 * codebook, so the package is a whole MRT2 model whose LM costs next to nothing.
 2. tools/make_random_checkpoint.py writes random weights for that names list;
    tools/convert_mrt2.py converts it (f32, --horizons 6,4, --codec-sample-rate, and
-   --codec-phase-accumulate for --set phase_accumulate=True) like a real checkpoint;
+   --codec-output-mode for --set phase_accumulate=True or peak_phase=True) like a real checkpoint;
    bench_model times Mrt2Model::step and reports the codec stage p50/p99.
 
 --set takes SpectroStreamConfig fields as Python literals, e.g.
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
                     '--licence', 'none: random benchmark weights', '--attribution', 'none',
                     '--source', f'tools/train/codec_speed.py --preset {args.preset} ' + ' '.join(args.set),
                     '--audio', f'{config.sample_rate},2,{config.frame_rate!r}']
-                   + (['--codec-phase-accumulate'] if config.phase_accumulate else []),
+                   + (['--codec-output-mode', config.output_mode] if config.output_mode else []),
                    check=True, stdout=subprocess.DEVNULL)
     result = subprocess.run([args.bench, '--warmup', str(args.warmup), '--frames', str(args.frames), package],
                             capture_output=True, text=True)

@@ -6,7 +6,8 @@ model card (docs/training-lm.md, "Export").
       [--style STYLE_DIR] [--dtype f32|bf16] --out models/default
 
 --codec: a train_codec.py run directory (codec.safetensors, metrics.json, run.json: a codec
-trained with phase_accumulate is packaged with codec_phase_accumulate = 1) or official-layout
+trained in an output mode of continuo's own, phase_accumulate or peak_phase, is packaged with
+codec_<mode> = 1) or official-layout
 SpectroStream weights (params/soundstream/... or params/...); --lm: a train_lm.py run
 (depthformer.safetensors, lm.json); --style: a train_style.py output (text_tower.safetensors,
 text_vocab.txt, text_tower.toml, style.json). The card quotes the runs' metrics and the
@@ -78,15 +79,15 @@ def codec_tensors(path: Path) -> dict:
   return out
 
 
-def codec_phase_accumulate(path: Path) -> bool:
-  """Whether the codec was trained with SpectroStreamConfig.phase_accumulate (its output conv
-  emits magnitudes and phase advances; the package must say codec_phase_accumulate = 1): a
-  train_codec.py run's run.json config says so, also beside a codec.safetensors given as a
-  file; official weights never are."""
+def codec_output_mode(path: Path) -> str | None:
+  """The output mode the codec was trained in, phase_accumulate or peak_phase (continuo's own:
+  the package must say codec_<mode> = 1), or None: a train_codec.py run's run.json config says
+  so, also beside a codec.safetensors given as a file; official weights are always None."""
   run = (path if path.is_dir() else path.parent) / 'run.json'
   if not path.is_dir() and not run.is_file():
-    return False
-  return bool(read_json(run)['config'].get('phase_accumulate', False))
+    return None
+  config = read_json(run)['config']
+  return next((mode for mode in ('phase_accumulate', 'peak_phase') if config.get(mode, False)), None)
 
 
 def check_match(codec: dict, lm: dict):
@@ -97,7 +98,7 @@ def check_match(codec: dict, lm: dict):
                       f'{arch["levels"]} levels of {arch["codebook"]}: not the codec it was trained on')
 
 
-def convert(merged: dict, lm: dict, out: Path, dtype: str, source: str, phase_accumulate: bool):
+def convert(merged: dict, lm: dict, out: Path, dtype: str, source: str, output_mode: str | None):
   arch = lm['architecture']
   with tempfile.TemporaryDirectory(prefix='export_default.') as tmp:
     ckpt = Path(tmp) / f'{NAME}.safetensors'
@@ -106,7 +107,7 @@ def convert(merged: dict, lm: dict, out: Path, dtype: str, source: str, phase_ac
                     '--horizons', f'{arch["temporal_self_horizon"]},{arch["temporal_cross_horizon"]}',
                     '--dtype', dtype, '--name', NAME, '--codec-sample-rate', '48000',
                     '--licence', LICENCE, '--attribution', ATTRIBUTION, '--source', source]
-                   + (['--codec-phase-accumulate'] if phase_accumulate else []),
+                   + (['--codec-output-mode', output_mode] if output_mode else []),
                    check=True)
 
 
@@ -258,7 +259,7 @@ def main(argv=None):
     codec_run = codec_run_of(args.codec)
     datasets = training_datasets(codec_run, lm)
     source = f'tools/train (trained by continuo; LM run {args.lm.name}, step {lm["step"]})'
-    convert({**lm_tensors, **codec}, lm, args.out, args.dtype, source, codec_phase_accumulate(args.codec))
+    convert({**lm_tensors, **codec}, lm, args.out, args.dtype, source, codec_output_mode(args.codec))
     if args.style:
       add_text_tower(args.style, args.out)
     (args.out / 'MODEL_CARD.md').write_text(model_card(lm, style, datasets, codec_run))

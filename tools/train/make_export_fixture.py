@@ -4,7 +4,8 @@ is, with what PyTorch encodes and decodes, for continuo to reproduce
 (tests/unit/test_spectrostream_parity.cpp and test_spectrostream_encoder.cpp run it).
 
   .venv-train/bin/python tools/train/make_export_fixture.py [--out tests/fixtures/default_codec]
-  .venv-train/bin/python tools/train/make_export_fixture.py --phase-accumulate [--out tests/fixtures/default_codec_phase]
+  .venv-train/bin/python tools/train/make_export_fixture.py --output-mode phase_accumulate [--out tests/fixtures/default_codec_phase]
+  .venv-train/bin/python tools/train/make_export_fixture.py --output-mode peak_phase [--out tests/fixtures/default_codec_peak]
 
 The config is spectrostream_config.DEFAULT with narrow widths (EXPORT_FIXTURE: same STFT,
 strides, channel split, lookahead and 12 levels; channel bases 2, 16 features, 64 codes) so the
@@ -14,10 +15,14 @@ codec's do, not onto one row; the output conv is scaled to a decoded peak of PEA
 tried until every code choice is clear of a tie (the second-best score exceeds the best by
 MIN_MARGIN of its level's largest score), so fp32 summation order cannot flip a code.
 
---phase-accumulate: the same with SpectroStreamConfig.phase_accumulate (the decoder's output is
-magnitudes and phase advances, integrated per bin; the package gets codec_phase_accumulate = 1)
-and PHASE_FRAMES frames, to keep the second fixture under 1 MB: still past the decoder's own
-receptive field (14 frames; the encoder's 28 are covered by the first fixture).
+--output-mode phase_accumulate: the same with SpectroStreamConfig.phase_accumulate (the
+decoder's output is magnitudes and phase advances, integrated per bin; the package gets
+codec_phase_accumulate = 1) and PHASE_FRAMES frames, to keep the fixture under 1 MB: still past
+the decoder's own receptive field (14 frames; the encoder's 28 are covered by the first
+fixture). --output-mode peak_phase: likewise with SpectroStreamConfig.peak_phase (magnitudes
+only, phased from their peaks; codec_peak_phase = 1), and a seed is also refused unless every
+peak decision on its decode is clear by PEAK_MARGIN (peak_margin), so the decoder's rounding
+cannot move a peak.
 
 Writes OUT/package/ (model.toml + codec.safetensors, by to_official() -> checkpoint.save ->
 tools/mrt2_codec.py package, the trained codec's export path), OUT/fixtures.safetensors and
@@ -41,13 +46,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'train'))
 
 from mrt2_torch import checkpoint  # noqa: E402
-from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
+from mrt2_torch.spectrostream import PEAK_FLOOR, SpectroStream  # noqa: E402
 from mrt2_torch.spectrostream_config import DEFAULT  # noqa: E402
 
 EXPORT_FIXTURE = DEFAULT.replace(encoder_base_channels=2, decoder_base_channels=2, features=16, codebook=64)
 FRAMES = 32          # > the config's receptive field (28 frames): every streaming buffer fills
-PHASE_FRAMES = 24    # --phase-accumulate
+PHASE_FRAMES = 24    # --output-mode
+FIXTURES = {None: 'default_codec', 'phase_accumulate': 'default_codec_phase', 'peak_phase': 'default_codec_peak'}
 MIN_MARGIN = 1e-5    # of the level's max |score|: 100x fp32's error on a 16-term dot product
+PEAK_MARGIN = 1e-5   # relative: the convolutions' fp32 summation order moves a magnitude by ~1e-7
 PEAK = 0.25          # decoded level (random init decodes at ~1e-4)
 
 
@@ -101,6 +108,18 @@ def code_margins(model, emb: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
   return np.stack(margins, 1), np.array(scales)
 
 
+@torch.no_grad()
+def peak_margin(model, codes: torch.Tensor) -> float:
+  """The smallest relative gap among the peak_phase mode's decisions on this decode (the heard
+  frames): each bin's magnitude against its neighbour's and against the frame's floor."""
+  spec = model.decoder(model.quantizer.decode(codes))[:, :, model.config.lookahead * model.config.stft_frames:]
+  b, c2, n, bins = spec.shape
+  x = spec.reshape(b, c2 // 2, 2, n, bins)
+  m = torch.sqrt(x[:, :, 0] ** 2 + x[:, :, 1] ** 2 + 1e-20).double()
+  floor = PEAK_FLOOR * m.amax(-1, keepdim=True)
+  return min(((m[..., 1:] - m[..., :-1]).abs() / m[..., 1:]).min().item(), ((m - floor).abs() / m).min().item())
+
+
 def build(seed: int, config, frames: int):
   torch.manual_seed(seed)
   rng = np.random.default_rng(seed)
@@ -128,18 +147,19 @@ def sha256(path: Path) -> str:
 
 def main(argv=None) -> int:
   ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  ap.add_argument('--phase-accumulate', action='store_true',
-                  help='the phase_accumulate output mode (default --out tests/fixtures/default_codec_phase)')
+  ap.add_argument('--output-mode', choices=tuple(FIXTURES)[1:],
+                  help='continuo\'s own output mode (default --out tests/fixtures/' + FIXTURES['phase_accumulate']
+                  + ' or ' + FIXTURES['peak_phase'] + ')')
   ap.add_argument('--out', type=Path)
   args = ap.parse_args(argv)
   torch.set_num_threads(1)
-  config = EXPORT_FIXTURE.replace(phase_accumulate=args.phase_accumulate)
-  frames = PHASE_FRAMES if args.phase_accumulate else FRAMES
-  fixture = 'default_codec_phase' if args.phase_accumulate else 'default_codec'
-  args.out = args.out or ROOT / 'tests' / 'fixtures' / fixture
+  mode = args.output_mode
+  config = EXPORT_FIXTURE.replace(**({mode: True} if mode else {}))
+  frames = PHASE_FRAMES if mode else FRAMES
+  args.out = args.out or ROOT / 'tests' / 'fixtures' / FIXTURES[mode]
   for seed in range(1, 50):
     model, audio_int16, emb, codes, decoded, margins, scales = build(seed, config, frames)
-    if (margins / scales).min() >= MIN_MARGIN:
+    if (margins / scales).min() >= MIN_MARGIN and (mode != 'peak_phase' or peak_margin(model, codes) >= PEAK_MARGIN):
       break
   else:
     raise SystemExit('no seed gave code choices clear of ties')
@@ -161,11 +181,11 @@ def main(argv=None) -> int:
     weights = Path(tmp) / 'codec_official.safetensors'
     checkpoint.save(weights, model.to_official())
     subprocess.run([sys.executable, ROOT / 'tools' / 'mrt2_codec.py', 'package', weights, args.out / 'package',
-                    '--name', 'spectrostream_default_family_fixture' + ('_phase' if config.phase_accumulate else ''),
+                    '--name', 'spectrostream_' + FIXTURES[mode].replace('default_codec', 'default_family_fixture'),
                     '--source', 'tools/train/make_export_fixture.py (random weights, PyTorch)',
                     '--licence', 'Apache-2.0 (random weights)', '--sample-rate', str(config.sample_rate),
                     '--audio-rate', str(config.sample_rate), '--frame-rate', repr(config.frame_rate)]
-                   + (['--phase-accumulate'] if config.phase_accumulate else []),
+                   + (['--output-mode', mode] if mode else []),
                    check=True, stdout=subprocess.DEVNULL)
   meaning = {
       'encoder_audio': 'int16 [T,S,2] encoder input (float = int16 / 32768), stereo interleaved per frame; '

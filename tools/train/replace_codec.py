@@ -7,7 +7,7 @@ tower and everything else copied byte for byte.
 
 The run must have kept the package's codes: its encoder and codebooks equal to the package's
 (train_codec.py --init-package PACKAGE --decoder-only does that), so the LM, trained on those
-codes, still fits. The run's decoder may use another output mode (phase_accumulate): the
+codes, still fits. The run's decoder may use another output mode (phase_accumulate, peak_phase): the
 manifest's codec_* keys are the run's, [tensors] stays as it is (same names, same shapes), and
 each codec tensor keeps the package's storage type. The provenance and the model card's codec
 section say which run the decoder came from. This is how a better decoder joins a shipped
@@ -46,7 +46,7 @@ def new_codec(run: Path, sample_rate: int) -> tuple[dict, dict]:
   """The run's canonical codec.* tensors and codec_* keys."""
   try:
     return mrt2_codec.convert_codec(export_default.codec_tensors(run), sample_rate=sample_rate,
-                                    phase_accumulate=export_default.codec_phase_accumulate(run))
+                                    output_mode=export_default.codec_output_mode(run))
   except ValueError as e:
     raise ExportError(f'{run}: {e}') from e
 
@@ -86,7 +86,8 @@ def card_with(card: str, run: Path, metrics: dict, package: Path) -> str:
   found = re.search(r'^## Codec\n(.*?)(?=^## |\Z)', card, flags=re.M | re.S)
   if found is None:
     raise ExportError('MODEL_CARD.md: no "## Codec" section')
-  mode = ', output mode phase_accumulate' if metrics['config'].get('phase_accumulate') else ''
+  output_mode = export_default.codec_output_mode(run)
+  mode = f', output mode {output_mode}' if output_mode else ''
   body = ['Encoder and codebooks, unchanged, so the LM\'s codes mean what they meant:', found.group(1).strip(),
           f'Decoder: retrained alone on those codes (tools/train/train_codec.py --init-package {package.name} '
           f'--decoder-only, run {run.name}{mode}).'] + export_default.codec_section(metrics)

@@ -255,6 +255,62 @@ def accumulate_phase(spec, eps: float = 1e-6):
   return out.reshape(b, c2, n, bins)
 
 
+PEAK_FLOOR = 1e-3  # peaks below this share of the frame's strongest bin (-60 dB) are not partials
+
+
+def peak_phase(spec):
+  """The `peak_phase` output mode, [B, 2C, n, bins] -> [B, 2C, n, bins]: each (re, im) pair z
+  of the decoder gives the magnitude |z| only; the phases come from the magnitudes
+  (peak_locked_phases). The gradient reaches the magnitudes; the phases are constants to it."""
+  b, c2, n, bins = spec.shape
+  x = spec.reshape(b, c2 // 2, 2, n, bins)
+  re, im = x[:, :, 0], x[:, :, 1]
+  magnitude = torch.sqrt(re * re + im * im + 1e-20)
+  phase = peak_locked_phases(magnitude.detach())
+  out = torch.stack([magnitude * torch.cos(phase).to(spec.dtype), magnitude * torch.sin(phase).to(spec.dtype)], 2)
+  return out.reshape(b, c2, n, bins)
+
+
+@torch.no_grad()
+def peak_locked_phases(magnitude):
+  """magnitude [B, C, n, bins] -> phases [B, C, n, bins] (float64): a phase vocoder with
+  identity phase locking (Laroche & Dolson) driven by the magnitudes alone.
+
+  Per frame, a peak is a bin above its left neighbour (or equal), above its right one and above
+  PEAK_FLOOR of the frame's strongest bin (the end bins never are); its frequency in bins, κ, is
+  the vertex of the parabola through the three log magnitudes. Every bin belongs to its nearest
+  peak (the left one on a tie; its own centre when the frame has none). A partial at κ bins
+  turns by 2π κ hop / fft_size = π κ per hop (hop = fft_size / 2), so each region's locked
+  phase ψ is the previous frame's ψ at its peak bin plus π κ, and a bin's phase is ψ - π k: the
+  inverse STFT's frames start at the window's edge, where a sinusoid's bins alternate in sign.
+  ψ starts at 0 before the first frame and is kept in [0, 2π) (continuo's kernel does the
+  same, in double)."""
+  _, _, n, bins = magnitude.shape
+  k = torch.arange(bins, device=magnitude.device)
+  m = magnitude
+  mid, left, right = m[..., 1:-1], m[..., :-2], m[..., 2:]
+  peak = torch.zeros_like(m, dtype=torch.bool)
+  peak[..., 1:-1] = (mid >= left) & (mid > right) & (mid > PEAK_FLOOR * m.amax(-1, keepdim=True))
+  log = m.double().log()
+  vertex = 0.5 * (log[..., :-2] - log[..., 2:]) / (log[..., :-2] - 2 * log[..., 1:-1] + log[..., 2:])
+  offset = torch.zeros_like(log)
+  offset[..., 1:-1] = torch.where(peak[..., 1:-1], vertex.clamp(-0.5, 0.5), torch.zeros_like(vertex))
+  kappa = k.double() + offset
+  before = torch.where(peak, k, torch.full_like(k, -1)).cummax(-1).values
+  after = torch.where(peak, k, torch.full_like(k, bins)).flip(-1).cummin(-1).values.flip(-1)
+  nearest = torch.where(before < 0, after, torch.where((after >= bins) | (k - before <= after - k), before, after))
+  nearest = torch.where(nearest >= bins, k.expand_as(nearest), nearest)
+  lock = math.pi * k.double()
+  psi = torch.zeros(m.shape[:2] + (bins,), dtype=torch.float64, device=m.device)
+  phases = torch.empty(m.shape, dtype=torch.float64, device=m.device)
+  for t in range(n):
+    region = nearest[:, :, t]
+    psi = psi.gather(-1, region) + math.pi * kappa[:, :, t].gather(-1, region)
+    psi = psi - 2 * math.pi * torch.floor(psi / (2 * math.pi))
+    phases[:, :, t] = psi - lock
+  return phases
+
+
 # ---- residual units ---------------------------------------------------------------------
 
 class EncoderUnit(nn.Module):
@@ -558,9 +614,12 @@ class SpectroStream(nn.Module):
 
   def output_spectrum(self, spec):
     """The decoder's output as the spectrum the inverse STFT takes: itself, or in the
-    phase_accumulate mode its magnitudes and phase advances integrated. The lookahead's
+    phase_accumulate mode its magnitudes and phase advances integrated, or in the peak_phase
+    mode its magnitudes with the phases they imply. The lookahead's
     masked frames are cut before this, so the running phase starts at the first heard frame."""
-    return accumulate_phase(spec) if self.config.phase_accumulate else spec
+    if self.config.phase_accumulate:
+      return accumulate_phase(spec)
+    return peak_phase(spec) if self.config.peak_phase else spec
 
   # -- training --
   def forward(self, audio, n_levels=None):

@@ -80,8 +80,18 @@ class SpectroStreamConfig:
   # bin gives the magnitude and how far the phase advances from the previous STFT frame, and
   # a running phase per bin turns that into the spectrum (spectrostream.accumulate_phase).
   phase_accumulate: bool = False
+  # continuo's other output mode: the decoder gives only the magnitudes (|(re, im)| per bin), and
+  # the phases come from them, each bin turning at the frequency of the spectral peak nearest
+  # it (spectrostream.peak_phase): a note's partial turns at its own frequency with nothing
+  # learnt. Pays at a finer STFT than the official 960 points (tools/train/phase_resynthesis.py).
+  peak_phase: bool = False
 
   # ---- derived sizes -------------------------------------------------------------------
+  @property
+  def output_mode(self) -> str | None:
+    """continuo's own output mode (the manifest's codec_<mode> = 1), or None for the official one."""
+    return 'phase_accumulate' if self.phase_accumulate else 'peak_phase' if self.peak_phase else None
+
   @property
   def bins(self) -> int:
     return self.fft_size // 2
@@ -133,6 +143,8 @@ class SpectroStreamConfig:
     need(self.audio_channels == 2 and self.splits == 2,
          f'audio_channels {self.audio_channels} / splits {self.splits}: continuo implements stereo with '
          'one channel group per audio channel only (audio_channels = 2, splits = 2)')
+    need(not (self.phase_accumulate and self.peak_phase),
+         'phase_accumulate and peak_phase are two output modes: choose one')
     need(len(self.ratios) >= 2, 'ratios needs at least 2 blocks (the channels split after a block '
          'that is not the last)')
     need(len(self.mults) == len(self.ratios), f'{len(self.mults)} mults for {len(self.ratios)} ratios')
@@ -257,8 +269,8 @@ class SpectroStreamConfig:
         'codec_channels': self.stft_channels, 'codec_bins': self.bins, 'codec_fft_size': self.fft_size,
         'codec_hop': self.hop, 'codec_frame_samples': self.frame_samples,
     }
-    if self.phase_accumulate:
-      keys['codec_phase_accumulate'] = 1
+    if self.output_mode is not None:
+      keys[f'codec_{self.output_mode}'] = 1
     for i, b in enumerate(dec):
       keys.update({f'codec_block{i}_time_stride': b.time_stride, f'codec_block{i}_freq_stride': b.freq_stride,
                    f'codec_block{i}_channels': b.cout})
@@ -332,4 +344,10 @@ DEFAULT = SpectroStreamConfig(
     encoder_base_channels=16, encoder_base_kernel=7, decoder_base_channels=16, decoder_base_kernel=3,
     mults=(1, 1, 2, 1, 2, 2, 1), features=128, levels=12, codebook=1024)
 
-PRESETS = {'official': OFFICIAL, 'tiny': TINY, 'default': DEFAULT}
+# DEFAULT's widths at a 1920-point STFT (25 Hz bins, hop 960: two STFT frames per token frame,
+# so the last block strides frequency instead of time) in the peak_phase output mode: at 25 Hz
+# bins a note's partials stand apart, and magnitudes with peak-locked phases play its pitch as
+# the source does (tools/train/phase_resynthesis.py; docs/training-codec.md).
+PEAK = DEFAULT.replace(fft_size=1920, hop=960, ratios=DEFAULT.ratios[:-1] + ((1, 2),), peak_phase=True)
+
+PRESETS = {'official': OFFICIAL, 'tiny': TINY, 'default': DEFAULT, 'peak': PEAK}
