@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Where does a note's pitch live at the codec's STFT? Resynthesise clips of a dataset from
-their STFT (the default codec's 960 points, hop 480: 50 Hz bins) with the magnitudes kept and
-the phase replaced, and score each version's chroma against the note labels as train_codec.py
-scores a decoding (tools/eval/metrics.chroma_adherence, periodic_buzz):
+their STFT (a codec preset's: default 960 points, hop 480, 50 Hz bins; peak 1920 / 960, 25 Hz)
+with the magnitudes kept and the phase replaced, and score each version's chroma against the
+note labels as train_codec.py scores a decoding (tools/eval/metrics.chroma_adherence,
+periodic_buzz):
 
   source          the clip itself (the ceiling)
   random_phase    each bin's phase drawn at random in every frame
   griffin_lim     32 Griffin-Lim iterations from random phases (phases consistent with the
                   magnitudes, found from the magnitudes alone)
   kept_advance    each bin's phase advance from hop to hop kept, its starting phase random
+  peak_locked     phases from the magnitudes alone, each bin turning at its nearest spectral
+                  peak's frequency (the peak_phase output mode: spectrostream.peak_locked_phases)
 
 A decoder trained on magnitude losses alone is free to draw phases like random_phase; one
-that gets the advances right is kept_advance (losses.phase_advance_loss). Seconds on a CPU.
+that gets the advances right is kept_advance (losses.phase_advance_loss); one in the
+peak_phase mode is peak_locked. A minute on a CPU.
 
-  .venv-train/bin/python tools/train/phase_resynthesis.py --data /work/data/v1 [--clips 10] [--seconds 10]
+  .venv-train/bin/python tools/train/phase_resynthesis.py --data /work/data/v1 [--config peak] [--clips 10] [--seconds 10]
 """
 
 import argparse
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'eval'))
 import metrics  # noqa: E402
 from common.dataset import Shards  # noqa: E402
 from mrt2_torch.losses import phase_advances  # noqa: E402
+from mrt2_torch.spectrostream import peak_locked_phases  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
 GRIFFIN_LIM_ITERATIONS = 32
@@ -60,10 +65,14 @@ def versions(audio, stft: Stft, generator):
   advance = phase_advances(spectrum).angle()
   start = 2 * math.pi * torch.rand(spectrum.shape[:-1] + (1,), generator=generator)
   kept_advance = torch.cat([start, start + advance.cumsum(-1)], -1)
+  bins = magnitude[:, :-1]  # [channels, bins, frames], the Nyquist bin dropped as the codec does
+  locked = peak_locked_phases(bins.transpose(1, 2)[None])[0].transpose(1, 2).float()
+  peak_locked = torch.cat([bins * torch.exp(1j * locked), torch.zeros_like(spectrum[:, -1:])], 1)
   return {'source': audio,
           'random_phase': stft.inverse(magnitude * random_phases(spectrum.shape, generator), length),
           'griffin_lim': stft.inverse(estimate, length),
-          'kept_advance': stft.inverse(magnitude * torch.exp(1j * kept_advance), length)}
+          'kept_advance': stft.inverse(magnitude * torch.exp(1j * kept_advance), length),
+          'peak_locked': stft.inverse(peak_locked, length)}
 
 
 def main(argv=None) -> int:
@@ -72,8 +81,9 @@ def main(argv=None) -> int:
   p.add_argument('--clips', type=int, default=10, help='the dataset\'s last N clips (train_codec.py holds them out)')
   p.add_argument('--seconds', type=float, default=10.0)
   p.add_argument('--seed', type=int, default=0)
+  p.add_argument('--config', choices=sorted(PRESETS), default='default', help='the codec preset whose STFT to use')
   args = p.parse_args(argv)
-  config = PRESETS['default']
+  config = PRESETS[args.config]
   data = Shards(args.data)
   stft, generator = Stft(config.fft_size, config.hop), torch.Generator().manual_seed(args.seed)
   samples = min(data.samples_per_clip, int(args.seconds * data.sample_rate))
