@@ -210,11 +210,25 @@ def check_phase_resynthesis(problems, np, torch):
       problems.append(f'{hz} Hz resynthesised, chroma precision {precision}')
 
 
+def check_streaming_is_delayed(problems, torch, config, mode: str):
+  """In an output mode, as without one, the streaming decoder is the whole-sequence one delayed
+  by the lookahead, whose frames are silent."""
+  from mrt2_torch.spectrostream import SpectroStream
+  torch.manual_seed(0)
+  model = SpectroStream(config.replace(**{mode: True})).eval()
+  codes = torch.randint(0, config.codebook, (1, 6, config.lm_levels))
+  with torch.no_grad():
+    whole, streamed = model.decode(codes), model.decode_streaming(codes)
+  delay = config.lookahead * config.frame_samples
+  if not (torch.equal(streamed[..., delay:], whole) and not streamed[..., :delay].any()):
+    problems.append(f'{mode}: decode_streaming is not decode delayed by the lookahead')
+
+
 def check_phase_accumulate(problems, np, torch, config):
   """The phase_accumulate output mode (spectrostream.accumulate_phase): a tone's spectrum given
   as its magnitudes and per-frame phase advances comes back exactly; a frame of zeros keeps the
   gradient finite; and the streaming decoder is the whole-sequence one delayed, as without it."""
-  from mrt2_torch.spectrostream import SpectroStream, Stft, accumulate_phase
+  from mrt2_torch.spectrostream import Stft, accumulate_phase
   fft, hop, rate = 960, 480, 48000
   t = torch.arange(rate // 2) / rate
   tone = 0.25 * torch.sin(2 * np.pi * 440 * t + 0.7)[None, None].repeat(1, 2, 1)
@@ -233,14 +247,7 @@ def check_phase_accumulate(problems, np, torch, config):
   accumulate_phase(silent).square().sum().backward()
   if not torch.isfinite(silent.grad).all():
     problems.append('accumulate_phase: a silent frame gives a non-finite gradient')
-  torch.manual_seed(0)
-  model = SpectroStream(config.replace(phase_accumulate=True)).eval()
-  codes = torch.randint(0, config.codebook, (1, 6, config.lm_levels))
-  with torch.no_grad():
-    whole, streamed = model.decode(codes), model.decode_streaming(codes)
-  delay = config.lookahead * config.frame_samples
-  if not (torch.equal(streamed[..., delay:], whole) and not streamed[..., :delay].any()):
-    problems.append('phase_accumulate: decode_streaming is not decode delayed by the lookahead')
+  check_streaming_is_delayed(problems, torch, config, 'phase_accumulate')
 
 
 def check_peak_phase(problems, np, torch, config):
@@ -249,7 +256,7 @@ def check_peak_phase(problems, np, torch, config):
   STFT (the phase advance of its strongest bin over a hop within 0.1 rad of the tone's: 0.04 rad
   here, from the parabola's ~0.04-bin bias; the random phases themselves are off by radians); and
   the streaming decoder is the whole-sequence one delayed."""
-  from mrt2_torch.spectrostream import InverseStft, SpectroStream, Stft, peak_phase
+  from mrt2_torch.spectrostream import InverseStft, Stft, peak_phase
   fft, hop, rate, hz = 1920, 960, 48000, 440.3
   t = torch.arange(rate // 2) / rate
   tone = 0.25 * torch.sin(2 * np.pi * hz * t)[None, None].repeat(1, 2, 1)
@@ -270,14 +277,7 @@ def check_peak_phase(problems, np, torch, config):
   if not (locked < 0.1 and unlocked > 0.5):
     problems.append(f'peak_phase of a {hz} Hz tone: phase advance off by {locked:.3f} rad '
                     f'(random phases: {unlocked:.3f})')
-  torch.manual_seed(0)
-  model = SpectroStream(config.replace(peak_phase=True)).eval()
-  codes = torch.randint(0, config.codebook, (1, 6, config.lm_levels))
-  with torch.no_grad():
-    whole, streamed = model.decode(codes), model.decode_streaming(codes)
-  delay = config.lookahead * config.frame_samples
-  if not (torch.equal(streamed[..., delay:], whole) and not streamed[..., :delay].any()):
-    problems.append('peak_phase: decode_streaming is not decode delayed by the lookahead')
+  check_streaming_is_delayed(problems, torch, config, 'peak_phase')
 
 
 def check_adversary_learns(problems, torch, config, data: Path, work: Path):

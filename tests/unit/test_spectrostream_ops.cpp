@@ -20,6 +20,7 @@
 #include <numbers>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/conv2d/conv2d.hpp"
@@ -490,50 +491,68 @@ class IstftCase : public Case {
   std::vector<float> x_;
 };
 
-// -- phase_accumulate --
+// -- phase_accumulate, peak_phase --
 
-class PhaseAccumulateCase : public Case {
+// A spectrum output mode: in place on x [channels, frames, fft_size/2, (re, im)], with a state
+// per (channel, bin) that starts at zero. The whole sequence is fed per_call frames at a time;
+// its first `skipped` frames are the lookahead's (skipped), however many calls they span.
+class SpectrumModeCase : public Case {
  public:
-  // shape.frames is the whole sequence, fed per_call frames at a time; its first `skipped`
-  // frames are the lookahead's (skipped), however many calls they span.
-  PhaseAccumulateCase(PhaseAccumulateShape shape, int per_call, int skipped)
-      : s_(shape), per_call_(per_call), skipped_(skipped) {}
+  SpectrumModeCase(std::string op, int fft_size, int channels, int frames, int per_call, int skipped)
+      : op_(std::move(op)), fft_size_(fft_size), channels_(channels), frames_(frames), per_call_(per_call),
+        skipped_(skipped) {}
   std::string name() const override {
-    return "phase_accumulate_n" + std::to_string(s_.fft_size) + "_ch" +
-           std::to_string(s_.channels) + "_t" + std::to_string(s_.frames) + "by" + std::to_string(per_call_) +
-           "_skip" + std::to_string(skipped_);
+    return op_ + "_n" + std::to_string(fft_size_) + "_ch" + std::to_string(channels_) + "_t" + std::to_string(frames_) +
+           "by" + std::to_string(per_call_) + "_skip" + std::to_string(skipped_);
   }
   void setup(Rng& rng) override {
-    x_ = uniform(rng, static_cast<std::size_t>(s_.channels) * s_.frames * s_.fft_size, -1.0f, 1.0f);
+    x_ = uniform(rng, static_cast<std::size_t>(channels_) * frames_ * fft_size_, -1.0f, 1.0f);
   }
   void compute(const Backend& backend) override {
-    PhaseAccumulateShape call = s_;
-    std::vector<double> phase(phase_accumulate_state_size(s_), 0.0);
-    const auto frame = static_cast<std::size_t>(s_.fft_size);
+    const auto frame = static_cast<std::size_t>(fft_size_);
+    clear_state();
     out_ = x_;
     int t = 0;
-    for (int n : chunks(s_.frames, per_call_)) {
-      call.frames = n;
-      std::vector<float> in = call_frames(x_, s_.channels, s_.frames, frame, t, n);  // [channels, n, bins, 2]
-      backend.phase_accumulate(call, skipped_ - t, phase.data(), in.data());  // negative: none skipped
-      for (int c = 0; c < s_.channels; ++c) {
+    for (int n : chunks(frames_, per_call_)) {
+      std::vector<float> in = call_frames(x_, channels_, frames_, frame, t, n);  // [channels, n, bins, 2]
+      run(backend, n, skipped_ - t, in.data());  // negative: none skipped
+      for (int c = 0; c < channels_; ++c) {
         std::copy_n(in.data() + static_cast<std::size_t>(c) * n * frame, n * frame,
-                    out_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame);
+                    out_.data() + (static_cast<std::size_t>(c) * frames_ + t) * frame);
       }
       t += n;
     }
   }
 
+ protected:
+  virtual void clear_state() = 0;
+  virtual void run(const Backend& backend, int frames, int first_frame, float* x) = 0;  // one call
+  std::string op_;
+  int fft_size_, channels_, frames_, per_call_, skipped_;
+  std::vector<float> x_;
+};
+
+class PhaseAccumulateCase : public SpectrumModeCase {
+ public:
+  PhaseAccumulateCase(PhaseAccumulateShape s, int per_call, int skipped)
+      : SpectrumModeCase("phase_accumulate", s.fft_size, s.channels, s.frames, per_call, skipped) {}
+
  private:
+  void clear_state() override {
+    phase_.assign(phase_accumulate_state_size({fft_size_, channels_, frames_}), 0.0);
+  }
+  void run(const Backend& backend, int frames, int first_frame, float* x) override {
+    backend.phase_accumulate({fft_size_, channels_, frames}, first_frame, phase_.data(), x);
+  }
   // φ_t = Σ_{skipped <= s <= t} atan2(im_s, re_s), never wrapped; out = |z| e^{iφ}.
   std::vector<double> reference() const override {
     std::vector<double> y(x_.begin(), x_.end());
-    const int bins = s_.fft_size / 2;
-    for (int c = 0; c < s_.channels; ++c) {
+    const int bins = fft_size_ / 2;
+    for (int c = 0; c < channels_; ++c) {
       for (int k = 0; k < bins; ++k) {
         double phase = 0.0;
-        for (int t = skipped_; t < s_.frames; ++t) {
-          double* z = y.data() + ((static_cast<std::size_t>(c) * s_.frames + t) * bins + k) * 2;
+        for (int t = skipped_; t < frames_; ++t) {
+          double* z = y.data() + ((static_cast<std::size_t>(c) * frames_ + t) * bins + k) * 2;
           phase += std::atan2(z[1], z[0]);
           const double magnitude = std::hypot(z[0], z[1]);
           z[0] = magnitude * std::cos(phase);
@@ -543,13 +562,8 @@ class PhaseAccumulateCase : public Case {
     }
     return y;
   }
-  PhaseAccumulateShape s_;
-  int per_call_;
-  int skipped_;
-  std::vector<float> x_;
+  std::vector<double> phase_;
 };
-
-// -- peak_phase --
 
 // The magnitudes peak_phase sees: fp32, one rounding per operation.
 float magnitude_of(float re, float im) {
@@ -559,47 +573,28 @@ float magnitude_of(float re, float im) {
   return std::sqrt(power + 1e-20f);
 }
 
-class PeakPhaseCase : public Case {
+class PeakPhaseCase : public SpectrumModeCase {
  public:
-  // As PhaseAccumulateCase: the whole sequence fed per_call frames at a time, the first
-  // `skipped` frames masked.
-  PeakPhaseCase(PeakPhaseShape shape, int per_call, int skipped) : s_(shape), per_call_(per_call), skipped_(skipped) {}
-  std::string name() const override {
-    return "peak_phase_n" + std::to_string(s_.fft_size) + "_ch" + std::to_string(s_.channels) + "_t" +
-           std::to_string(s_.frames) + "by" + std::to_string(per_call_) + "_skip" + std::to_string(skipped_);
-  }
-  void setup(Rng& rng) override {
-    x_ = uniform(rng, static_cast<std::size_t>(s_.channels) * s_.frames * s_.fft_size, -1.0f, 1.0f);
-  }
-  void compute(const Backend& backend) override {
-    PeakPhaseShape call = s_;
-    std::vector<double> psi(peak_phase_state_size(s_), 0.0);
-    std::vector<float> scratch(peak_phase_scratch_size(s_));
-    const auto frame = static_cast<std::size_t>(s_.fft_size);
-    out_ = x_;
-    int t = 0;
-    for (int n : chunks(s_.frames, per_call_)) {
-      call.frames = n;
-      std::vector<float> in = call_frames(x_, s_.channels, s_.frames, frame, t, n);
-      backend.peak_phase(call, skipped_ - t, psi.data(), scratch.data(), in.data());
-      for (int c = 0; c < s_.channels; ++c) {
-        std::copy_n(in.data() + static_cast<std::size_t>(c) * n * frame, n * frame,
-                    out_.data() + (static_cast<std::size_t>(c) * s_.frames + t) * frame);
-      }
-      t += n;
-    }
-  }
+  PeakPhaseCase(PeakPhaseShape s, int per_call, int skipped)
+      : SpectrumModeCase("peak_phase", s.fft_size, s.channels, s.frames, per_call, skipped) {}
 
  private:
+  void clear_state() override {
+    psi_.assign(peak_phase_state_size({fft_size_, channels_, frames_}), 0.0);
+    scratch_.assign(peak_phase_scratch_size({fft_size_, channels_, frames_}), 0.0f);
+  }
+  void run(const Backend& backend, int frames, int first_frame, float* x) override {
+    backend.peak_phase({fft_size_, channels_, frames}, first_frame, psi_.data(), scratch_.data(), x);
+  }
   // From the definition, bin by bin: the peaks found by looking at each bin's neighbours, each
   // bin's nearest peak by searching all of them, ψ never wrapped.
   std::vector<double> reference() const override {
     std::vector<double> y(x_.begin(), x_.end());
-    const int bins = s_.fft_size / 2;
-    for (int c = 0; c < s_.channels; ++c) {
+    const int bins = fft_size_ / 2;
+    for (int c = 0; c < channels_; ++c) {
       std::vector<double> psi(static_cast<std::size_t>(bins), 0.0);
-      for (int t = skipped_; t < s_.frames; ++t) {
-        double* z = y.data() + (static_cast<std::size_t>(c) * s_.frames + t) * s_.fft_size;
+      for (int t = skipped_; t < frames_; ++t) {
+        double* z = y.data() + (static_cast<std::size_t>(c) * frames_ + t) * fft_size_;
         std::vector<float> m(static_cast<std::size_t>(bins));
         for (int k = 0; k < bins; ++k) m[k] = magnitude_of(static_cast<float>(z[2 * k]), static_cast<float>(z[2 * k + 1]));
         const float threshold = kPeakFloor * *std::max_element(m.begin(), m.end());
@@ -629,10 +624,8 @@ class PeakPhaseCase : public Case {
     }
     return y;
   }
-  PeakPhaseShape s_;
-  int per_call_;
-  int skipped_;
-  std::vector<float> x_;
+  std::vector<double> psi_;
+  std::vector<float> scratch_;
 };
 
 // ---- The table ---------------------------------------------------------------------------
