@@ -10,9 +10,10 @@
 #             output, default /work/runs/style-v2) as .carry/style
 #   data      renders $CLIPS clips of $CLIP_SECONDS s (seed $SEED) into $WORK/data with every core
 #             (--synth tinysoundfont)
-#   codec     trains a codec from scratch with the GPU recipe, its steps fitted (--fit-minutes) to
-#             $CODEC_MINUTES, by default what the call's $CALL_SECONDS (570) leave after 150 s for
-#             its evaluation and `tokenize`; back: codec.safetensors, run.json, metrics.json, the log
+#   codec     trains a codec from scratch with the GPU recipe (CODEC_PRESET=peak: the peak preset,
+#             peak_phase), its steps fitted (--fit-minutes) to $CODEC_MINUTES, by default what the
+#             call's $CALL_SECONDS (570) leave after 150 s for its evaluation and `tokenize`; back:
+#             codec.safetensors, run.json, metrics.json, the log
 #   tokenize  the data's codes by that codec, each clip's style tokens by .carry/style from its
 #             style name, packed for the LM (pack_lm_data.py); back: lm-pack.npz and the
 #             data's manifest.json
@@ -81,10 +82,14 @@ stage_codec() {
   rm -rf "$run"
   # The recipe: phase_accumulate (no hop buzz), the note head (the codes hold the notes), the
   # pitch-resolving and phase-advance losses (the decoder plays them), the adversary from the
-  # start (docs/models.md says what each did on 2 cores).
+  # start (docs/models.md says what each did on 2 cores). CODEC_PRESET=peak: the peak preset
+  # instead (a 1920-point STFT in the peak_phase mode: phases from the magnitudes, so no
+  # phase-advance loss; its receptive field needs crops of 48 frames).
+  local mode=(--set phase_accumulate=True --phase-weight 3) crop=32
+  if [ "${CODEC_PRESET:-}" = peak ]; then mode=(--config peak); crop=48; fi
   "$python" tools/train/train_codec.py --data "$work/data" --out "$run" --device "$device" \
-    --set phase_accumulate=True --note-weight 2 --pitch-weight 1 --phase-weight 3 --adversarial-weight 0.3 \
-    --batch "${BATCH:-16}" --crop-frames 32 --lr 1e-3 --warmup 200 --steps "${CODEC_STEPS:-100000}" \
+    "${mode[@]}" --note-weight 2 --pitch-weight 1 --adversarial-weight 0.3 \
+    --batch "${BATCH:-16}" --crop-frames "$crop" --lr 1e-3 --warmup 200 --steps "${CODEC_STEPS:-100000}" \
     --fit-minutes "${CODEC_MINUTES:-$(minutes_left 150)}" --threads "$(nproc)" --log-every 30 2>&1 | tee "$out/codec.log"
   [ -f "$run/codec.safetensors" ] || finish_codec "$run"
   send_back "$run/codec.safetensors"
