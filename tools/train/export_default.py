@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tools' / 'train'))
 from mrt2_torch import checkpoint  # noqa: E402
+from mrt2_torch.spectrostream_config import OUTPUT_MODES  # noqa: E402
 
 NAME = 'continuo-default'
 # Our weights, under the licence upstream gives its MRT2 weights: a user moving between the
@@ -87,7 +88,7 @@ def codec_output_mode(path: Path) -> str | None:
   if not path.is_dir() and not run.is_file():
     return None
   config = read_json(run)['config']
-  return next((mode for mode in ('phase_accumulate', 'peak_phase') if config.get(mode, False)), None)
+  return next((mode for mode in OUTPUT_MODES if config.get(mode, False)), None)
 
 
 def check_match(codec: dict, lm: dict):

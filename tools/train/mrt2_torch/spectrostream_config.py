@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 LM_LEVELS = 12  # RVQ levels the Depthformer predicts (continuo's codec_levels)
+OUTPUT_MODES = ('phase_accumulate', 'peak_phase')  # continuo's own: flags here, codec_<mode> = 1 in a package
 
 
 def resample_kernel(stride: int) -> int:
@@ -90,7 +91,7 @@ class SpectroStreamConfig:
   @property
   def output_mode(self) -> str | None:
     """continuo's own output mode (the manifest's codec_<mode> = 1), or None for the official one."""
-    return 'phase_accumulate' if self.phase_accumulate else 'peak_phase' if self.peak_phase else None
+    return next((mode for mode in OUTPUT_MODES if getattr(self, mode)), None)
 
   @property
   def bins(self) -> int:
