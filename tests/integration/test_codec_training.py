@@ -4,7 +4,8 @@ frame boundary so that each frame's note labels belong to its audio; a run train
 head resumes with one; and the head, through the codec's quantized embedding, tells two tones
 apart on a clip it never trained on. The adversary (--adversarial-weight): the windows it judges
 are the same frames of the real and the decoded crop, and its discriminator, trained beside a
-codec, scores held-out real tones above the codec's decoding of them. The phase-advance loss
+codec, scores held-out real tones above the codec's decoding of them. The magnitude term
+(--magnitude-weight) scores the decoder's spectrum against the source's STFT frame for frame. The phase-advance loss
 (--phase-weight) leaves a tone's absolute phase free and tells a semitone or frames of random
 phase apart; and phase_resynthesis.py's versions show why it matters: a tone resynthesised with
 random frame phases is heard as other pitch classes too, with its phase advances kept as
@@ -195,6 +196,43 @@ def check_phase_advance_loss(problems, np, torch):
     problems.append(f'phase-advance loss against a 440 Hz tone: {scores}')
 
 
+def check_magnitude_term(problems, torch, train_codec, config):
+  """--magnitude-weight scores the decoder's own spectrum against the source's STFT frame for
+  frame: a decoder that outputs exactly the source's STFT from its first heard frame on (which
+  the inverse STFT turns back into the audio it is scored against, after the first hop, whose
+  overlap is missing) scores 0, and the same output one frame late scores well above."""
+  from mrt2_torch.spectrostream import Reconstruction, SpectroStream
+  torch.manual_seed(0)
+  codec = SpectroStream(config)
+  frames = 40  # the STFT losses' longest window (2048) fits
+  t = torch.arange(frames * config.frame_samples) / config.sample_rate
+  tones = torch.rand(2, 2, 3, 1) * config.sample_rate / 4  # well below Nyquist, whose bin the STFT drops
+  audio = 0.1 * torch.sin(2 * torch.pi * tones * t + 6 * torch.rand(2, 2, 3, 1)).sum(2)
+  heard = (frames - config.lookahead) * config.stft_frames
+
+  class SourceSpectrum(torch.nn.Module):  # a decoder double: the source's STFT, `late` frames late
+    def __init__(self, late):
+      super().__init__()
+      self.config, self.stft, self.late = config, codec.stft, late
+
+    def forward(self, audio, n_levels):
+      spectrum = torch.roll(codec.stft(audio)[:, :, :heard], self.late, 2)
+      return Reconstruction(codec.istft(spectrum), spectrum, torch.zeros(2, frames, config.features),
+                            None, torch.zeros(()))
+
+  def magnitude_term(late):
+    terms, _ = train_codec.loss_terms(SourceSpectrum(late), audio, None, None, False, False, True, None, None)
+    return terms['magnitude'].item(), terms['l1'].item()
+
+  (exact, exact_l1), (late, _) = magnitude_term(0), magnitude_term(1)
+  rebuilt = SourceSpectrum(0)(audio, None).audio[..., config.hop:]
+  error = (rebuilt - audio[..., config.hop:rebuilt.shape[-1] + config.hop]).abs().max().item()
+  print(f"magnitude term {exact:.3g}, late {late:.3g}, rebuild error {error:.3g}")
+  if not (exact < 1e-4 and late > 0.3 and error < 1e-2 * audio.abs().max().item()):
+    problems.append(f'magnitude term: {exact:.3g} on the source\'s own STFT, {late:.3g} one frame late; '
+                    f'that STFT rebuilds the audio to {error:.3g} (waveform L1 {exact_l1:.3g})')
+
+
 def check_phase_resynthesis(problems, np, torch):
   """Each test tone from its own magnitudes: heard as its pitch class alone with its phase
   advances kept, as other classes too with random frame phases."""
@@ -327,6 +365,7 @@ def check_fitted_run(problems, data: Path, work: Path):
 
 def check_refusal(problems, data: Path, work: Path):
   for flags, name in ((['--note-weight', '-1'], '--note-weight'), (['--phase-weight', '-1'], '--phase-weight'),
+                      (['--magnitude-weight', '-1'], '--magnitude-weight'),
                       (['--fit-minutes', '0'], '--fit-minutes'),
                       (['--adversarial-weight', '1', '--crop-frames', '24', '--adversary-frames', '40'],
                        '--adversary-frames'), (['--decoder-only'], '--init-package')):
@@ -347,6 +386,7 @@ def main() -> int:
   check_crops_line_up(problems, np, train_codec)
   check_adversary_windows(problems, np, torch, train_codec)
   check_phase_advance_loss(problems, np, torch)
+  check_magnitude_term(problems, torch, train_codec, TINY)
   check_phase_resynthesis(problems, np, torch)
   check_phase_accumulate(problems, np, torch, TINY)
   check_peak_phase(problems, np, torch, TINY)
@@ -359,6 +399,7 @@ def main() -> int:
   return report(problems, 'crops line up with their labels; the note head joins a resumed run and hears the tones; '
                           'the adversary judges matching windows and tells real tones from decoded ones; '
                           'the phase-advance loss hears pitch and random phases, not a phase shift; '
+                          'the magnitude term scores the decoder\'s spectrum frame for frame; '
                           'phase_accumulate rebuilds a tone from its advances; peak_phase turns a tone\'s bins at its '
                           'frequency; a decoder-only run keeps the codes; '
                           'a fitted run ends on time with its weights')

@@ -149,7 +149,7 @@ def training_smoke() -> None:
     torch.manual_seed(0)
     model = SpectroStream(TINY, rvq_update=update).train()
     audio = torch.randn(2, 2, 6 * TINY.frame_samples) * 0.1
-    audio_hat, _, codes, vq_loss = model(audio, n_levels=torch.tensor([3, 12]))
+    audio_hat, _, _, codes, vq_loss = model(audio, n_levels=torch.tensor([3, 12]))
     loss = (audio_hat - audio[..., :audio_hat.shape[-1]]).pow(2).mean() + vq_loss
     loss.backward()
     grads = all(p.grad is not None for n, p in model.named_parameters() if p.requires_grad)

@@ -84,9 +84,10 @@ stage_codec() {
   # pitch-resolving and phase-advance losses (the decoder plays them), the adversary from the
   # start (docs/models.md says what each did on 2 cores). CODEC_PRESET=peak: the peak preset
   # instead (a 1920-point STFT in the peak_phase mode: phases from the magnitudes, so no
-  # phase-advance loss; its receptive field needs crops of 48 frames).
+  # phase-advance loss but the magnitude term, which took its hop buzz from 12.9 to 2.4 on
+  # 2 cores; its receptive field needs crops of 48 frames).
   local mode=(--set phase_accumulate=True --phase-weight 3) crop=32
-  if [ "${CODEC_PRESET:-}" = peak ]; then mode=(--config peak); crop=48; fi
+  if [ "${CODEC_PRESET:-}" = peak ]; then mode=(--config peak --magnitude-weight 1); crop=48; fi
   "$python" tools/train/train_codec.py --data "$work/data" --out "$run" --device "$device" \
     "${mode[@]}" --note-weight 2 --pitch-weight 1 --adversarial-weight 0.3 \
     --batch "${BATCH:-16}" --crop-frames "$crop" --lr 1e-3 --warmup 200 --steps "${CODEC_STEPS:-100000}" \

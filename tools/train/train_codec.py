@@ -27,6 +27,11 @@ a resumed run that had none with fresh weights.
 phase advance from hop to hop is from the source's. At 50 Hz bins a note's pitch is that
 advance, which magnitude losses leave free (docs/training-codec.md).
 
+--magnitude-weight W adds W x losses.spectral_magnitude_loss between the decoder's own output
+magnitudes and the source's STFT at the codec's framing, frame for frame: the one term that
+scores each bin without the phases and the overlap-add in between (in the peak_phase mode the
+magnitudes are all the decoder gives).
+
 --adversarial-weight W adds W x (hinge + 2 x feature matching) against a multi-resolution
 complex-STFT discriminator (mrt2_torch/discriminator.py) that sees a random --adversary-frames
 window of each crop, real and decoded, and steps after the codec with its own AdamW. It is the
@@ -68,8 +73,8 @@ from common.state import has_training_state, load_training_state, save_training_
 from mrt2_torch import checkpoint  # noqa: E402
 from mrt2_torch.discriminator import StftDiscriminator, discriminator_hinge_loss, fft_sizes, generator_losses  # noqa: E402
 from mrt2_torch.losses import (PITCH_RESOLUTIONS, multi_resolution_stft_loss, multi_scale_mel_loss,  # noqa: E402
-                               phase_advance_loss)
-from mrt2_torch.spectrostream import SpectroStream  # noqa: E402
+                               phase_advance_loss, spectral_magnitude_loss)
+from mrt2_torch.spectrostream import SpectroStream, spectrum_magnitudes  # noqa: E402
 from mrt2_torch.spectrostream_config import PRESETS  # noqa: E402
 
 PROG = 'train_codec.py'
@@ -77,7 +82,7 @@ DATA_STREAM_DEFAULTS = {'batch': 8, 'crop_frames': 40}  # fixed for a run: resum
 # Saved in run.json; a resumed run uses the saved value unless the flag is given again.
 SCHEDULE_DEFAULTS = {'steps': 20000, 'lr': 3e-4, 'warmup': 500, 'weight_decay': 1e-4, 'grad_clip': 1.0,
                      'beta': 1.0, 'quantizer_dropout': 0.5, 'pitch_weight': 0.0, 'phase_weight': 0.0,
-                     'note_weight': 0.0, 'adversarial_weight': 0.0, 'adversary_frames': 12}
+                     'magnitude_weight': 0.0, 'note_weight': 0.0, 'adversarial_weight': 0.0, 'adversary_frames': 12}
 INT16_SCALE = 32768.0
 HOLD_FRAMES = 5  # evaluate: held_* metrics decode codes held this many frames (0.2 s at 25 Hz)
 NOTE_PITCHES = 128
@@ -111,6 +116,9 @@ def parse(argv):
                  help='weight of the pitch-resolving STFT loss (losses.PITCH_RESOLUTIONS; default 0)')
   p.add_argument('--phase-weight', type=float,
                  help='weight of the phase-advance loss at the codec\'s own STFT (losses.phase_advance_loss; default 0)')
+  p.add_argument('--magnitude-weight', type=float,
+                 help='weight of the decoder\'s own magnitudes against the source\'s STFT '
+                      '(losses.spectral_magnitude_loss; default 0)')
   p.add_argument('--note-weight', type=float,
                  help='weight of the note head BCE that makes the codes hold the notes (default 0: off)')
   p.add_argument('--adversarial-weight', type=float,
@@ -203,7 +211,7 @@ def check(args, run: dict, config, data: Shards, heldout: int) -> None:
     problems.append(f'--fit-minutes {args.fit_minutes} must be > 0')
   if not (args.lr > 0 and 0 <= args.quantizer_dropout <= 1 and args.grad_clip > 0):
     problems.append('--lr and --grad-clip must be > 0, --quantizer-dropout in [0, 1]')
-  weights = ('pitch_weight', 'phase_weight', 'note_weight', 'adversarial_weight')
+  weights = ('pitch_weight', 'phase_weight', 'magnitude_weight', 'note_weight', 'adversarial_weight')
   if any(getattr(args, name) < 0 for name in weights):
     problems.append(', '.join(f'--{name.replace("_", "-")}' for name in weights) + ' must be >= 0')
   if args.adversarial_weight > 0 and not 1 <= args.adversary_frames <= args.crop_frames - config.lookahead:
@@ -242,10 +250,10 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
   return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
 
 
-def loss_terms(model, audio, notes, n_levels, pitch: bool, phase: bool, note_head,
+def loss_terms(model, audio, notes, n_levels, pitch: bool, phase: bool, magnitude: bool, note_head,
                adversary) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
   """The codec's loss terms and, with an adversary, the (real, decoded) windows it judged."""
-  audio_hat, quantized, _, vq = model(audio, n_levels)
+  audio_hat, spectrum, quantized, _, vq = model(audio, n_levels)
   target = audio[..., :audio_hat.shape[-1]]  # the decoder's lookahead frame is not reconstructed
   terms = {'stft': multi_resolution_stft_loss(audio_hat, target),
            'mel': multi_scale_mel_loss(audio_hat, target, model.config.sample_rate),
@@ -254,6 +262,9 @@ def loss_terms(model, audio, notes, n_levels, pitch: bool, phase: bool, note_hea
     terms['pitch'] = multi_resolution_stft_loss(audio_hat, target, PITCH_RESOLUTIONS)
   if phase:
     terms['phase'] = phase_advance_loss(audio_hat, target, model.config.fft_size, model.config.hop)
+  if magnitude:
+    source = spectrum_magnitudes(model.stft(audio)[:, :, :spectrum.shape[2]])  # whole frames: no end padding
+    terms['magnitude'] = spectral_magnitude_loss(spectrum_magnitudes(spectrum).clamp_min(1e-7), source.clamp_min(1e-7))
   if note_head is not None:
     terms['notes'] = torch.nn.functional.binary_cross_entropy_with_logits(  # nats per frame
         note_head(quantized), notes, reduction='sum') / notes[..., 0].numel()
@@ -446,9 +457,10 @@ def main(argv=None) -> int:
     audio, notes = (t.to(device) for t in crops(data, train_clips, args.batch, args.crop_frames, rng))
     n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
     terms, judged = loss_terms(model, audio, notes, n_levels, args.pitch_weight > 0, args.phase_weight > 0,
-                               note_head, adversary)
+                               args.magnitude_weight > 0, note_head, adversary)
     loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
             + args.pitch_weight * terms.get('pitch', 0.0) + args.phase_weight * terms.get('phase', 0.0)
+            + args.magnitude_weight * terms.get('magnitude', 0.0)
             + args.note_weight * terms.get('notes', 0.0)
             + args.adversarial_weight * (terms.get('adversarial', 0.0)
                                          + FEATURE_MATCHING_SCALE * terms.get('features', 0.0)))

@@ -4,6 +4,8 @@
                                         STFT resolutions (Parallel WaveGAN, Yamamoto et al.)
   multi_scale_mel_loss(x_hat, x, sr)    L1 of log-mel spectrograms at several window sizes
                                         (the SoundStream / DAC "mel" reconstruction term)
+  spectral_magnitude_loss(m_hat, m)     the same on two magnitude spectrograms given as such
+                                        (a decoder's own output against the source's STFT)
   phase_advance_loss(x_hat, x, fft, hop) how far each bin's phase advance from one hop to the
                                         next (its instantaneous frequency) is from the target's
 
@@ -37,13 +39,17 @@ def _magnitude(x, n_fft: int, hop: int, eps: float = 1e-7):
   return _spectrum(x, n_fft, hop).abs().clamp_min(eps)
 
 
+def spectral_magnitude_loss(m_hat, m):
+  """|‖X‖ - ‖X̂‖|_F / ‖X‖_F + mean |log ‖X‖ - log ‖X̂‖| of two magnitude spectrograms (> 0)."""
+  sc = torch.linalg.norm(m - m_hat) / torch.linalg.norm(m).clamp_min(1e-7)
+  return sc + F.l1_loss(m_hat.log(), m.log())
+
+
 def multi_resolution_stft_loss(x_hat, x, resolutions=STFT_RESOLUTIONS):
-  """sum over resolutions of |‖X‖ - ‖X̂‖|_F / ‖X‖_F + mean |log ‖X‖ - log ‖X̂‖|, averaged."""
+  """spectral_magnitude_loss averaged over STFT resolutions."""
   total = x.new_zeros(())
   for n_fft, hop in resolutions:
-    m_hat, m = _magnitude(x_hat, n_fft, hop), _magnitude(x, n_fft, hop)
-    sc = torch.linalg.norm(m - m_hat) / torch.linalg.norm(m).clamp_min(1e-7)
-    total = total + sc + F.l1_loss(m_hat.log(), m.log())
+    total = total + spectral_magnitude_loss(_magnitude(x_hat, n_fft, hop), _magnitude(x, n_fft, hop))
   return total / len(resolutions)
 
 

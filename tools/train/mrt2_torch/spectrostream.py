@@ -26,6 +26,7 @@ audio [B, channels, samples]. Parameters are held in torch layouts; `to_official
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -258,14 +259,20 @@ def accumulate_phase(spec, eps: float = 1e-6):
 PEAK_FLOOR = 1e-3  # peaks below this share of the frame's strongest bin (-60 dB) are not partials
 
 
+def spectrum_magnitudes(spec):
+  """[B, 2C, n, bins] (re, im) pairs -> [B, C, n, bins] magnitudes."""
+  b, c2, n, bins = spec.shape
+  x = spec.reshape(b, c2 // 2, 2, n, bins)
+  re, im = x[:, :, 0], x[:, :, 1]
+  return torch.sqrt(re * re + im * im + 1e-20)
+
+
 def peak_phase(spec):
   """The `peak_phase` output mode, [B, 2C, n, bins] -> [B, 2C, n, bins]: each (re, im) pair z
   of the decoder gives the magnitude |z| only; the phases come from the magnitudes
   (peak_locked_phases). The gradient reaches the magnitudes; the phases are constants to it."""
   b, c2, n, bins = spec.shape
-  x = spec.reshape(b, c2 // 2, 2, n, bins)
-  re, im = x[:, :, 0], x[:, :, 1]
-  magnitude = torch.sqrt(re * re + im * im + 1e-20)
+  magnitude = spectrum_magnitudes(spec)
   phase = peak_locked_phases(magnitude.detach())
   out = torch.stack([magnitude * torch.cos(phase).to(spec.dtype), magnitude * torch.sin(phase).to(spec.dtype)], 2)
   return out.reshape(b, c2, n, bins)
@@ -568,6 +575,15 @@ class ResidualVQ(nn.Module):
 OFFICIAL_PREFIXES = ('params/soundstream/', 'params/')
 
 
+class Reconstruction(NamedTuple):
+  """What SpectroStream.forward returns to training (shapes in its docstring)."""
+  audio: torch.Tensor
+  spectrum: torch.Tensor
+  quantized: torch.Tensor
+  codes: torch.Tensor
+  vq_loss: torch.Tensor
+
+
 class SpectroStream(nn.Module):
   """The codec. `encoder=False` builds the decoder side only (what the LM checkpoints hold)."""
 
@@ -593,10 +609,14 @@ class SpectroStream(nn.Module):
     """audio -> codes [B, N, n_levels] (default lm_levels), official inference."""
     return self.quantizer.encode(self.embed(audio), self.config.lm_levels if n_levels is None else n_levels)
 
+  def decoded_spectrum(self, emb):
+    """embeddings [B, N, D] -> the decoder's output [B, 4, (N - lookahead)*stft_frames, bins]
+    from the first heard frame: STFT frame j of it stands for the input audio's STFT frame j."""
+    return self.decoder(emb)[:, :, self.config.lookahead * self.config.stft_frames:]
+
   def decode_embeddings(self, emb):
     """embeddings [B, N, D] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]."""
-    spec = self.decoder(emb)
-    return self.istft(self.output_spectrum(spec[:, :, self.config.lookahead * self.config.stft_frames:]))
+    return self.istft(self.output_spectrum(self.decoded_spectrum(emb)))
 
   def decode(self, codes):
     """codes [B, N, L] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]
@@ -622,14 +642,16 @@ class SpectroStream(nn.Module):
     return peak_phase(spec) if self.config.peak_phase else spec
 
   # -- training --
-  def forward(self, audio, n_levels=None):
-    """audio [B, 2, S] -> (audio_hat [B, 2, S - lookahead*frame_samples], quantized [B, N, D],
-    codes [B, N, levels], vq_loss). audio_hat reconstructs audio[..., :audio_hat.shape[-1]];
-    quantized is what the decoder got (the kept levels' rows summed); gradients reach the encoder
-    through the straight-through estimator. n_levels: quantizer dropout (see ResidualVQ)."""
+  def forward(self, audio, n_levels=None) -> 'Reconstruction':
+    """audio [B, 2, S] -> Reconstruction: audio_hat [B, 2, S - lookahead*frame_samples]
+    reconstructs audio[..., :audio_hat.shape[-1]]; spectrum is the decoder's output it was made
+    from (decoded_spectrum); quantized is what the decoder got (the kept levels' rows summed);
+    gradients reach the encoder through the straight-through estimator. n_levels: quantizer
+    dropout (see ResidualVQ)."""
     emb = self.embed(audio)
     quantized, codes, vq_loss = self.quantizer(emb, n_levels)
-    return self.decode_embeddings(quantized), quantized, codes, vq_loss
+    spectrum = self.decoded_spectrum(quantized)
+    return Reconstruction(self.istft(self.output_spectrum(spectrum)), spectrum, quantized, codes, vq_loss)
 
   # -- official checkpoint layout --
   def official_modules(self) -> dict[str, _Official]:
