@@ -12,5 +12,5 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
   --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl \
   magenta-rt==2.0.3 ai-edge-litert==2.3.0 librosa==0.11.0 recurrentgemma==1.0.1 resampy==0.4.3 \
   soundfile==0.14.0 typeguard==2.13.3 audioread==3.1.0 soxr==1.1.0 pooch==1.9.0 decorator==5.3.1 \
-  platformdirs==4.14.5
+  platformdirs==4.14.5 cffi==2.1.1 pycparser
 du -sh .whl

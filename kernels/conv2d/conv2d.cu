@@ -238,10 +238,11 @@ __global__ void __launch_bounds__(device::kElementwiseThreads)
 // Phases with at most kSmallPixels output pixels use 16-pixel tiles (more blocks for the
 // codec's coarse layers: 1 to 10 pixels), the others 64-pixel tiles.
 constexpr int kSmallPixels = 32;
-// Small-pixel calls that give fewer blocks than kTargetBlocks (≈ 4 per H200 SM) split K over
-// blocks, each split at least kMinSplitSteps steps of 16: a 3×3 1 024 → 1 024 conv over 10
-// pixels is 16 column blocks, 19 MB of bf16 weights; 32 splits make it 512 blocks streaming
-// 36 KB each instead of 16 streaming 1.2 MB.
+// Calls that give fewer blocks than kTargetBlocks (≈ 4 per H200 SM) split K over blocks, each
+// split at least kMinSplitSteps steps of 16: a 3×3 1 024 → 1 024 conv over 10 pixels is 16
+// column blocks, 19 MB of bf16 weights; 32 splits make it 512 blocks streaming 36 KB each
+// instead of 16 streaming 1.2 MB. Large-pixel calls too: mrt2_small's decoder has 64-pixel-tile
+// convs of 4 to 30 blocks, which took 0.1 to 0.2 ms each unsplit on an H200 (ncu, 2026-11-23).
 constexpr int kTargetBlocks = 512;
 constexpr int kMinSplitSteps = 4;
 
@@ -264,7 +265,7 @@ Geometry geometry(const ConvGemm& g) {
   geo.tile = geo.small ? 16 : 64;
   const int blocks = (geo.most + geo.tile - 1) / geo.tile * ((g.cout + kTileN - 1) / kTileN) * g.phases;
   const int most_splits = geo.k_most / (kMinSplitSteps * kTileK);
-  if (geo.small && blocks < kTargetBlocks && most_splits > 1) {
+  if (blocks < kTargetBlocks && most_splits > 1) {
     geo.splits = std::min(most_splits, (kTargetBlocks + blocks - 1) / blocks);
     const int steps = (geo.k_most + kTileK - 1) / kTileK;
     geo.split_k = (steps + geo.splits - 1) / geo.splits * kTileK;

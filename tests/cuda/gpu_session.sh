@@ -4,12 +4,12 @@
 #   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
 #   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
-#                                        package), then under compute-sanitizer memcheck, the
-#                                        CUDA SpectroStream decoder against the CPU's, the joint
+#                                        package), the CUDA SpectroStream decoder against the CPU's, the joint
 #                                        frame graph against the two stepped apart, then
 #                                        Mrt2Model on backend cuda against cpu
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
-#   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck
+#   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck of the
+#                                        parity test; memcheck of the CUDA Depthformer's test
 #   tests/cuda/gpu_session.sh sass       SASS of the heaviest kernels (where cuobjdump exists)
 #   tests/cuda/gpu_session.sh backend    continuo render --backend cuda vs --backend cpu of the
 #                                        tiny package (tests/cuda/test_render_backend.py); needs
@@ -27,7 +27,12 @@
 #                                        the wheels bench/jax_reference_wheels.sh put in .whl (carry
 #                                        .whl); not part of `all`
 #   tests/cuda/gpu_session.sh all        the six above `backend` in order (≈ 10+ minutes)
-# Each stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
+#   tests/cuda/gpu_session.sh kit        instead of build: unpacks build-h200/kit.tar.xz, binaries
+#                                        built here by tests/cuda/make_device_kit.sh (carry it), into
+#                                        build/cuda-standalone, build/bench and build/, for the stages
+#                                        after it in the same call (frame and backend too)
+# Several stages run in the order given (`gpu_session.sh kit parity model bench frame`). Each
+# stage fits one device call (≤ 600 s); the build is kept in build/cuda-standalone.
 # The model test reads the package with toml++: where the device image lacks
 # /usr/include/toml++, copy it into build/third_party here and carry that path (docs/cuda.md).
 set -uo pipefail
@@ -35,20 +40,25 @@ cd "$(dirname "$0")/../.."
 out=${OUT:-build/gpu-session}
 bin=build/cuda-standalone
 mkdir -p "$out"
-stage=${1:-all}
 status=0
 run_stage() {
   case $1 in
     build)
       ARCHS=${ARCHS:-"-gencode=arch=compute_90,code=sm_90"} tests/cuda/build_standalone.sh "$bin" \
         > "$out/build.log" 2>&1 ;;
+    kit)
+      rm -rf build/kit && mkdir -p build/kit "$bin" build/bench && tar xJf build-h200/kit.tar.xz -C build/kit || return 2
+      cp build/kit/cuda-standalone/* "$bin"/ && cp build/kit/bench_model build/bench/ && cp build/kit/continuo build/
+      export LD_LIBRARY_PATH=$PWD/build/kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+      # The tests find their fixtures under the source directory they were built in.
+      local source_dir
+      source_dir=$(cat build/kit/source_dir)
+      [[ -e $source_dir ]] || { mkdir -p "$(dirname "$source_dir")" && ln -s "$PWD" "$source_dir"; } ;;
     parity)
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_kernels" > "$out/parity.log" 2>&1 ;;
     model)
       local rc=0
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_depthformer" > "$out/depthformer.log" 2>&1 || rc=$?
-      timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
-        "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_spectrostream" > "$out/spectrostream.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_frame" > "$out/frame-graph.log" 2>&1 || rc=$?
       CONTINUO_REQUIRE_CUDA=1 "$bin/test_cuda_mrt2_model" > "$out/mrt2-model.log" 2>&1 || rc=$?
@@ -62,6 +72,8 @@ run_stage() {
         timeout 170 compute-sanitizer --tool "$tool" --error-exitcode 3 "$bin/test_cuda_kernels" \
           > "$out/$tool.log" 2>&1 || rc=$?
       done
+      timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
+        "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
       return $rc ;;
     sass)
       command -v cuobjdump > /dev/null || { echo "no cuobjdump" > "$out/sass.log"; return 0; }
@@ -107,8 +119,8 @@ run_stage() {
     *) echo "unknown stage $1" >&2; return 2 ;;
   esac
 }
-stages=("$stage")
-[[ $stage == all ]] && stages=(build parity model bench sanitize sass)
+stages=("${@:-all}")
+[[ ${stages[*]} == all ]] && stages=(build parity model bench sanitize sass)
 for s in "${stages[@]}"; do
   start=$(date +%s)
   run_stage "$s"
