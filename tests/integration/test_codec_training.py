@@ -221,7 +221,7 @@ def check_magnitude_term(problems, torch, train_codec, config):
                             None, torch.zeros(()))
 
   def magnitude_term(late):
-    terms, _ = train_codec.loss_terms(SourceSpectrum(late), audio, None, None, False, False, True, None, None)
+    terms, _ = train_codec.loss_terms(SourceSpectrum(late), audio, None, None, {'magnitude': 1.0}, None, None)
     return terms['magnitude'].item(), terms['l1'].item()
 
   (exact, exact_l1), (late, _) = magnitude_term(0), magnitude_term(1)

@@ -250,7 +250,25 @@ def level_counts(batch: int, levels: int, dropout: float, rng: np.random.Generat
   return torch.from_numpy(np.where(dropped, rng.integers(1, levels + 1, batch), levels))
 
 
-def loss_terms(model, audio, notes, n_levels, pitch: bool, phase: bool, magnitude: bool, note_head,
+def pitch_term(model, audio, audio_hat, target, spectrum) -> torch.Tensor:
+  return multi_resolution_stft_loss(audio_hat, target, PITCH_RESOLUTIONS)
+
+
+def phase_term(model, audio, audio_hat, target, spectrum) -> torch.Tensor:
+  return phase_advance_loss(audio_hat, target, model.config.fft_size, model.config.hop)
+
+
+def magnitude_term(model, audio, audio_hat, target, spectrum) -> torch.Tensor:
+  source = spectrum_magnitudes(model.stft(audio)[:, :, :spectrum.shape[2]])  # whole frames: no end padding
+  return spectral_magnitude_loss(spectrum_magnitudes(spectrum).clamp_min(1e-7), source.clamp_min(1e-7))
+
+
+# The optional spectral terms, by name: each is computed only where its weight (--NAME-weight)
+# is above 0, and the loss adds it at that weight.
+OPTIONAL_TERMS = {'pitch': pitch_term, 'phase': phase_term, 'magnitude': magnitude_term}
+
+
+def loss_terms(model, audio, notes, n_levels, optional_weights: dict[str, float], note_head,
                adversary) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
   """The codec's loss terms and, with an adversary, the (real, decoded) windows it judged."""
   audio_hat, spectrum, quantized, _, vq = model(audio, n_levels)
@@ -258,13 +276,9 @@ def loss_terms(model, audio, notes, n_levels, pitch: bool, phase: bool, magnitud
   terms = {'stft': multi_resolution_stft_loss(audio_hat, target),
            'mel': multi_scale_mel_loss(audio_hat, target, model.config.sample_rate),
            'l1': torch.nn.functional.l1_loss(audio_hat, target), 'vq': vq}
-  if pitch:
-    terms['pitch'] = multi_resolution_stft_loss(audio_hat, target, PITCH_RESOLUTIONS)
-  if phase:
-    terms['phase'] = phase_advance_loss(audio_hat, target, model.config.fft_size, model.config.hop)
-  if magnitude:
-    source = spectrum_magnitudes(model.stft(audio)[:, :, :spectrum.shape[2]])  # whole frames: no end padding
-    terms['magnitude'] = spectral_magnitude_loss(spectrum_magnitudes(spectrum).clamp_min(1e-7), source.clamp_min(1e-7))
+  for name, term in OPTIONAL_TERMS.items():
+    if optional_weights.get(name, 0.0) > 0:
+      terms[name] = term(model, audio, audio_hat, target, spectrum)
   if note_head is not None:
     terms['notes'] = torch.nn.functional.binary_cross_entropy_with_logits(  # nats per frame
         note_head(quantized), notes, reduction='sum') / notes[..., 0].numel()
@@ -327,7 +341,7 @@ def new_note_head(features: int) -> torch.nn.Linear:
   return head
 
 
-LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq', --pitch-weight 'pitch', --note-weight 'notes'
+LOSS_WEIGHTS = {'stft': 1.0, 'mel': 1.0, 'l1': 0.1}  # + beta for 'vq', OPTIONAL_TERMS, --note-weight 'notes'
 
 
 def schedule(warmup: int, steps: int):
@@ -453,14 +467,13 @@ def main(argv=None) -> int:
     extra = {'data_rng': rng.bit_generator.state, 'train_seconds': seconds_before + time.monotonic() - began}
     save_training_state(run_dir, step, objects, extra)
 
+  optional_weights = {name: getattr(args, f'{name}_weight') for name in OPTIONAL_TERMS}
   while step < args.steps:
     audio, notes = (t.to(device) for t in crops(data, train_clips, args.batch, args.crop_frames, rng))
     n_levels = level_counts(args.batch, config.lm_levels, args.quantizer_dropout, rng).to(device)
-    terms, judged = loss_terms(model, audio, notes, n_levels, args.pitch_weight > 0, args.phase_weight > 0,
-                               args.magnitude_weight > 0, note_head, adversary)
+    terms, judged = loss_terms(model, audio, notes, n_levels, optional_weights, note_head, adversary)
     loss = (sum(LOSS_WEIGHTS[k] * terms[k] for k in LOSS_WEIGHTS) + args.beta * terms['vq']
-            + args.pitch_weight * terms.get('pitch', 0.0) + args.phase_weight * terms.get('phase', 0.0)
-            + args.magnitude_weight * terms.get('magnitude', 0.0)
+            + sum(optional_weights[k] * terms[k] for k in OPTIONAL_TERMS if k in terms)
             + args.note_weight * terms.get('notes', 0.0)
             + args.adversarial_weight * (terms.get('adversarial', 0.0)
                                          + FEATURE_MATCHING_SCALE * terms.get('features', 0.0)))

@@ -616,7 +616,11 @@ class SpectroStream(nn.Module):
 
   def decode_embeddings(self, emb):
     """embeddings [B, N, D] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]."""
-    return self.istft(self.output_spectrum(self.decoded_spectrum(emb)))
+    return self.audio_from_spectrum(self.decoded_spectrum(emb))
+
+  def audio_from_spectrum(self, spectrum):
+    """The decoder's output from its first heard frame (decoded_spectrum) -> audio."""
+    return self.istft(self.output_spectrum(spectrum))
 
   def decode(self, codes):
     """codes [B, N, L] -> official layer-wise audio [B, 2, (N - lookahead)*frame_samples]
@@ -651,7 +655,7 @@ class SpectroStream(nn.Module):
     emb = self.embed(audio)
     quantized, codes, vq_loss = self.quantizer(emb, n_levels)
     spectrum = self.decoded_spectrum(quantized)
-    return Reconstruction(self.istft(self.output_spectrum(spectrum)), spectrum, quantized, codes, vq_loss)
+    return Reconstruction(self.audio_from_spectrum(spectrum), spectrum, quantized, codes, vq_loss)
 
   # -- official checkpoint layout --
   def official_modules(self) -> dict[str, _Official]:
