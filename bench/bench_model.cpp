@@ -169,6 +169,9 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
   std::printf("\n== %s (%d warm-up frames, %d timed)\n", dir.c_str(), options.warmup,
               options.frames);
   const double rss_before = status_mib("VmRSS:");
+  // Read only where a device may run it: the first read creates a CUDA context.
+  const bool device_backend = options.backend != ModelBackend::cpu;
+  const double gpu_before = device_backend ? model::cuda_memory_used() / 1048576.0 : 0.0;
   const auto load_start = Clock::now();
   model::Mrt2Model model(dir, 0, options.backend);  // no prefill: steady-state frames are what is timed
   const double load_ms = ms_since(load_start);
@@ -210,6 +213,7 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
     }
   }
   const double rss_after = status_mib("VmRSS:");
+  const double gpu_after = device_backend ? model::cuda_memory_used() / 1048576.0 : 0.0;
 
   const model::Manifest& m = package.manifest();
   std::printf("model %s on %s: %zu tensors, %.1f MiB of weights; frame %d samples at %d Hz = %.2f ms; "
@@ -266,9 +270,14 @@ int bench_package(const std::string& dir, const Options& options, double bandwid
   std::printf("RSS: %.0f MiB before load, %.0f MiB loaded, %.0f MiB after stepping "
               "(mapped weights count once touched); peak %.0f MiB\n",
               rss_before, rss_loaded, rss_after, status_mib("VmHWM:"));
+  if (!device_ms.empty()) {
+    std::printf("GPU memory in use: %.0f MiB before load, %.0f MiB after stepping: %.0f MiB for this model\n",
+                gpu_before, gpu_after, gpu_after - gpu_before);
+  }
   std::printf("RESULT package=%s backend=%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f rtf_p50=%.3f "
-              "roofline_pct=%s rss_mib=%.0f\n",
-              m.name.c_str(), info.backend.c_str(), p50, p99, cpu_p50, frame_ms / p50, roofline_text, rss_after);
+              "roofline_pct=%s rss_mib=%.0f gpu_mib=%.0f\n",
+              m.name.c_str(), info.backend.c_str(), p50, p99, cpu_p50, frame_ms / p50, roofline_text, rss_after,
+              gpu_after - gpu_before);
   std::fflush(stdout);
   return finite ? 0 : 1;
 }

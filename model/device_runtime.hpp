@@ -5,6 +5,7 @@
 // its decoding then being one graph. No device API here: every build compiles this header;
 // model/cuda/device_runtime.cpp implements it where the CUDA runtime is built
 // (continuo_model_cuda), model/no_cuda/ where not.
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -46,6 +47,10 @@ struct CudaAvailability {
 };
 
 CudaAvailability cuda_availability(const DepthformerConfig& config);
+
+// Bytes of the device's memory in use (by every process; 0 without CUDA or a device): a
+// benchmark reads it before and after a load.
+std::size_t cuda_memory_used();
 
 // The CUDA runtime of `host`, the CPU Depthformer of the same package, which must outlive it.
 // Call where cuda_availability(host.config()) said it can; a failed upload throws

@@ -46,4 +46,13 @@ Probe probe_devices() noexcept {
   return probe;
 }
 
+std::size_t device_memory_used() noexcept {
+  std::size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return total - free;
+}
+
 }  // namespace continuo::kernels::cuda

@@ -48,6 +48,11 @@ struct Probe {
 };
 Probe probe_devices() noexcept;
 
+// Bytes of device 0's memory in use by every process (cudaMemGetInfo: total − free); 0 where
+// it cannot be read. For benchmarks: what a model's upload and buffers take is the difference
+// across its load.
+std::size_t device_memory_used() noexcept;
+
 // A weight tensor in device memory: WeightView's twin. A view with count 0 is absent (no
 // bias, no scale), as on the CPU.
 struct DeviceWeightView {

@@ -73,4 +73,6 @@ std::unique_ptr<DeviceRuntime> make_cuda_runtime(const Depthformer& host) {
   return std::make_unique<CudaRuntime>(host);
 }
 
+std::size_t cuda_memory_used() { return kernels::cuda::device_memory_used(); }
+
 }  // namespace continuo::model

@@ -10,6 +10,8 @@ CudaAvailability cuda_availability(const DepthformerConfig& /*config*/) {
   return {"", "this build has no CUDA runtime (built with CONTINUO_CUDA=OFF or without nvcc)"};
 }
 
+std::size_t cuda_memory_used() { return 0; }
+
 std::unique_ptr<DeviceRuntime> make_cuda_runtime(const Depthformer& /*host*/) {
   throw std::logic_error("make_cuda_runtime in a build without CUDA");
 }
