@@ -107,8 +107,7 @@ void attention_block(const AttentionLayer& layer, KvCache& cache, bool push_self
                   scratch.attend.data(), scratch.context.data());
   kernels::dense({layer.width(), layer.dims}, layer.o, {}, scratch.context.data(),
                  scratch.out.data());
-  kernels::rms_norm(norm, layer.post_norm, scratch.out.data(), scratch.out.data());
-  for (std::size_t i = 0; i < layer.dims; ++i) x[i] += scratch.out[i];
+  kernels::rms_norm_residual(norm, layer.post_norm, scratch.out.data(), x);
 }
 
 void ffn_block(const FfnLayer& layer, float eps, float* x, BlockScratch& scratch) {
@@ -116,8 +115,7 @@ void ffn_block(const FfnLayer& layer, float eps, float* x, BlockScratch& scratch
   kernels::rms_norm(norm, layer.pre_norm, x, scratch.normed.data());
   kernels::ffn(layer.shape, layer.weights, scratch.normed.data(), scratch.ffn.data(),
                scratch.out.data());
-  kernels::rms_norm(norm, layer.post_norm, scratch.out.data(), scratch.out.data());
-  for (std::size_t i = 0; i < layer.shape.model; ++i) x[i] += scratch.out[i];
+  kernels::rms_norm_residual(norm, layer.post_norm, scratch.out.data(), x);
 }
 
 }  // namespace continuo::model

@@ -19,4 +19,9 @@ struct RmsNormShape {
 
 void rms_norm(const RmsNormShape& shape, WeightView scale, const float* x, float* y);
 
+// residual += rms_norm(y): a block's post-norm and its residual add in one pass, each sum the
+// one rms_norm then an add would give (the product rounded before the add). y must not alias
+// residual.
+void rms_norm_residual(const RmsNormShape& shape, WeightView scale, const float* y, float* residual);
+
 }  // namespace continuo::kernels

@@ -11,4 +11,9 @@ namespace continuo::kernels::cuda {
 void rms_norm(cudaStream_t stream, const RmsNormShape& shape, DeviceWeightView scale,
               const float* x, float* y);
 
+// The twin of rms_norm_residual: residual += rms_norm(y) in one launch, each sum rounded as
+// rms_norm then an add (no fused multiply-add). y must not alias residual.
+void rms_norm_residual(cudaStream_t stream, const RmsNormShape& shape, DeviceWeightView scale,
+                       const float* y, float* residual);
+
 }  // namespace continuo::kernels::cuda

@@ -2,7 +2,6 @@
 
 #include "kernels/dense/dense_cuda.hpp"
 #include "kernels/rms_norm/rms_norm_cuda.hpp"
-#include "model/cuda/frame_ops_cuda.hpp"
 
 namespace continuo::model::cuda {
 namespace {
@@ -93,8 +92,7 @@ void attention_block(cudaStream_t stream, const DeviceAttentionLayer& layer,
              scratch.context.data());
   kc::dense(stream, {layer.width(), layer.dims}, layer.o, {}, scratch.context.data(),
             scratch.out.data());
-  kc::rms_norm(stream, norm, layer.post_norm, scratch.out.data(), scratch.out.data());
-  add_in_place(stream, x, scratch.out.data(), layer.dims);
+  kc::rms_norm_residual(stream, norm, layer.post_norm, scratch.out.data(), x);
 }
 
 void ffn_block(cudaStream_t stream, const DeviceFfnLayer& layer, float eps, float* x,
@@ -103,8 +101,7 @@ void ffn_block(cudaStream_t stream, const DeviceFfnLayer& layer, float eps, floa
   kc::rms_norm(stream, norm, layer.pre_norm, x, scratch.normed.data());
   kc::ffn(stream, layer.shape, layer.weights, scratch.normed.data(), scratch.ffn.data(),
           scratch.out.data());
-  kc::rms_norm(stream, norm, layer.post_norm, scratch.out.data(), scratch.out.data());
-  add_in_place(stream, x, scratch.out.data(), layer.shape.model);
+  kc::rms_norm_residual(stream, norm, layer.post_norm, scratch.out.data(), x);
 }
 
 }  // namespace continuo::model::cuda

@@ -21,7 +21,8 @@ struct LevelForcing {
   std::uint32_t force = 0;
 };
 
-// x[i] += y[i], i < n: the residual connection after a block.
+// x[i] += y[i], i < n: a residual connection (the decoder's; the Depthformer's blocks add theirs in
+// rms_norm_residual).
 void add_in_place(cudaStream_t stream, float* x, const float* y, std::size_t n);
 
 // out[i] = (a[i] + b[i]) · 0.5, the CPU's expression: sl.Parallel's mean of two branches.

@@ -306,6 +306,25 @@ void rms_norm_case(Report& r, h::Rng& rng, std::size_t dim, bool with_scale, k::
            relative_error(got, want), kTolerance, bad + nonfinite(got));
 }
 
+// residual += rms_norm(y) against the CPU's: every element of the residual must move by its
+// norm (a stale or skipped element keeps its old value, off by the norm's size).
+void rms_norm_residual_case(Report& r, h::Rng& rng, std::size_t dim, bool with_scale, k::DType dtype) {
+  const auto y = h::uniform(rng, dim, -2.0f, 3.0f);
+  auto want = h::uniform(rng, dim, -4.0f, 4.0f);
+  h::Param scale;
+  if (with_scale) scale = h::param(rng, dim, dtype, 0.5f, 1.5f);
+  const auto ds = upload(scale.view(dtype));
+  const auto dy = upload(y.data(), dim);
+  const auto dresidual = upload(want.data(), dim);
+  k::rms_norm_residual({dim, 1e-6f}, scale.view(dtype), y.data(), want.data());
+  cu::rms_norm_residual(nullptr, {dim, 1e-6f}, ds.view, dy.data, dresidual.data);
+  CONTINUO_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<float> got(dim);
+  dresidual.buffer.download(got);
+  r.record("rms_norm_residual_d" + std::to_string(dim) + (with_scale ? "_" + dtype_name(dtype) : "_noscale"),
+           relative_error(got, want), kTolerance, nonfinite(got));
+}
+
 void layer_norm_case(Report& r, h::Rng& rng, std::size_t dim, bool with_bias, k::DType dtype,
                      float spread, bool in_place) {
   const float centre = spread / 4;
@@ -504,6 +523,8 @@ void fresh_cases(Report& r, std::uint64_t seed) {
     rms_norm_case(r, rng, 3072, true, d, false);
     rms_norm_case(r, rng, 37, true, d, false);
     rms_norm_case(r, rng, 768, true, d, true);
+    rms_norm_residual_case(r, rng, 1024, true, d);
+    rms_norm_residual_case(r, rng, 37, true, d);
     layer_norm_case(r, rng, 768, true, d, 4.0f, false);
     layer_norm_case(r, rng, 1024, true, d, 4.0f, false);
     layer_norm_case(r, rng, 100, false, d, 4.0f, false);
@@ -512,6 +533,7 @@ void fresh_cases(Report& r, std::uint64_t seed) {
   }
   rms_norm_case(r, rng, 1, false, f32, false);
   rms_norm_case(r, rng, 513, false, f32, false);
+  rms_norm_residual_case(r, rng, 3072, false, f32);
   softcap_case(r, rng, 1031, 30.0f);
   softcap_case(r, rng, 17, 5.0f);
   softcap_case(r, rng, std::size_t{1} << 20, 30.0f);  // more than the grid: grid-stride loop

@@ -64,6 +64,30 @@ INSTANTIATE_TEST_SUITE_P(Kernel, KernelParity, testing::ValuesIn(entries()),
 
 // ---- Properties beyond parity ------------------------------------------------------------
 
+// A block's post-norm and residual add in one pass give what the two steps gave, bit for bit:
+// the CPU Depthformer's parity with PyTorch was measured with the two steps.
+TEST(KernelRmsNorm, ResidualAddsExactlyWhatRmsNormGives) {
+  Rng rng(7);
+  for (const DType dtype : {DType::f32, DType::bf16}) {
+    for (const bool with_scale : {false, true}) {
+      const std::size_t dim = 129;
+      const auto y = uniform(rng, dim, -2.0f, 3.0f);
+      const auto start = uniform(rng, dim, -4.0f, 4.0f);
+      Param scale;
+      if (with_scale) scale = param(rng, dim, dtype, 0.5f, 1.5f);
+      std::vector<float> normed(dim);
+      rms_norm({dim, 1e-6f}, scale.view(dtype), y.data(), normed.data());
+      std::vector<float> fused = start;
+      rms_norm_residual({dim, 1e-6f}, scale.view(dtype), y.data(), fused.data());
+      for (std::size_t i = 0; i < dim; ++i) {
+        const float two_steps = start[i] + normed[i];
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(fused[i]), std::bit_cast<std::uint32_t>(two_steps))
+            << "element " << i << (with_scale ? " with" : " without") << " scale";
+      }
+    }
+  }
+}
+
 TEST(KernelAttention, NothingToAttendToGivesZeros) {
   std::vector<float> keys(2 * 8), values(2 * 8), q(8, 1.0f), scale(4), out(8, 7.0f);
   KvRing ring{keys.data(), values.data(), 2, 2, 4};
