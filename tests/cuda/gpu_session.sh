@@ -4,9 +4,9 @@
 #   tests/cuda/gpu_session.sh build      nvcc-only build for sm_90 (build_standalone.sh)
 #   tests/cuda/gpu_session.sh parity     the parity test, CONTINUO_REQUIRE_CUDA=1
 #   tests/cuda/gpu_session.sh model      the CUDA Depthformer against the CPU runtime (tiny
-#                                        package), the CUDA SpectroStream decoder against the CPU's, the joint
-#                                        frame graph against the two stepped apart, then
-#                                        Mrt2Model on backend cuda against cpu
+#                                        package), the CUDA SpectroStream decoder against the
+#                                        CPU's, the joint frame graph against the two stepped
+#                                        apart, then Mrt2Model on backend cuda against cpu
 #   tests/cuda/gpu_session.sh bench      bench_cuda_kernels (per-op time, bytes, % of copy bandwidth)
 #   tests/cuda/gpu_session.sh sanitize   compute-sanitizer memcheck, racecheck, synccheck of the
 #                                        parity test; memcheck of the CUDA Depthformer's test
@@ -48,7 +48,8 @@ run_stage() {
         > "$out/build.log" 2>&1 ;;
     kit)
       rm -rf build/kit && mkdir -p build/kit "$bin" build/bench && tar xJf build-h200/kit.tar.xz -C build/kit || return 2
-      cp build/kit/cuda-standalone/* "$bin"/ && cp build/kit/bench_model build/bench/ && cp build/kit/continuo build/
+      cp build/kit/cuda-standalone/* "$bin"/ && cp build/kit/bench_model build/bench/ && cp build/kit/continuo build/ ||
+        return 2
       export LD_LIBRARY_PATH=$PWD/build/kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
       # The tests find their fixtures under the source directory they were built in.
       local source_dir
@@ -69,10 +70,10 @@ run_stage() {
     sanitize)
       local rc=0
       for tool in memcheck racecheck synccheck; do
-        timeout 170 compute-sanitizer --tool "$tool" --error-exitcode 3 "$bin/test_cuda_kernels" \
+        timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 3 "$bin/test_cuda_kernels" \
           > "$out/$tool.log" 2>&1 || rc=$?
       done
-      timeout 400 compute-sanitizer --tool memcheck --error-exitcode 3 \
+      timeout 140 compute-sanitizer --tool memcheck --error-exitcode 3 \
         "$bin/test_cuda_depthformer" > "$out/depthformer-memcheck.log" 2>&1 || rc=$?
       return $rc ;;
     sass)
