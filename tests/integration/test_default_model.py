@@ -21,7 +21,9 @@ def package_bytes():
 
 
 def render(out, *extra):
-    result = jf.run_cli(["render", "--seconds", "2", "--seed", "5", "--out", out, *extra])
+    # A hang guard, not a speed check: the 500-frame prefill alone took 45 s of ASan's build on
+    # a host lending this VM ~70 % of its CPU (2026-11-23), past run_cli's default 60 s.
+    result = jf.run_cli(["render", "--seconds", "2", "--seed", "5", "--out", out, *extra], timeout=240.0)
     if result.returncode != 0:
         jf.fail(f"render {extra} exited with {result.returncode}:\n{result.stderr}")
     return result
