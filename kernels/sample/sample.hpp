@@ -33,6 +33,12 @@ std::size_t sample_scratch_size(const SampleShape& shape);
 
 std::uint32_t sample_uniform(const SampleShape& shape, const float* logits, double u,
                              std::uint32_t* scratch);
+// The two steps sample_uniform is made of, for checks of other implementations against it: the
+// kept set, sorted (logit descending, then index ascending), at the front of `order` (scratch),
+// and its size; a kept logit's unnormalised weight exp((logit − top) / T) in double, top the
+// first kept logit.
+std::size_t top_k_set(const SampleShape& shape, const float* logits, std::uint32_t* order);
+double sample_weight(const SampleShape& shape, float logit, float top);
 std::uint32_t sample_gumbel(const SampleShape& shape, const float* logits, const float* gumbel,
                             std::uint32_t* scratch);
 

@@ -19,32 +19,15 @@ void sort_prefix(const float* logits, std::uint32_t* order, std::size_t vocab, s
   });
 }
 
-// The kept set, sorted, at the front of scratch; returns its size (k, or more with ties at
-// the k-th logit, which the official `logits >= kth_logit` keeps too).
-std::size_t top_k_set(const SampleShape& shape, const float* logits, std::uint32_t* order) {
-  std::iota(order, order + shape.vocab, 0u);
-  const std::size_t k = clamp_k(shape);
-  sort_prefix(logits, order, shape.vocab, k);
-  const float threshold = logits[order[k - 1]];
-  const auto kept = static_cast<std::size_t>(
-      std::count_if(logits, logits + shape.vocab, [threshold](float l) { return l >= threshold; }));
-  if (kept > k) sort_prefix(logits, order, shape.vocab, kept);
-  return kept;
-}
-
-double weight(const SampleShape& shape, float logit, float top) {
-  return std::exp((static_cast<double>(logit) - top) / shape.temperature);
-}
-
 std::uint32_t inverse_cdf(const SampleShape& shape, const float* logits,
                           const std::uint32_t* order, std::size_t kept, double u) {
   const float top = logits[order[0]];
   double total = 0.0;
-  for (std::size_t i = 0; i < kept; ++i) total += weight(shape, logits[order[i]], top);
+  for (std::size_t i = 0; i < kept; ++i) total += sample_weight(shape, logits[order[i]], top);
   const double target = u * total;
   double cumulative = 0.0;
   for (std::size_t i = 0; i < kept; ++i) {
-    cumulative += weight(shape, logits[order[i]], top);
+    cumulative += sample_weight(shape, logits[order[i]], top);
     if (target < cumulative) return order[i];
   }
   return order[kept - 1];  // u·total rounded up to the full sum
@@ -64,6 +47,23 @@ std::uint32_t mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi) {
 }
 
 }  // namespace
+
+// The kept set, sorted, at the front of scratch; returns its size (k, or more with ties at
+// the k-th logit, which the official `logits >= kth_logit` keeps too).
+std::size_t top_k_set(const SampleShape& shape, const float* logits, std::uint32_t* order) {
+  std::iota(order, order + shape.vocab, 0u);
+  const std::size_t k = clamp_k(shape);
+  sort_prefix(logits, order, shape.vocab, k);
+  const float threshold = logits[order[k - 1]];
+  const auto kept = static_cast<std::size_t>(
+      std::count_if(logits, logits + shape.vocab, [threshold](float l) { return l >= threshold; }));
+  if (kept > k) sort_prefix(logits, order, shape.vocab, kept);
+  return kept;
+}
+
+double sample_weight(const SampleShape& shape, float logit, float top) {
+  return std::exp((static_cast<double>(logit) - top) / shape.temperature);
+}
 
 std::size_t sample_scratch_size(const SampleShape& shape) { return shape.vocab; }
 

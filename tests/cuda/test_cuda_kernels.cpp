@@ -34,7 +34,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -395,20 +394,14 @@ std::uint32_t cpu_draw(const k::SampleShape& shape, const std::vector<float>& lo
 // the whole vocabulary kept: the last ulps of the sum) either token is the draw.
 bool at_cdf_boundary(const k::SampleShape& shape, const std::vector<float>& logits, double u,
                      std::uint32_t token) {
-  std::vector<std::uint32_t> order(shape.vocab);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
-  });
-  const std::size_t k = shape.top_k == 0 ? shape.vocab : std::min(shape.top_k, shape.vocab);
-  const float threshold = logits[order[k - 1]];
+  std::vector<std::uint32_t> order(k::sample_scratch_size(shape));
+  const std::size_t kept = k::top_k_set(shape, logits.data(), order.data());
   std::vector<double> cumulative;
-  for (std::uint32_t i : order) {
-    if (logits[i] < threshold) break;
-    const double w = std::exp((static_cast<double>(logits[i]) - logits[order[0]]) / shape.temperature);
+  for (std::size_t i = 0; i < kept; ++i) {
+    const double w = k::sample_weight(shape, logits[order[i]], logits[order[0]]);
     cumulative.push_back((cumulative.empty() ? 0.0 : cumulative.back()) + w);
   }
-  const auto kept_end = order.begin() + static_cast<std::ptrdiff_t>(cumulative.size());
+  const auto kept_end = order.begin() + static_cast<std::ptrdiff_t>(kept);
   const auto at = std::find(order.begin(), kept_end, token);
   if (at == kept_end) return false;
   const auto p = static_cast<std::size_t>(at - order.begin());
